@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what vessel's build and tests need on a fresh Debian machine of this kind.
+# Idempotent: a second run changes nothing and finishes in seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+# --- toolchains (present on this machine kind; fail clearly if not) -------------------------
+need_version() { # name have want
+  if [ "$(printf '%s\n%s\n' "$3" "$2" | sort -V | head -n1)" != "$3" ]; then
+    log "$1 $2 is older than the required $3"; exit 1
+  fi
+}
+command -v node >/dev/null || { log "node is missing (need >= 20.19)"; exit 1; }
+need_version node "$(node -p 'process.versions.node')" 20.19.0
+command -v go >/dev/null || { log "go is missing (need >= 1.24; the agent's go.mod sets the minimum)"; exit 1; }
+need_version go "$(go env GOVERSION | sed 's/^go//')" 1.24.0
+
+# --- Debian packages ---------------------------------------------------------------------------
+# Packages the build and the test suite use; later layers (QEMU, passt, ...) add theirs here.
+APT_PACKAGES=(ca-certificates)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- npm packages (exactly the lockfile) and the compiled TypeScript ---------------------------
+log "npm ci"
+npm ci --no-audit --no-fund
+npm run build
+
+# --- Go modules of the agent module (reference peers, later the guest agent) -------------------
+log "go mod download"
+(cd agent && go mod download)

@@ -1,0 +1,115 @@
+// Slow readers against the Go reference peer: the sender stalls through the yamux window
+// and host (TypeScript) memory stays bounded, in both directions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MuxSession } from '../../src/mux/index.js';
+import { TtrpcClient, loadProtos } from '../../src/ttrpc/index.js';
+import { buildGoPeer, startGoServer, stopAllPeers, type GoServer } from '../support/go-peer.js';
+import { interopProto } from '../support/repo.js';
+import { openRawStream } from '../support/raw-handshake.js';
+import { crc32, drain, randomPayload } from '../support/stream-io.js';
+import { MemoryProbe } from '../support/memory-probe.js';
+import { interopStub, type InteropStub } from '../support/interop-client.js';
+
+const WINDOW = 256 * 1024;
+
+/** Yields a stream's chunks, pausing `pauseMs` after every `every` bytes: a slow consumer. */
+async function* throttled(stream: AsyncIterable<Buffer>, every: number, pauseMs: number): AsyncGenerator<Buffer> {
+  let sincePause = 0;
+  for await (const chunk of stream) {
+    yield chunk;
+    sincePause += chunk.length;
+    if (sincePause >= every) {
+      sincePause = 0;
+      await sleep(pauseMs);
+    }
+  }
+}
+
+describe('slow readers against the Go reference peer', () => {
+  let server: GoServer;
+  let session: MuxSession;
+  let svc: InteropStub;
+  let client: TtrpcClient;
+
+  beforeAll(async () => {
+    await buildGoPeer();
+    server = await startGoServer();
+    const socket = net.connect(server.socketPath);
+    await once(socket, 'connect');
+    session = new MuxSession(socket, { role: 'client' });
+    client = new TtrpcClient(await session.open());
+    svc = interopStub(client, loadProtos([interopProto]));
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await session?.close().catch(() => undefined);
+    await server?.stop();
+    await stopAllPeers();
+  });
+
+  it('we read slowly from a Go source: Go stalls on the window, our buffer stays within it', async () => {
+    const size = 64 << 20;
+    const stream = await openRawStream(session, `source:slow1:${size}`);
+    stream.end();
+    stream.pause();
+    // wait until Go has filled the whole window we granted
+    while (stream.readableLength < WINDOW) await once(stream, 'readable');
+    const probe = new MemoryProbe();
+    // Go has 64 MiB to send; for the next second it must be held at the window
+    let maxBuffered = 0;
+    for (let i = 0; i < 20; i++) {
+      await sleep(50);
+      maxBuffered = Math.max(maxBuffered, stream.readableLength);
+    }
+    const paused = probe.stop();
+    // now read slowly (a pause every 4 MiB) and watch memory
+    const reading = new MemoryProbe();
+    const got = await drain(throttled(stream, 4 << 20, 25), 4);
+    const read = reading.stop();
+    console.log(JSON.stringify({ figure: 'slow-reader-ts', windowKiB: WINDOW / 1024, maxBufferedKiB: maxBuffered / 1024, paused, reading: read }));
+    expect(maxBuffered).toBeLessThanOrEqual(WINDOW + 64 * 1024);
+    expect(paused.growthMiB).toBeLessThan(4);
+    expect(read.growthMiB).toBeLessThan(32); // 64 MiB passed through; far less is ever held
+    expect(got.bytes).toBe(size);
+    expect(got.tail.readUInt32BE(0)).toBe(got.crc32 >>> 0);
+  });
+
+  it('Go reads slowly from us: our writes stall (write() false) and nothing piles up', async () => {
+    const rate = 2 << 20; // the Go sink reads 2 MiB/s
+    const stream = await openRawStream(session, `sink:slow2:${rate}`);
+    const probe = new MemoryProbe();
+    const chunk = randomPayload(64 * 1024);
+    let written = 0;
+    let crc = 0;
+    let stalls = 0;
+    let maxWritable = 0;
+    const total = 8 << 20;
+    while (written < total) {
+      crc = crc32(chunk, crc);
+      written += chunk.length;
+      const ok = stream.write(chunk);
+      maxWritable = Math.max(maxWritable, stream.writableLength);
+      if (!ok) {
+        stalls++;
+        await once(stream, 'drain');
+      }
+    }
+    stream.end();
+    const reply = await drain(stream, 12);
+    const mem = probe.stop();
+    console.log(JSON.stringify({ figure: 'slow-reader-go', rateMiBps: rate / 2 ** 20, stalls, maxWritableKiB: maxWritable / 1024, memory: mem }));
+    expect(stalls).toBeGreaterThan(10);
+    expect(maxWritable).toBeLessThanOrEqual(WINDOW + 2 * chunk.length);
+    expect(mem.growthMiB).toBeLessThan(8);
+    expect(reply.bytes).toBe(0);
+    expect(Number(reply.tail.readBigUInt64BE(0))).toBe(total);
+    expect(reply.tail.readUInt32BE(8)).toBe(crc >>> 0);
+    const summary = await svc.RawResult({ name: 'slow2' }, { timeoutMs: 10_000 });
+    expect(Number(summary.bytesRead)).toBe(total);
+    expect(summary.crc32 >>> 0).toBe(crc >>> 0);
+  });
+});

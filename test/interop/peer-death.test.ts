@@ -1,0 +1,80 @@
+// The Go peer is SIGKILLed while calls and streams are in flight: every pending call and
+// stream on the TypeScript side must fail promptly, none may hang.
+import { afterAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { once } from 'node:events';
+import { MuxSession } from '../../src/mux/index.js';
+import { TtrpcClient, loadProtos } from '../../src/ttrpc/index.js';
+import { buildGoPeer, startGoServer, stopAllPeers } from '../support/go-peer.js';
+import { interopProto } from '../support/repo.js';
+import { openRawStream } from '../support/raw-handshake.js';
+import { drain, randomPayload } from '../support/stream-io.js';
+import { interopStub } from '../support/interop-client.js';
+
+const root = loadProtos([interopProto]);
+
+/** Settles `p`, or reports it as hung after `ms`. */
+function settleWithin<T>(p: Promise<T>, ms: number): Promise<{ status: 'fulfilled' | 'rejected' | 'hung'; reason?: unknown }> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ status: 'hung' }), ms);
+    p.then(
+      () => { clearTimeout(timer); resolve({ status: 'fulfilled' }); },
+      (reason: unknown) => { clearTimeout(timer); resolve({ status: 'rejected', reason }); },
+    );
+  });
+}
+
+describe('peer death', () => {
+  afterAll(stopAllPeers);
+
+  it('SIGKILL of the Go peer mid-stream fails every pending call and stream promptly', async () => {
+    await buildGoPeer();
+    const server = await startGoServer();
+    const socket = net.connect(server.socketPath);
+    await once(socket, 'connect');
+    const session = new MuxSession(socket, { role: 'client' });
+    const sessionClosed = new Promise<unknown>((resolve) => session.once('close', resolve));
+    const client = new TtrpcClient(await session.open());
+    const svc = interopStub(client, root);
+
+    // a unary call that the handler holds for 30 s
+    const unary = svc.Echo({ sleepMs: 30_000 });
+    // a server stream in the middle of its messages
+    const serverStream = svc.ServerStream({ count: 10_000, size: 100, intervalMs: 50 });
+    const serverIter = serverStream[Symbol.asyncIterator]();
+    expect((await serverIter.next()).done).toBe(false);
+    const serverRest = (async () => { for (;;) if ((await serverIter.next()).done) return; })();
+    // a bidi stream waiting for its second answer
+    const bidi = svc.BidiStream();
+    const bidiIter = bidi[Symbol.asyncIterator]();
+    await bidi.send({ message: 'one' });
+    expect((await bidiIter.next()).value.message).toBe('one');
+    const bidiNext = bidiIter.next();
+    // a raw stream with a pending read
+    const echo = await openRawStream(session, 'echo:k1');
+    echo.write(randomPayload(1000));
+    const echoRead = drain(echo);
+    // a raw stream whose writer is stalled on the window (Go holds it unread)
+    const held = await openRawStream(session, 'hold:k2');
+    const chunk = randomPayload(64 * 1024);
+    while (held.write(chunk));
+    const stalledWrite = new Promise<void>((resolve, reject) => held.write(chunk, (err) => (err ? reject(err) : resolve())));
+    // an accept that can never be satisfied
+    const accept = session.accept();
+
+    const killedAt = Date.now();
+    await server.kill('SIGKILL');
+    const outcomes = await Promise.all(
+      [unary, serverRest, bidiNext, echoRead, stalledWrite, accept, sessionClosed.then(() => { throw new Error('closed'); })].map((p) => settleWithin(p, 5000)),
+    );
+    const elapsedMs = Date.now() - killedAt;
+    console.log(JSON.stringify({ figure: 'peer-sigkill', pending: outcomes.length, elapsedMs, outcomes: outcomes.map((o) => o.status) }));
+    for (const o of outcomes) expect(o.status).toBe('rejected');
+    // the session is over and says so
+    expect(session.closed).toBe(true);
+    await expect(session.open()).rejects.toMatchObject({ code: expect.stringMatching(/^MUX_/) });
+    await expect(svc.Echo({ message: 'late' })).rejects.toThrow();
+    client.close();
+    await server.stop();
+  });
+});
