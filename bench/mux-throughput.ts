@@ -1,0 +1,85 @@
+// Figure: yamux throughput, TypeScript (src/mux) vs Go (hashicorp/yamux), same bytes over
+// the same kind of socket (AF_UNIX stream, listener + dial, sender and receiver on separate
+// threads), rounds interleaved. Prints one JSON object. Goal: ratio >= 1.0.
+import net from 'node:net';
+import path from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { MuxSession } from '../src/mux/index.js';
+import { buildGoPeer, runGoPeerJson } from '../test/support/go-peer.js';
+import { makePrivateTempDir } from '../test/support/tmpdir.js';
+import { median, printFigure, round } from './stats.js';
+
+const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 2 ** 20);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 1);
+const CHUNK = 64 * 1024;
+
+async function tsRound(): Promise<number> {
+  const tmp = await makePrivateTempDir('bench-mux');
+  const socketPath = path.join(tmp.dir, 'mux.sock');
+  const worker = new Worker(path.join(path.dirname(fileURLToPath(import.meta.url)), 'mux-throughput-worker.js'), { workerData: { socketPath } });
+  try {
+    await new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => m.type === 'listening' && resolve()));
+    const socket = net.connect(socketPath);
+    await once(socket, 'connect');
+    const session = new MuxSession(socket, { role: 'client' });
+    const chunk = Buffer.alloc(CHUNK, 0xab);
+    let finishedStreams = 0;
+    let lastAt = 0;
+    const allDone = new Promise<void>((resolve) => worker.on('message', (m: { type: string; at: number }) => {
+      if (m.type !== 'stream-done') return;
+      lastAt = Math.max(lastAt, m.at);
+      if (++finishedStreams === STREAMS) resolve();
+    }));
+    const start = performance.timeOrigin + performance.now();
+    await Promise.all(Array.from({ length: STREAMS }, async () => {
+      const stream = await session.open();
+      const perStream = Math.floor(BYTES / STREAMS);
+      for (let sent = 0; sent < perStream; sent += CHUNK) {
+        if (!stream.write(sent + CHUNK <= perStream ? chunk : chunk.subarray(0, perStream - sent))) await once(stream, 'drain');
+      }
+      stream.end();
+    }));
+    await allDone;
+    const seconds = (lastAt - start) / 1000;
+    await session.close();
+    return BYTES / 2 ** 20 / seconds;
+  } finally {
+    worker.postMessage({ type: 'stop' });
+    await worker.terminate();
+    await tmp.remove();
+  }
+}
+
+async function goRound(): Promise<number> {
+  const [out] = (await runGoPeerJson(['bench-mux', '--bytes', String(BYTES), '--streams', String(STREAMS)])) as { mibps: number }[];
+  if (!out) throw new Error('bench-mux printed nothing');
+  return out.mibps;
+}
+
+async function main(): Promise<void> {
+  await buildGoPeer();
+  await tsRound(); // warm-up (JIT)
+  const ts: number[] = [];
+  const go: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    go.push(await goRound());
+    ts.push(await tsRound());
+  }
+  printFigure({
+    figure: 'mux-throughput',
+    bytesPerRound: BYTES,
+    streams: STREAMS,
+    rounds: ROUNDS,
+    tsMiBps: ts.map((v) => round(v)),
+    goMiBps: go.map((v) => round(v)),
+    tsMedianMiBps: round(median(ts)),
+    goMedianMiBps: round(median(go)),
+    ratioTsOverGo: round(median(ts) / median(go), 3),
+    goal: '>= 1.0',
+  });
+}
+
+await main();
