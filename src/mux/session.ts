@@ -70,6 +70,8 @@ export class MuxSession extends EventEmitter {
   // receive state of the data frame being decoded
   private dataTarget: MuxStream | undefined;
   private dataFin = false;
+  private decoding = false;
+  private readonly reentrantInput: Buffer[] = [];
 
   constructor(transport: Duplex, options: SessionOptions) {
     super();
@@ -237,10 +239,22 @@ export class MuxSession extends EventEmitter {
       this.fail('MUX_TRANSPORT_ERROR', 'transport delivered strings; it must not have an encoding set');
       return;
     }
+    if (this.decoding) {
+      // re-entered through a synchronous transport while handling earlier input
+      this.reentrantInput.push(chunk);
+      return;
+    }
+    this.decoding = true;
     try {
       this.decoder.push(chunk);
+      for (let next = this.reentrantInput.shift(); next !== undefined; next = this.reentrantInput.shift()) {
+        this.decoder.push(next);
+      }
     } catch (err) {
+      this.reentrantInput.length = 0;
       this.onInputError(err);
+    } finally {
+      this.decoding = false;
     }
   };
 

@@ -42,6 +42,7 @@ export class MuxStream extends Duplex {
   /** Bytes we may still send. */
   private sendWindow = INITIAL_STREAM_WINDOW;
   private pending: PendingWrite | null = null;
+  private pumping = false;
   private localFin = false;
   private remoteFin = false;
   private released = false;
@@ -188,22 +189,31 @@ export class MuxStream extends Duplex {
   // ---- internals --------------------------------------------------------------------------
 
   private pump(): void {
+    // Re-entrancy: a synchronous transport may deliver the peer's window update (or RST)
+    // while we are inside sendData; the running loop picks such changes up itself.
+    if (this.pumping) return;
     const p = this.pending;
     if (p === null) return;
     const host = this.host;
-    while (p.offset < p.chunk.length) {
-      if (this.released || !host.isOpen()) return; // destroy() completes the write with an error
-      if (this.sendWindow === 0) return; // resumed by receiveWindowUpdate
-      if (!host.canSendData()) {
-        host.waitForTransport(this);
-        return;
+    this.pumping = true;
+    try {
+      while (p.offset < p.chunk.length) {
+        if (this.pending !== p || this.released || !host.isOpen()) return; // destroy() fails the write
+        if (this.sendWindow === 0) return; // resumed by receiveWindowUpdate
+        if (!host.canSendData()) {
+          host.waitForTransport(this);
+          return;
+        }
+        const n = Math.min(this.sendWindow, p.chunk.length - p.offset, MAX_DATA_FRAME);
+        const payload = p.offset === 0 && n === p.chunk.length ? p.chunk : p.chunk.subarray(p.offset, p.offset + n);
+        p.offset += n;
+        this.sendWindow -= n;
+        host.sendData(this.id, payload);
       }
-      const n = Math.min(this.sendWindow, p.chunk.length - p.offset, MAX_DATA_FRAME);
-      const payload = p.offset === 0 && n === p.chunk.length ? p.chunk : p.chunk.subarray(p.offset, p.offset + n);
-      p.offset += n;
-      this.sendWindow -= n;
-      host.sendData(this.id, payload);
+    } finally {
+      this.pumping = false;
     }
+    if (this.pending !== p) return;
     this.pending = null;
     p.cb();
   }
