@@ -33,6 +33,9 @@ type ServerOptions struct {
 	Ready func()
 	// OnRawClaimed, if set, is called after each accepted raw stream handshake.
 	OnRawClaimed func(id string, sess *yamux.Session)
+
+	// newService replaces the InteropTest implementation (tests use it to serve wrong answers).
+	newService func(reg *rawRegistry) testpb.InteropTestService
 }
 
 // yamuxConfig builds the yamux config shared by the server, client and benchmarks.
@@ -70,7 +73,7 @@ func RunServer(ctx context.Context, opts ServerOptions) error {
 	}
 
 	if opts.TTRPCOnly {
-		ts, err := newInteropServer(newRawRegistry())
+		ts, err := newInteropServer(opts.service(newRawRegistry()))
 		if err != nil {
 			return err
 		}
@@ -102,12 +105,19 @@ func RunServer(ctx context.Context, opts ServerOptions) error {
 	}
 }
 
-func newInteropServer(reg *rawRegistry) (*ttrpc.Server, error) {
+func (opts ServerOptions) service(reg *rawRegistry) testpb.InteropTestService {
+	if opts.newService != nil {
+		return opts.newService(reg)
+	}
+	return &interopService{raw: reg}
+}
+
+func newInteropServer(svc testpb.InteropTestService) (*ttrpc.Server, error) {
 	ts, err := ttrpc.NewServer()
 	if err != nil {
 		return nil, err
 	}
-	testpb.RegisterInteropTestService(ts, &interopService{raw: reg})
+	testpb.RegisterInteropTestService(ts, svc)
 	return ts, nil
 }
 
@@ -125,7 +135,7 @@ func serveSession(ctx context.Context, conn net.Conn, opts ServerOptions) error 
 	defer stop()
 
 	reg := newRawRegistry()
-	ts, err := newInteropServer(reg)
+	ts, err := newInteropServer(opts.service(reg))
 	if err != nil {
 		return err
 	}

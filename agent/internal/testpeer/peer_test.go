@@ -1,0 +1,159 @@
+package testpeer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// ttrpcChecks run in both modes; rawChecks need yamux.
+var (
+	ttrpcChecks = []string{"unary", "metadata", "server-stream", "client-stream", "bidi-stream",
+		"concurrent64", "deadline", "handler-error", "oversize-response", "oversize-request", "even-id"}
+	rawChecks = []string{"raw-parallel", "source", "fin", "rst-from-server", "hold-release",
+		"slow-sink", "raw-refusal", "goaway", "await-goaway"}
+)
+
+func testLogger(t *testing.T) *log.Logger {
+	return log.New(testWriter{t}, "", log.Lmicroseconds)
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// startServer runs RunServer until the test ends and returns its socket path.
+func startServer(t *testing.T, opts ServerOptions) string {
+	t.Helper()
+	opts.Listen = filepath.Join(t.TempDir(), "peer.sock")
+	opts.Log = testLogger(t)
+	ready := make(chan struct{})
+	opts.Ready = func() { close(ready) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunServer(ctx, opts) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("server exited before READY: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	return opts.Listen
+}
+
+// runChecks runs the client and decodes its output lines.
+func runChecks(t *testing.T, path string, ttrpcOnly bool, names []string) (bool, []CheckResult) {
+	t.Helper()
+	var out bytes.Buffer
+	ok, err := RunClient(context.Background(), ClientOptions{
+		Connect: path, TTRPCOnly: ttrpcOnly, Checks: names, CheckTimeout: 60 * time.Second, Log: testLogger(t),
+	}, &out)
+	if err != nil {
+		t.Fatalf("RunClient: %v", err)
+	}
+	var results []CheckResult
+	dec := json.NewDecoder(&out)
+	for {
+		var r CheckResult
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding client output: %v", err)
+		}
+		results = append(results, r)
+	}
+	if len(results) != len(names) {
+		t.Fatalf("got %d result lines for %d checks", len(results), len(names))
+	}
+	for i, r := range results {
+		if r.Check != names[i] {
+			t.Fatalf("line %d is check %q, want %q", i, r.Check, names[i])
+		}
+	}
+	return ok, results
+}
+
+func TestAllChecksPassGoToGoYamux(t *testing.T) {
+	path := startServer(t, ServerOptions{
+		// The server sends GoAway once echo:g1 is claimed, as the TS server will for await-goaway.
+		OnRawClaimed: func(id string, sess *yamux.Session) {
+			if id == "echo:g1" {
+				_ = sess.GoAway()
+			}
+		},
+	})
+	names := append(append([]string{}, ttrpcChecks...), rawChecks...)
+	ok, results := runChecks(t, path, false, names)
+	for _, r := range results {
+		if !r.OK {
+			t.Errorf("%s: %s", r.Check, r.Detail)
+		} else {
+			t.Logf("%s (%d ms): %s", r.Check, r.MS, r.Detail)
+		}
+	}
+	if !ok {
+		t.Fatal("RunClient reported failure")
+	}
+}
+
+func TestAllChecksPassGoToGoTTRPCOnly(t *testing.T) {
+	path := startServer(t, ServerOptions{TTRPCOnly: true})
+	ok, results := runChecks(t, path, true, ttrpcChecks)
+	for _, r := range results {
+		if !r.OK {
+			t.Errorf("%s: %s", r.Check, r.Detail)
+		}
+	}
+	if !ok {
+		t.Fatal("RunClient reported failure")
+	}
+}
+
+func TestRawChecksFailWithoutYamux(t *testing.T) {
+	path := startServer(t, ServerOptions{TTRPCOnly: true})
+	ok, results := runChecks(t, path, true, []string{"source", "unary"})
+	if ok {
+		t.Fatal("RunClient reported success with a failing check")
+	}
+	if results[0].OK || results[0].Detail != "needs yamux mode" {
+		t.Errorf("source in ttrpc-only mode: %+v", results[0])
+	}
+	if !results[1].OK {
+		t.Errorf("unary after a failed check: %+v", results[1])
+	}
+}
+
+func TestUnknownCheckFails(t *testing.T) {
+	path := startServer(t, ServerOptions{})
+	ok, results := runChecks(t, path, false, []string{"no-such-check"})
+	if ok || results[0].OK || results[0].Detail != "unknown check" {
+		t.Fatalf("got ok=%v %+v", ok, results[0])
+	}
+}
+
+func TestAwaitGoAwayFailsWithoutGoAway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits the 10 s GoAway limit")
+	}
+	path := startServer(t, ServerOptions{})
+	_, results := runChecks(t, path, false, []string{"await-goaway"})
+	if results[0].OK || !strings.Contains(results[0].Detail, "no GoAway") {
+		t.Fatalf("got %+v", results[0])
+	}
+}
