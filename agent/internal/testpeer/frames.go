@@ -12,9 +12,9 @@ import (
 
 // Hand-encoded ttrpc frames, for checks that need what the ttrpc client will not send.
 const (
-	frameHeaderLen      = 10
-	frameTypeRequest    = 1
-	frameTypeResponse   = 2
+	frameHeaderLen     = 10
+	frameTypeRequest   = 1
+	frameTypeResponse  = 2
 	interopServiceName = "vessel.test.v1.InteropTest"
 )
 

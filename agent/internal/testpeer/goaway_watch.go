@@ -1,16 +1,8 @@
 package testpeer
 
 import (
-	"encoding/binary"
 	"net"
 	"sync"
-)
-
-// yamux framing, as far as goAwayWatch needs it.
-const (
-	yamuxHeaderLen  = 12
-	yamuxTypeData   = 0
-	yamuxTypeGoAway = 3
 )
 
 // goAwayWatch sits between a yamux session and its connection and follows the frames
@@ -21,18 +13,21 @@ const (
 type goAwayWatch struct {
 	net.Conn
 
-	// Read-side state, touched only by the session's reader goroutine.
-	hdr     [yamuxHeaderLen]byte
-	hdrFill int
-	skip    uint32 // data frame body bytes still to pass
-	pending bool   // a GoAway header has been read, not yet handled by yamux
+	frames  yamuxFrameFollower // touched only by the session's reader goroutine
+	pending bool               // a GoAway header was read, not yet handled by yamux
 
 	seen     chan struct{}
 	seenOnce sync.Once
 }
 
 func newGoAwayWatch(c net.Conn) *goAwayWatch {
-	return &goAwayWatch{Conn: c, seen: make(chan struct{})}
+	w := &goAwayWatch{Conn: c, seen: make(chan struct{})}
+	w.frames.onHeader = func(h yamuxHeader) {
+		if h.Type() == yamuxTypeGoAway {
+			w.pending = true
+		}
+	}
+	return w
 }
 
 // Seen is closed once the session has handled a GoAway from the peer.
@@ -43,34 +38,6 @@ func (w *goAwayWatch) Read(b []byte) (int, error) {
 		w.seenOnce.Do(func() { close(w.seen) })
 	}
 	n, err := w.Conn.Read(b)
-	w.follow(b[:n])
+	w.frames.follow(b[:n])
 	return n, err
-}
-
-// follow advances the frame parser over bytes the session just read.
-func (w *goAwayWatch) follow(p []byte) {
-	for len(p) > 0 {
-		if w.skip > 0 {
-			k := uint32(len(p))
-			if k > w.skip {
-				k = w.skip
-			}
-			w.skip -= k
-			p = p[k:]
-			continue
-		}
-		k := copy(w.hdr[w.hdrFill:], p)
-		w.hdrFill += k
-		p = p[k:]
-		if w.hdrFill < yamuxHeaderLen {
-			return
-		}
-		w.hdrFill = 0
-		switch w.hdr[1] {
-		case yamuxTypeData:
-			w.skip = binary.BigEndian.Uint32(w.hdr[8:12])
-		case yamuxTypeGoAway:
-			w.pending = true
-		}
-	}
 }
