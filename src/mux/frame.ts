@@ -13,6 +13,11 @@ export const FrameType = {
   WINDOW_UPDATE: 1,
   PING: 2,
   GO_AWAY: 3,
+  // PascalCase aliases (same values) for callers written in that style
+  Data: 0,
+  WindowUpdate: 1,
+  Ping: 2,
+  GoAway: 3,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
