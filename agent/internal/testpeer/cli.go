@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
 const usage = `usage:
   vessel-testpeer server --listen PATH [--ttrpc-only] [--window BYTES] [--stream-close-timeout-ms N] [--keepalive-ms N] [--accept-backlog N]
+      (SIGUSR1: send a yamux GoAway on every open session; SIGTERM/SIGINT: exit 0)
   vessel-testpeer client --connect PATH [--ttrpc-only] --checks LIST
   vessel-testpeer bench-mux --bytes N [--streams K] [--chunk B]
   vessel-testpeer bench-ttrpc --connect PATH [--yamux] [--seconds S] [--concurrency C] [--payload B]
@@ -67,7 +71,26 @@ func mainServer(ctx context.Context, args []string, stdout io.Writer, logger *lo
 	if *listen == "" {
 		return fmt.Errorf("server: --listen is required")
 	}
+	// SIGUSR1 asks for a GoAway on every open session (for tests of the TS client).
+	goAway := make(chan struct{}, 1)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				select {
+				case goAway <- struct{}{}:
+				default:
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	return RunServer(ctx, ServerOptions{
+		GoAwayRequests:     goAway,
 		Listen:             *listen,
 		TTRPCOnly:          *ttrpcOnly,
 		Window:             uint32(*window),

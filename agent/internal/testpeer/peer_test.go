@@ -157,3 +157,19 @@ func TestAwaitGoAwayFailsWithoutGoAway(t *testing.T) {
 		t.Fatalf("got %+v", results[0])
 	}
 }
+
+func TestGoAwayRequestReachesClient(t *testing.T) {
+	requests := make(chan struct{})
+	path := startServer(t, ServerOptions{
+		GoAwayRequests: requests,
+		OnRawClaimed: func(id string, _ *yamux.Session) {
+			if id == "echo:g1" {
+				requests <- struct{}{}
+			}
+		},
+	})
+	ok, results := runChecks(t, path, false, []string{"unary", "await-goaway"})
+	if !ok {
+		t.Fatalf("%+v", results)
+	}
+}

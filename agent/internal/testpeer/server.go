@@ -31,6 +31,8 @@ type ServerOptions struct {
 
 	// Ready is called once the socket listens.
 	Ready func()
+	// GoAwayRequests, if set: each receive sends a yamux GoAway on every open session.
+	GoAwayRequests <-chan struct{}
 	// OnRawClaimed, if set, is called after each accepted raw stream handshake.
 	OnRawClaimed func(id string, sess *yamux.Session)
 
@@ -85,6 +87,19 @@ func RunServer(ctx context.Context, opts ServerOptions) error {
 		return err
 	}
 
+	live := newSessionSet()
+	if opts.GoAwayRequests != nil {
+		go func() {
+			for {
+				select {
+				case <-opts.GoAwayRequests:
+					opts.Log.Printf("GoAway sent on %d session(s)", live.goAway())
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -98,11 +113,46 @@ func RunServer(ctx context.Context, opts ServerOptions) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := serveSession(ctx, conn, opts); err != nil {
+			if err := serveSession(ctx, conn, opts, live); err != nil {
 				opts.Log.Printf("session: %v", err)
 			}
 		}()
 	}
+}
+
+// sessionSet tracks a server's open yamux sessions.
+type sessionSet struct {
+	mu       sync.Mutex
+	sessions map[*yamux.Session]struct{}
+}
+
+func newSessionSet() *sessionSet {
+	return &sessionSet{sessions: make(map[*yamux.Session]struct{})}
+}
+
+func (s *sessionSet) add(sess *yamux.Session) {
+	s.mu.Lock()
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *sessionSet) remove(sess *yamux.Session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+}
+
+// goAway sends GoAway on every session and returns how many it reached.
+func (s *sessionSet) goAway() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for sess := range s.sessions {
+		if sess.GoAway() == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (opts ServerOptions) service(reg *rawRegistry) testpb.InteropTestService {
@@ -123,7 +173,7 @@ func newInteropServer(svc testpb.InteropTestService) (*ttrpc.Server, error) {
 
 // serveSession runs one yamux server session: its first stream is the ttrpc control
 // plane, later streams are raw streams.
-func serveSession(ctx context.Context, conn net.Conn, opts ServerOptions) error {
+func serveSession(ctx context.Context, conn net.Conn, opts ServerOptions, live *sessionSet) error {
 	cfg := yamuxConfig(opts.Window, opts.StreamCloseTimeout, opts.KeepAlive, opts.AcceptBacklog, opts.Log.Writer())
 	sess, err := yamux.Server(conn, cfg)
 	if err != nil {
@@ -131,6 +181,8 @@ func serveSession(ctx context.Context, conn net.Conn, opts ServerOptions) error 
 		return fmt.Errorf("yamux server: %w", err)
 	}
 	defer sess.Close()
+	live.add(sess)
+	defer live.remove(sess)
 	stop := context.AfterFunc(ctx, func() { _ = sess.Close() })
 	defer stop()
 
