@@ -16,7 +16,7 @@ import (
 const usage = `usage:
   vessel-testpeer server --listen PATH [--ttrpc-only] [--window BYTES] [--stream-close-timeout-ms N] [--keepalive-ms N] [--accept-backlog N]
       (SIGUSR1: send a yamux GoAway on every open session; SIGTERM/SIGINT: exit 0)
-  vessel-testpeer client --connect PATH [--ttrpc-only] --checks LIST
+  vessel-testpeer client --connect PATH [--ttrpc-only] --checks LIST [--check-timeout-ms N]
   vessel-testpeer bench-mux --bytes N [--streams K] [--chunk B]
   vessel-testpeer bench-ttrpc --connect PATH [--yamux] [--seconds S] [--concurrency C] [--payload B]
 `

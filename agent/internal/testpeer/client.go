@@ -121,7 +121,7 @@ func runCheck(ctx context.Context, env *checkEnv, name string, timeout time.Dura
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	detail, err := fn(cctx, env)
+	detail, err := runGuarded(cctx, env, fn)
 	res.MS = time.Since(start).Milliseconds()
 	if err != nil {
 		res.Detail = err.Error()
@@ -129,6 +129,16 @@ func runCheck(ctx context.Context, env *checkEnv, name string, timeout time.Dura
 	}
 	res.OK, res.Detail = true, detail
 	return res
+}
+
+// runGuarded turns a panicking check into a failed one, keeping the output one line per check.
+func runGuarded(ctx context.Context, env *checkEnv, fn checkFunc) (detail string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("check panicked: %v", p)
+		}
+	}()
+	return fn(ctx, env)
 }
 
 // needYamux fails checks that need raw streams when running ttrpc-only.
