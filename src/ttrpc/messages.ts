@@ -119,7 +119,8 @@ export function encodeRequest(req: RequestEnvelope): Buffer {
 }
 
 function decodeKeyValue(r: ProtoReader, limits: EnvelopeLimits): KeyValue {
-  const end = r.pos + r.length();
+  const n = r.length();
+  const end = r.pos + n;
   const inner = new ProtoReader(r.buf, r.pos, end);
   let key = '';
   let value = '';
@@ -231,7 +232,8 @@ export function encodeResponse(res: { status?: Status; payload?: Uint8Array }): 
 }
 
 function decodeStatus(r: ProtoReader, limits: EnvelopeLimits): Status {
-  const end = r.pos + r.length();
+  const n = r.length();
+  const end = r.pos + n;
   const inner = new ProtoReader(r.buf, r.pos, end);
   const status: Status = { code: Code.OK, message: '', details: [] };
   while (!inner.done) {
