@@ -71,6 +71,7 @@ export class MuxSession extends EventEmitter {
   private dataTarget: MuxStream | undefined;
   private dataFin = false;
   private decoding = false;
+  private corked = false;
   private readonly reentrantInput: Buffer[] = [];
 
   constructor(transport: Duplex, options: SessionOptions) {
@@ -311,6 +312,7 @@ export class MuxSession extends EventEmitter {
   private sendControl(type: number, flags: number, streamId: number, length: number): void {
     if (this.endError !== undefined) return;
     const transport = this.transport;
+    this.batchWrites();
     transport.write(encodeHeader(type, flags, streamId, length));
     if (!this.inputPaused && transport.writableLength > CONTROL_WRITE_LIMIT) {
       // The peer does not read what we send; stop producing replies to its input.
@@ -326,6 +328,7 @@ export class MuxSession extends EventEmitter {
   private sendData(streamId: number, payload: Buffer): void {
     const transport = this.transport;
     const n = payload.length;
+    this.batchWrites();
     if (n <= SMALL_FRAME) {
       const frame = Buffer.allocUnsafe(HEADER_SIZE + n);
       encodeHeader(FrameType.DATA, 0, streamId, n, frame, 0);
@@ -333,11 +336,25 @@ export class MuxSession extends EventEmitter {
       transport.write(frame);
       return;
     }
-    transport.cork();
     transport.write(encodeHeader(FrameType.DATA, 0, streamId, n));
     transport.write(payload);
-    transport.uncork();
   }
+
+  /**
+   * Frames written in one tick leave in one writev: the transport is corked on the first
+   * write of a tick and uncorked on the next tick (syscalls, not bytes, are the cost).
+   */
+  private batchWrites(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.transport.cork();
+    process.nextTick(this.uncorkTransport);
+  }
+
+  private readonly uncorkTransport = (): void => {
+    this.corked = false;
+    this.transport.uncork();
+  };
 
   private makeHost(): StreamHost {
     return {
