@@ -63,8 +63,9 @@ func checkLocalGoAway(ctx context.Context, env *checkEnv) (string, error) {
 	return "GoAway sent; open echo stream and control plane still work", nil
 }
 
-// checkAwaitGoAway opens echo:g1, then waits for the server's GoAway: afterwards
-// OpenStream must fail with ErrRemoteGoAway while echo:g1 still works.
+// checkAwaitGoAway opens echo:g1, then goaway:g2 (the server sends GoAway when it claims
+// it) and waits for the server's GoAway: afterwards OpenStream must fail with
+// ErrRemoteGoAway while echo:g1 and goaway:g2 still echo.
 func checkAwaitGoAway(ctx context.Context, env *checkEnv) (string, error) {
 	st, err := env.openRaw(ctx, "echo:g1")
 	if err != nil {
@@ -74,6 +75,10 @@ func checkAwaitGoAway(ctx context.Context, env *checkEnv) (string, error) {
 		return "", err
 	}
 	start := time.Now()
+	last, err := env.openRaw(ctx, "goaway:g2")
+	if err != nil {
+		return "", err
+	}
 	timer := time.NewTimer(awaitGoAwayLimit)
 	defer timer.Stop()
 	select {
@@ -94,6 +99,12 @@ func checkAwaitGoAway(ctx context.Context, env *checkEnv) (string, error) {
 		return "", fmt.Errorf("echo:g1 after GoAway: %w", err)
 	}
 	if err := finishEcho(st); err != nil {
+		return "", err
+	}
+	if err := echoOnce(last, []byte("goaway stream after goaway")); err != nil {
+		return "", fmt.Errorf("goaway:g2 after GoAway: %w", err)
+	}
+	if err := finishEcho(last); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("GoAway after %v; OpenStream -> ErrRemoteGoAway; echo:g1 still echoes", waited.Round(time.Millisecond)), nil

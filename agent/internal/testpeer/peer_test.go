@@ -90,14 +90,7 @@ func runChecks(t *testing.T, path string, ttrpcOnly bool, names []string) (bool,
 }
 
 func TestAllChecksPassGoToGoYamux(t *testing.T) {
-	path := startServer(t, ServerOptions{
-		// The server sends GoAway once echo:g1 is claimed, as the TS server will for await-goaway.
-		OnRawClaimed: func(id string, sess *yamux.Session) {
-			if id == "echo:g1" {
-				_ = sess.GoAway()
-			}
-		},
-	})
+	path := startServer(t, ServerOptions{})
 	names := append(append([]string{}, ttrpcChecks...), rawChecks...)
 	ok, results := runChecks(t, path, false, names)
 	for _, r := range results {
@@ -151,7 +144,7 @@ func TestAwaitGoAwayFailsWithoutGoAway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits the 10 s GoAway limit")
 	}
-	path := startServer(t, ServerOptions{})
+	path := startServer(t, ServerOptions{IgnoreGoAwayMode: true})
 	_, results := runChecks(t, path, false, []string{"await-goaway"})
 	if results[0].OK || !strings.Contains(results[0].Detail, "no GoAway") {
 		t.Fatalf("got %+v", results[0])
@@ -161,9 +154,10 @@ func TestAwaitGoAwayFailsWithoutGoAway(t *testing.T) {
 func TestGoAwayRequestReachesClient(t *testing.T) {
 	requests := make(chan struct{})
 	path := startServer(t, ServerOptions{
-		GoAwayRequests: requests,
+		GoAwayRequests:   requests,
+		IgnoreGoAwayMode: true,
 		OnRawClaimed: func(id string, _ *yamux.Session) {
-			if id == "echo:g1" {
+			if id == "goaway:g2" {
 				requests <- struct{}{}
 			}
 		},

@@ -14,6 +14,8 @@ const (
 	modeHold   = "hold"
 	modeClose  = "close"
 	modeTTRPC  = "ttrpc"
+	// modeGoAway: the server sends GoAway on its session, then serves the stream as echo.
+	modeGoAway = "goaway"
 )
 
 var (
@@ -30,12 +32,12 @@ type rawID struct {
 }
 
 // parseRawID parses "echo:NAME", "source:NAME:N", "sink:NAME", "sink:NAME:RATE",
-// "hold:NAME", "close:NAME" and "ttrpc:NAME". NAME is non-empty and has no ':'.
+// "hold:NAME", "close:NAME", "ttrpc:NAME" and "goaway:NAME". NAME is non-empty and has no ':'.
 func parseRawID(id string) (rawID, error) {
 	parts := strings.Split(id, ":")
 	mode := parts[0]
 	switch mode {
-	case modeEcho, modeSource, modeSink, modeHold, modeClose, modeTTRPC:
+	case modeEcho, modeSource, modeSink, modeHold, modeClose, modeTTRPC, modeGoAway:
 	default:
 		return rawID{}, errUnknownMode
 	}

@@ -25,6 +25,8 @@ type rawSession struct {
 	logger *log.Logger
 	// onClaimed, if set, is called after a raw stream is accepted (tests use it).
 	onClaimed func(id string, sess *yamux.Session)
+	// ignoreGoAwayMode: serve goaway:NAME as plain echo (tests of the client's checks).
+	ignoreGoAwayMode bool
 }
 
 // serveRawStream runs the handshake on a non-first stream, then its mode.
@@ -47,6 +49,10 @@ func (rs *rawSession) serveRawStream(st *yamux.Stream) {
 		return
 	}
 	tally := newRawTally()
+	if rid.Mode == modeGoAway && !rs.ignoreGoAwayMode {
+		// GoAway goes out before the handshake reply, so the host sees it first.
+		_ = rs.sess.GoAway()
+	}
 	if err := writeHandshakeString(st, id); err != nil {
 		end, text := classifyEnd(err, rs.sess)
 		entry.finish(tally.outcome(end, text))
@@ -58,7 +64,7 @@ func (rs *rawSession) serveRawStream(st *yamux.Stream) {
 	}
 	var end, text string
 	switch rid.Mode {
-	case modeEcho:
+	case modeEcho, modeGoAway:
 		end, text = rs.echo(st, tally)
 	case modeSource:
 		end, text = rs.source(st, tally, rid.Name, rid.Arg)

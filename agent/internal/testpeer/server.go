@@ -35,6 +35,9 @@ type ServerOptions struct {
 	GoAwayRequests <-chan struct{}
 	// OnRawClaimed, if set, is called after each accepted raw stream handshake.
 	OnRawClaimed func(id string, sess *yamux.Session)
+	// IgnoreGoAwayMode serves goaway:NAME streams without sending GoAway (a wrong server,
+	// for tests proving the await-goaway check can fail).
+	IgnoreGoAwayMode bool
 
 	// newService replaces the InteropTest implementation (tests use it to serve wrong answers).
 	newService func(reg *rawRegistry) testpb.InteropTestService
@@ -195,7 +198,7 @@ func serveSession(ctx context.Context, conn net.Conn, opts ServerOptions, live *
 	q := newConnQueue(sess.Addr())
 	go func() { _ = ts.Serve(ctx, q) }()
 
-	rs := &rawSession{sess: sess, reg: reg, ttrpcQ: q, logger: opts.Log, onClaimed: opts.OnRawClaimed}
+	rs := &rawSession{sess: sess, reg: reg, ttrpcQ: q, logger: opts.Log, onClaimed: opts.OnRawClaimed, ignoreGoAwayMode: opts.IgnoreGoAwayMode}
 	first := true
 	for {
 		st, err := sess.AcceptStream()
