@@ -14,8 +14,9 @@ need_version() { # name have want
 }
 command -v node >/dev/null || { log "node is missing (need >= 20.19)"; exit 1; }
 need_version node "$(node -p 'process.versions.node')" 20.19.0
-command -v go >/dev/null || { log "go is missing (need >= 1.24; the agent's go.mod sets the minimum)"; exit 1; }
-need_version go "$(go env GOVERSION | sed 's/^go//')" 1.24.0
+go_min=$(awk '$1 == "go" { print $2 }' agent/go.mod)
+command -v go >/dev/null || { log "go is missing (agent/go.mod needs >= $go_min)"; exit 1; }
+need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 
 # --- Debian packages ---------------------------------------------------------------------------
 # Packages the build and the test suite use; later layers (QEMU, passt, ...) add theirs here.

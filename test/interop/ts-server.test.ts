@@ -7,7 +7,7 @@ import { startTsServer, type TsServer } from '../support/ts-peer.js';
 const YAMUX_CHECKS = [
   'unary', 'metadata', 'server-stream', 'client-stream', 'bidi-stream', 'concurrent64', 'deadline',
   'handler-error', 'oversize-response', 'oversize-request', 'even-id', 'raw-parallel', 'source', 'fin',
-  'rst-from-server', 'goaway',
+  'rst-from-server', 'hold-release', 'slow-sink', 'raw-refusal', 'goaway', 'await-goaway',
 ];
 const TTRPC_ONLY_CHECKS = [
   'unary', 'metadata', 'server-stream', 'client-stream', 'bidi-stream', 'concurrent64', 'deadline',

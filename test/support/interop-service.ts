@@ -77,7 +77,9 @@ export function interopServiceImpl(raw: RawStreamRegistry) {
       return { bytesRead: result.bytesRead, crc32: result.crc32, bytesWritten: result.bytesWritten, end: result.end, error: result.error };
     },
     async Release(req: { name?: string }) {
-      if (!raw.release(req.name ?? '')) throw new TtrpcError(Code.NOT_FOUND, `no held stream ${req.name}`);
+      const outcome = raw.release(req.name ?? '');
+      if (outcome === 'unknown') throw new TtrpcError(Code.NOT_FOUND, `no stream named ${req.name}`);
+      if (outcome === 'not-held') throw new TtrpcError(Code.FAILED_PRECONDITION, `stream ${req.name} is not a hold stream`);
       return {};
     },
   };

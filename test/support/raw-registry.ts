@@ -53,11 +53,19 @@ export class RawStreamRegistry {
     return new Promise((resolve) => this.holds.set(name, resolve));
   }
 
-  release(name: string): boolean {
+  /** 'released', or why not: no stream of that name ('unknown'), or it is no hold stream ('not-held'). */
+  release(name: string): 'released' | 'unknown' | 'not-held' {
     const gate = this.holds.get(name);
-    if (!gate) return false;
+    if (!gate) return this.results.has(name) || this.known.has(name) ? 'not-held' : 'unknown';
     this.holds.delete(name);
     gate();
-    return true;
+    return 'released';
+  }
+
+  /** Names claimed on any session, for Release's answer. */
+  private readonly known = new Set<string>();
+
+  claimed(name: string): void {
+    this.known.add(name);
   }
 }

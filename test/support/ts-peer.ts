@@ -66,7 +66,7 @@ export async function startTsServer(options: { ttrpcOnly?: boolean; session?: Pa
 }
 
 async function acceptLoop(session: MuxSession, ttrpc: TtrpcServer, registry: RawStreamRegistry): Promise<void> {
-  const ids = new Set<string>();
+  const names = new Set<string>(); // a NAME is claimed once per session, whatever the mode
   let first = true;
   for (;;) {
     let stream;
@@ -80,17 +80,18 @@ async function acceptLoop(session: MuxSession, ttrpc: TtrpcServer, registry: Raw
       ttrpc.serve(stream);
       continue;
     }
-    void serveRawStream(session, stream, ids, ttrpc, registry).catch(() => stream.destroy());
+    void serveRawStream(session, stream, names, ttrpc, registry).catch(() => stream.destroy());
   }
 }
 
-async function serveRawStream(session: MuxSession, stream: Duplex, ids: Set<string>, ttrpc: TtrpcServer, registry: RawStreamRegistry): Promise<void> {
+async function serveRawStream(session: MuxSession, stream: Duplex, names: Set<string>, ttrpc: TtrpcServer, registry: RawStreamRegistry): Promise<void> {
   const id = await readRawStreamId(stream);
-  const [mode, name = '', arg] = id.split(':');
-  const known = ['echo', 'goaway', 'source', 'sink', 'hold', 'close', 'ttrpc'];
-  if (ids.has(id)) return refuseRawStream(stream, 'duplicate stream id');
-  if (mode === undefined || !known.includes(mode)) return refuseRawStream(stream, 'unknown stream mode');
-  ids.add(id);
+  const parsed = parseRawStreamId(id);
+  if (typeof parsed === 'string') return refuseRawStream(stream, parsed);
+  const { mode, name, arg } = parsed;
+  if (names.has(name)) return refuseRawStream(stream, 'duplicate stream id');
+  names.add(name);
+  registry.claimed(name);
   if (mode === 'goaway') session.goAway(); // GoAway first, then accept and echo
   acceptRawStream(stream, id);
   if (mode === 'ttrpc') {
@@ -114,7 +115,7 @@ async function serveRawStream(session: MuxSession, stream: Duplex, ids: Set<stri
       return;
     case 'source': {
       stream.on('data', (chunk: Buffer) => record.read(chunk));
-      const size = Number(arg ?? 0);
+      const size = arg ?? 0;
       const data = randomBytes(size);
       const trailer = Buffer.allocUnsafe(4);
       trailer.writeUInt32BE(zlib.crc32(data), 0);
@@ -127,12 +128,31 @@ async function serveRawStream(session: MuxSession, stream: Duplex, ids: Set<stri
       await registry.hold(name);
       return sink(stream, record, 0);
     case 'sink':
-      return sink(stream, record, arg === undefined ? 0 : Number(arg));
+      return sink(stream, record, arg ?? 0);
     case 'close':
       stream.end();
       stream.on('data', (chunk: Buffer) => record.read(chunk));
       return;
   }
+}
+
+const MODES = ['echo', 'goaway', 'source', 'sink', 'hold', 'close', 'ttrpc'] as const;
+type RawMode = (typeof MODES)[number];
+
+/** "mode:NAME[:ARG]" as the Go peer parses it; a string is the refusal text. */
+function parseRawStreamId(id: string): { mode: RawMode; name: string; arg?: number } | string {
+  const parts = id.split(':');
+  const mode = parts[0] as RawMode;
+  if (!MODES.includes(mode)) return 'unknown stream mode';
+  const name = parts[1];
+  if (name === undefined || name === '') return 'malformed stream id';
+  if (parts.length === 2 && mode !== 'source') return { mode, name };
+  if (parts.length === 3 && (mode === 'source' || mode === 'sink') && /^[0-9]+$/.test(parts[2]!)) {
+    const arg = Number(parts[2]);
+    if (mode === 'sink' && arg === 0) return 'malformed stream id';
+    return { mode, name, arg };
+  }
+  return 'malformed stream id';
 }
 
 function trackEnd(stream: Duplex, name: string, record: RawStreamRecord, registry: RawStreamRegistry): void {
