@@ -94,9 +94,11 @@ export class ProtoReader {
       case WIRE_FIXED64:
         this.advance(8);
         return;
-      case WIRE_LEN:
-        this.pos += this.length();
+      case WIRE_LEN: {
+        const n = this.length();
+        this.pos += n;
         return;
+      }
       case WIRE_FIXED32:
         this.advance(4);
         return;
