@@ -11,6 +11,7 @@ import { interopProto } from '../support/repo.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { crc32, drain, randomPayload } from '../support/stream-io.js';
 import { MemoryProbe } from '../support/memory-probe.js';
+import { waitFor } from '../support/wait-for.js';
 import { interopStub, type InteropStub } from '../support/interop-client.js';
 
 const WINDOW = 256 * 1024;
@@ -57,7 +58,8 @@ describe('slow readers against the Go reference peer', () => {
     stream.end();
     stream.pause();
     // wait until Go has filled the whole window we granted
-    while (stream.readableLength < WINDOW) await once(stream, 'readable');
+    // (the handshake reply took the first few bytes of the window and was consumed)
+    await waitFor(() => stream.readableLength >= WINDOW - 1024, 'the Go source to fill our receive window');
     const probe = new MemoryProbe();
     // Go has 64 MiB to send; for the next second it must be held at the window
     let maxBuffered = 0;

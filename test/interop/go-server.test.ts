@@ -200,8 +200,8 @@ describe('TypeScript client → Go reference server over yamux', () => {
 
   it('FIN from Go first: our readable ends while our writable still works', async () => {
     const stream = await openRawStream(session, 'close:c1');
-    await once(stream, 'end').catch(() => undefined);
     stream.resume();
+    await once(stream, 'end');
     expect(stream.readableEnded).toBe(true);
     await writeAll(stream, Buffer.from('still writable after the peer FIN'));
     const rr = await svc.RawResult({ name: 'c1' }, { timeoutMs: 5000 });

@@ -56,17 +56,19 @@ describe('peer death', () => {
     const echoRead = drain(echo);
     // a raw stream whose writer is stalled on the window (Go holds it unread)
     const held = await openRawStream(session, 'hold:k2');
+    const heldError = new Promise<Error>((resolve) => held.once('error', resolve));
     const chunk = randomPayload(64 * 1024);
     while (held.write(chunk));
     const stalledWrite = new Promise<void>((resolve, reject) => held.write(chunk, (err) => (err ? reject(err) : resolve())));
     // an accept that can never be satisfied
     const accept = session.accept();
 
+    // observe every pending operation before the kill, so none is an unhandled rejection
+    const pending = [unary, serverRest, bidiNext, echoRead, stalledWrite, heldError.then((e) => { throw e; }), accept, sessionClosed.then(() => { throw new Error('closed'); })];
     const killedAt = Date.now();
+    const settled = pending.map((p) => settleWithin(p, 5000));
     await server.kill('SIGKILL');
-    const outcomes = await Promise.all(
-      [unary, serverRest, bidiNext, echoRead, stalledWrite, accept, sessionClosed.then(() => { throw new Error('closed'); })].map((p) => settleWithin(p, 5000)),
-    );
+    const outcomes = await Promise.all(settled);
     const elapsedMs = Date.now() - killedAt;
     console.log(JSON.stringify({ figure: 'peer-sigkill', pending: outcomes.length, elapsedMs, outcomes: outcomes.map((o) => o.status) }));
     for (const o of outcomes) expect(o.status).toBe('rejected');

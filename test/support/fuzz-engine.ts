@@ -34,7 +34,7 @@ const INTERESTING_32 = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x3ff
 
 /** Applies 1..4 random mutations to a copy of `input`. */
 export function mutate(rng: Rng, input: Buffer, maxLength = 1 << 16): Buffer {
-  let buf = Buffer.from(input);
+  let buf: Buffer = Buffer.from(input);
   const rounds = 1 + rng.int(4);
   for (let r = 0; r < rounds; r++) {
     switch (rng.int(9)) {

@@ -55,16 +55,19 @@ export async function drain(stream: AsyncIterable<Buffer>, keepTail = 0): Promis
 /** Writes a buffer in chunks, honouring backpressure, then ends the stream (FIN). */
 export async function writeAll(stream: Writable, data: Buffer, chunkSize = 64 * 1024, end = true): Promise<void> {
   for (let off = 0; off < data.length; off += chunkSize) {
+    if (stream.destroyed) throw new Error('write on a destroyed stream');
     const ok = stream.write(data.subarray(off, Math.min(data.length, off + chunkSize)));
     if (!ok) await waitDrain(stream);
   }
   if (end) await new Promise<void>((resolve, reject) => {
+    if (stream.destroyed) return reject(new Error('end on a destroyed stream'));
     stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
   });
 }
 
 function waitDrain(stream: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (stream.destroyed) return reject(new Error('stream destroyed while waiting for drain'));
     const cleanup = () => { stream.off('drain', onDrain); stream.off('error', onError); stream.off('close', onClose); };
     const onDrain = () => { cleanup(); resolve(); };
     const onError = (err: Error) => { cleanup(); reject(err); };
