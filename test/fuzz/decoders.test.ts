@@ -5,8 +5,8 @@ import { runFuzz } from '../support/fuzz-engine.js';
 import { allFuzzTargets } from '../support/fuzz-targets.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
-const SYNC_ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 20_000);
-const ASYNC_ITERATIONS = Number(process.env.FUZZ_ASYNC_ITERATIONS ?? 1_000);
+const SYNC_ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 100_000);
+const ASYNC_ITERATIONS = Number(process.env.FUZZ_ASYNC_ITERATIONS ?? 5_000);
 
 describe('fuzz: guest-facing decoders', () => {
   for (const target of allFuzzTargets()) {

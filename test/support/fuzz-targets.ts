@@ -7,7 +7,7 @@ import {
   DEFAULT_ENVELOPE_LIMITS, TtrpcServer, loadProtos, Code,
 } from '../../src/ttrpc/index.js';
 import { chunked, type FuzzTarget, type Rng } from './fuzz-engine.js';
-import { memoryPair } from './memory-pair.js';
+import { duplexPair } from 'node:stream';
 import { interopProto } from './repo.js';
 import { interopServiceImpl } from './interop-service.js';
 import { RawStreamRegistry } from './raw-registry.js';
@@ -79,7 +79,8 @@ export function muxSessionTarget(): FuzzTarget {
     name: 'mux-session',
     corpus: (rng) => muxCorpus(rng, 'server'),
     async run(input, rng) {
-      const pair = memoryPair();
+      const [a, b] = duplexPair();
+      const pair = { a, b, cleanup: async () => { a.destroy(); b.destroy(); } };
       const session = new MuxSession(pair.a, { role: 'server', maxStreams, acceptBacklog: 8 });
       const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
       let sessionOutput = 0;
@@ -210,7 +211,8 @@ export function ttrpcServerTarget(): FuzzTarget {
     name: 'ttrpc-server',
     corpus: ttrpcCorpus,
     async run(input, rng) {
-      const pair = memoryPair();
+      const [a, b] = duplexPair();
+      const pair = { a, b, cleanup: async () => { a.destroy(); b.destroy(); } };
       let answered = 0;
       pair.b.on('data', (c: Buffer) => { answered += c.length; });
       pair.b.on('error', () => undefined);
