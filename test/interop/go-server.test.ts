@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { once } from 'node:events';
 import { MuxSession } from '../../src/mux/index.js';
-import { Code, TtrpcClient, TtrpcError, loadProtos, encodeFrame } from '../../src/ttrpc/index.js';
+import type { Duplex } from 'node:stream';
+import { Code, TtrpcClient, loadProtos, encodeFrame, decodeResponse } from '../../src/ttrpc/index.js';
 import { buildGoPeer, startGoServer, stopAllPeers, type GoServer } from '../support/go-peer.js';
 import { interopProto } from '../support/repo.js';
 import { openRawStream } from '../support/raw-handshake.js';
@@ -19,7 +20,179 @@ async function connectSession(socketPath: string): Promise<{ session: MuxSession
   return { session: new MuxSession(socket, { role: 'client' }), socket };
 }
 
-describe('TypeScript client → Go reference server over yamux', () => {
+
+interface TtrpcTransport {
+  client: TtrpcClient;
+  /** Another ttrpc connection to the same server (a raw `ttrpc:` stream, or a second socket). */
+  extraConnection(name: string): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+function describeTtrpcAgainstGo(title: string, ttrpcOnly: boolean, connect: (server: GoServer) => Promise<TtrpcTransport>): void {
+  describe(title, () => {
+    let server: GoServer;
+    let transport: TtrpcTransport;
+    let svc: InteropStub;
+
+    beforeAll(async () => {
+      await buildGoPeer();
+      server = await startGoServer({ ttrpcOnly });
+      transport = await connect(server);
+      svc = interopStub(transport.client, root);
+    });
+
+    afterAll(async () => {
+      await transport?.close();
+      await server?.stop();
+      await stopAllPeers();
+    });
+
+    it('unary Echo carries payload and message', async () => {
+      const payload = randomPayload(1000);
+      const resp = await svc.Echo({ payload, message: 'hello' });
+      expect(Buffer.from(resp.payload).equals(payload)).toBe(true);
+      expect(resp.message).toBe('hello');
+    });
+
+    it('metadata reaches the Go server exactly', async () => {
+      const resp = await svc.Echo({ message: 'md' }, { metadata: { 'x-one': ['1'], 'x-two': ['b', 'a'] } });
+      expect(resp.metadata).toEqual([
+        { key: 'x-one', value: '1' },
+        { key: 'x-two', value: 'a' },
+        { key: 'x-two', value: 'b' },
+      ]);
+    });
+
+    it('server streaming delivers every message in order, then the status', async () => {
+      const seen: number[] = [];
+      for await (const msg of svc.ServerStream({ count: 100, size: 1000 })) {
+        expect(msg.seq).toBe(seen.length);
+        const expected = Buffer.alloc(1000).map((_, j) => (msg.seq + j) % 251);
+        expect(Buffer.from(msg.payload).equals(expected)).toBe(true);
+        seen.push(msg.seq);
+      }
+      expect(seen.length).toBe(100);
+
+      const got: number[] = [];
+      const failing = (async () => {
+        for await (const msg of svc.ServerStream({ count: 3, size: 10, failCode: Code.ABORTED, failMessage: 'stop here' })) got.push(msg.seq);
+      })();
+      await expectCode(failing, Code.ABORTED, 'stop here');
+      expect(got).toEqual([0, 1, 2]);
+    });
+
+    it('client streaming: the Go server sums what we sent', async () => {
+      const call = svc.ClientStream();
+      let crc = 0;
+      let bytes = 0;
+      for (let i = 0; i < 100; i++) {
+        const payload = randomPayload(1 + ((i * 7919) % 4096));
+        crc = crc32(payload, crc);
+        bytes += payload.length;
+        await call.send({ payload });
+      }
+      await call.closeSend();
+      const summary = await call.response;
+      expect(summary.count).toBe(100);
+      expect(Number(summary.bytes)).toBe(bytes);
+      expect(summary.crc32 >>> 0).toBe(crc >>> 0);
+    });
+
+    it('bidi streaming: 100 round trips in lockstep', async () => {
+      const call = svc.BidiStream();
+      const it = call[Symbol.asyncIterator]();
+      for (let i = 0; i < 100; i++) {
+        const payload = randomPayload(100 + i);
+        await call.send({ payload, message: `m${i}` });
+        const r = await it.next();
+        expect(r.done).toBe(false);
+        expect(r.value.seq).toBe(i);
+        expect(r.value.message).toBe(`m${i}`);
+        expect(Buffer.from(r.value.payload).equals(payload)).toBe(true);
+      }
+      await call.closeSend();
+      expect((await it.next()).done).toBe(true);
+    });
+
+    it('64 concurrent calls each get their own answer', async () => {
+      const calls = Array.from({ length: 64 }, (_, i) => {
+        const payload = randomPayload(64 + i * 13);
+        // later calls finish first: answers arrive in completion order, not request order
+        return svc.Echo({ payload, message: `c${i}`, sleepMs: (64 - i) % 8 * 5 }).then((r) => ({ r, payload, i }));
+      });
+      for (const { r, payload, i } of await Promise.all(calls)) {
+        expect(r.message).toBe(`c${i}`);
+        expect(Buffer.from(r.payload).equals(payload)).toBe(true);
+      }
+    });
+
+    it('a deadline expires as DEADLINE_EXCEEDED, long before the handler would finish', async () => {
+      const started = Date.now();
+      await expectCode(svc.Echo({ sleepMs: 5000 }, { timeoutMs: 200 }), Code.DEADLINE_EXCEEDED);
+      expect(Date.now() - started).toBeLessThan(4000);
+      // the connection is still fine afterwards
+      expect((await svc.Echo({ message: 'after' })).message).toBe('after');
+    });
+
+    it('a handler error arrives with its code and message', async () => {
+      await expectCode(svc.Echo({ failCode: Code.NOT_FOUND, failMessage: 'no such thing' }), Code.NOT_FOUND, 'no such thing');
+    });
+
+    it('an oversize response from Go is RESOURCE_EXHAUSTED', async () => {
+      await expectCode(svc.Echo({ responseSize: 5 * 1024 * 1024 }), Code.RESOURCE_EXHAUSTED);
+    });
+
+    it('an oversize request is answered RESOURCE_EXHAUSTED by Go, and the TS client refuses to send one', async () => {
+      await expectCode(svc.Echo({ payload: Buffer.alloc(5 * 1024 * 1024) }), Code.RESOURCE_EXHAUSTED);
+      // a hand-written 5 MiB request frame on a fresh ttrpc connection: Go must answer on stream 1
+      const raw = await transport.extraConnection('oversize');
+      const body = Buffer.alloc(5 * 1024 * 1024, 0x55);
+      raw.write(encodeFrame(1, 1, 0, body));
+      const header = await readExactly(raw, 10);
+      expect(header.readUInt32BE(4)).toBe(1); // stream id
+      expect(header[8]).toBe(2); // response
+      const responseBody = await readExactly(raw, header.readUInt32BE(0));
+      const response = decodeResponse(responseBody);
+      expect(response.status?.code).toBe(Code.RESOURCE_EXHAUSTED);
+      raw.destroy();
+    });
+
+  });
+}
+
+describeTtrpcAgainstGo('TypeScript ttrpc client → Go ttrpc server on a yamux stream', false, async (server) => {
+  const { session } = await connectSession(server.socketPath);
+  const client = new TtrpcClient(await session.open());
+  return {
+    client,
+    extraConnection: (name) => openRawStream(session, `ttrpc:${name}`),
+    async close() {
+      client.close();
+      await session.close().catch(() => undefined);
+    },
+  };
+});
+
+describeTtrpcAgainstGo('TypeScript ttrpc client → Go ttrpc server on a plain unix socket', true, async (server) => {
+  const sockets: net.Socket[] = [];
+  const dial = async () => {
+    const socket = net.connect(server.socketPath);
+    await once(socket, 'connect');
+    sockets.push(socket);
+    return socket;
+  };
+  const client = new TtrpcClient(await dial());
+  return {
+    client,
+    extraConnection: () => dial(),
+    async close() {
+      client.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+});
+
+describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
   let server: GoServer;
   let session: MuxSession;
   let client: TtrpcClient;
@@ -38,119 +211,6 @@ describe('TypeScript client → Go reference server over yamux', () => {
     await session?.close().catch(() => undefined);
     await server?.stop();
     await stopAllPeers();
-  });
-
-  it('unary Echo carries payload and message', async () => {
-    const payload = randomPayload(1000);
-    const resp = await svc.Echo({ payload, message: 'hello' });
-    expect(Buffer.from(resp.payload).equals(payload)).toBe(true);
-    expect(resp.message).toBe('hello');
-  });
-
-  it('metadata reaches the Go server exactly', async () => {
-    const resp = await svc.Echo({ message: 'md' }, { metadata: { 'x-one': ['1'], 'x-two': ['b', 'a'] } });
-    expect(resp.metadata).toEqual([
-      { key: 'x-one', value: '1' },
-      { key: 'x-two', value: 'a' },
-      { key: 'x-two', value: 'b' },
-    ]);
-  });
-
-  it('server streaming delivers every message in order, then the status', async () => {
-    const seen: number[] = [];
-    for await (const msg of svc.ServerStream({ count: 100, size: 1000 })) {
-      expect(msg.seq).toBe(seen.length);
-      const expected = Buffer.alloc(1000).map((_, j) => (msg.seq + j) % 251);
-      expect(Buffer.from(msg.payload).equals(expected)).toBe(true);
-      seen.push(msg.seq);
-    }
-    expect(seen.length).toBe(100);
-
-    const got: number[] = [];
-    const failing = (async () => {
-      for await (const msg of svc.ServerStream({ count: 3, size: 10, failCode: Code.ABORTED, failMessage: 'stop here' })) got.push(msg.seq);
-    })();
-    await expectCode(failing, Code.ABORTED, 'stop here');
-    expect(got).toEqual([0, 1, 2]);
-  });
-
-  it('client streaming: the Go server sums what we sent', async () => {
-    const call = svc.ClientStream();
-    let crc = 0;
-    let bytes = 0;
-    for (let i = 0; i < 100; i++) {
-      const payload = randomPayload(1 + ((i * 7919) % 4096));
-      crc = crc32(payload, crc);
-      bytes += payload.length;
-      await call.send({ payload });
-    }
-    await call.closeSend();
-    const summary = await call.response;
-    expect(summary.count).toBe(100);
-    expect(Number(summary.bytes)).toBe(bytes);
-    expect(summary.crc32 >>> 0).toBe(crc >>> 0);
-  });
-
-  it('bidi streaming: 100 round trips in lockstep', async () => {
-    const call = svc.BidiStream();
-    const it = call[Symbol.asyncIterator]();
-    for (let i = 0; i < 100; i++) {
-      const payload = randomPayload(100 + i);
-      await call.send({ payload, message: `m${i}` });
-      const r = await it.next();
-      expect(r.done).toBe(false);
-      expect(r.value.seq).toBe(i);
-      expect(r.value.message).toBe(`m${i}`);
-      expect(Buffer.from(r.value.payload).equals(payload)).toBe(true);
-    }
-    await call.closeSend();
-    expect((await it.next()).done).toBe(true);
-  });
-
-  it('64 concurrent calls each get their own answer', async () => {
-    const calls = Array.from({ length: 64 }, (_, i) => {
-      const payload = randomPayload(64 + i * 13);
-      // later calls finish first: answers arrive in completion order, not request order
-      return svc.Echo({ payload, message: `c${i}`, sleepMs: (64 - i) % 8 * 5 }).then((r) => ({ r, payload, i }));
-    });
-    for (const { r, payload, i } of await Promise.all(calls)) {
-      expect(r.message).toBe(`c${i}`);
-      expect(Buffer.from(r.payload).equals(payload)).toBe(true);
-    }
-  });
-
-  it('a deadline expires as DEADLINE_EXCEEDED, long before the handler would finish', async () => {
-    const started = Date.now();
-    await expectCode(svc.Echo({ sleepMs: 5000 }, { timeoutMs: 200 }), Code.DEADLINE_EXCEEDED);
-    expect(Date.now() - started).toBeLessThan(4000);
-    // the connection is still fine afterwards
-    expect((await svc.Echo({ message: 'after' })).message).toBe('after');
-  });
-
-  it('a handler error arrives with its code and message', async () => {
-    await expectCode(svc.Echo({ failCode: Code.NOT_FOUND, failMessage: 'no such thing' }), Code.NOT_FOUND, 'no such thing');
-  });
-
-  it('an oversize response from Go is RESOURCE_EXHAUSTED', async () => {
-    await expectCode(svc.Echo({ responseSize: 5 * 1024 * 1024 }), Code.RESOURCE_EXHAUSTED);
-  });
-
-  it('an oversize request is answered RESOURCE_EXHAUSTED by Go, and the TS client refuses to send one', async () => {
-    await expectCode(svc.Echo({ payload: Buffer.alloc(5 * 1024 * 1024) }), Code.RESOURCE_EXHAUSTED);
-    // a hand-written 5 MiB request frame on its own ttrpc stream: Go must answer on stream 1
-    const raw = await openRawStream(session, 'ttrpc:oversize');
-    const body = Buffer.alloc(5 * 1024 * 1024, 0x55);
-    raw.write(encodeFrame(1, 1, 0, body));
-    const header = await readExactly(raw, 10);
-    expect(header.readUInt32BE(4)).toBe(1); // stream id
-    expect(header[8]).toBe(2); // response
-    const responseBody = await readExactly(raw, header.readUInt32BE(0));
-    const decoded = root.lookupType('vessel.test.v1.EchoResponse'); // any type: we read the envelope below
-    void decoded;
-    const { decodeResponse } = await import('../../src/ttrpc/index.js');
-    const response = decodeResponse(responseBody);
-    expect(response.status?.code).toBe(Code.RESOURCE_EXHAUSTED);
-    raw.destroy();
   });
 
   it('8 parallel raw streams, 32 KiB to 32 MiB, CRC-checked end to end', async () => {
