@@ -5,7 +5,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { MuxSession } from '../../src/mux/index.js';
 import { TtrpcClient, loadProtos } from '../../src/ttrpc/index.js';
-import { buildGoPeer, startGoServer, stopAllPeers } from '../support/go-peer.js';
+import { buildGoPeer, runGoClient, runningPeers, startGoServer, stopAllPeers } from '../support/go-peer.js';
+import { startTsServer } from '../support/ts-peer.js';
 import { interopProto } from '../support/repo.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { drain, randomPayload } from '../support/stream-io.js';
@@ -78,5 +79,35 @@ describe('peer death', () => {
     await expect(svc.Echo({ message: 'late' })).rejects.toThrow();
     client.close();
     await server.stop();
+  });
+
+  it('SIGKILL of the Go client mid-stream ends its session, streams and calls on the TypeScript server', async () => {
+    await buildGoPeer();
+    const server = await startTsServer();
+    try {
+      // the Go client's slow-sink check writes 512 KiB into a 1 MiB/s sink named k1
+      const client = runGoClient(server.socketPath, ['unary', 'slow-sink']);
+      await server.registry.whenClaimed('k1');
+      expect(server.sessions.size).toBe(1);
+      const [session] = [...server.sessions];
+      const sessionClosed = new Promise<unknown>((resolve) => session!.once('close', resolve));
+      const killedAt = Date.now();
+      const controller = new AbortController();
+      const guard = setTimeout(() => controller.abort(new Error('k1 never ended')), 5000);
+      const streamEnd = server.registry.waitResult('k1', controller.signal);
+      const peer = runningPeers()[0];
+      await peer!.kill('SIGKILL');
+      const [result, closeReason] = await Promise.all([streamEnd, sessionClosed]);
+      clearTimeout(guard);
+      const { results } = await client;
+      console.log(JSON.stringify({ figure: 'client-sigkill', elapsedMs: Date.now() - killedAt, stream: result, sessionsLeft: server.sessions.size }));
+      expect(results.map((r) => r.check)).toEqual(['unary']); // killed during slow-sink
+      expect(result.end).toBe('error'); // not a clean EOF: the peer died
+      expect(result.bytesRead).toBeLessThan(512 * 1024);
+      expect((closeReason as { code?: string } | undefined)?.code).toBe('MUX_TRANSPORT_ERROR');
+      expect(server.sessions.size).toBe(0);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -167,6 +167,11 @@ export async function runGoPeerJson(args: string[], timeoutMs = 300_000): Promis
   return out;
 }
 
+/** Peers started by this process and not yet reaped. */
+export function runningPeers(): GoPeerProcess[] {
+  return [...running];
+}
+
 /** Kills and reaps every peer this process started (use in afterAll). */
 export async function stopAllPeers(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill('SIGKILL')));

@@ -65,7 +65,17 @@ export class RawStreamRegistry {
   /** Names claimed on any session, for Release's answer. */
   private readonly known = new Set<string>();
 
+  private readonly claimWaiters = new Map<string, Array<() => void>>();
+
   claimed(name: string): void {
     this.known.add(name);
+    for (const w of this.claimWaiters.get(name) ?? []) w();
+    this.claimWaiters.delete(name);
+  }
+
+  /** Resolves once a stream named `name` has been claimed on any session. */
+  whenClaimed(name: string): Promise<void> {
+    if (this.known.has(name)) return Promise.resolve();
+    return new Promise((resolve) => this.claimWaiters.set(name, [...(this.claimWaiters.get(name) ?? []), resolve]));
   }
 }
