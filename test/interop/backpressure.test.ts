@@ -1,18 +1,16 @@
 // Slow readers against the Go reference peer: the sender stalls through the yamux window
 // and host (TypeScript) memory stays bounded, in both directions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import { once } from 'node:events';
+import type { InteropStub } from '../support/interop-client.js';
+import { connectPeer, type PeerConnection } from '../support/peer-connection.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MuxSession } from '../../src/mux/index.js';
-import { TtrpcClient, loadProtos } from '../../src/ttrpc/index.js';
 import { buildGoPeer, startGoServer, stopAllPeers, type GoServer } from '../support/go-peer.js';
-import { interopProto } from '../support/repo.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { crc32, drain, randomPayload } from '../support/stream-io.js';
 import { MemoryProbe } from '../support/memory-probe.js';
 import { waitFor } from '../support/wait-for.js';
-import { interopStub, type InteropStub } from '../support/interop-client.js';
 
 const WINDOW = 256 * 1024;
 
@@ -31,23 +29,19 @@ async function* throttled(stream: AsyncIterable<Buffer>, every: number, pauseMs:
 
 describe('slow readers against the Go reference peer', () => {
   let server: GoServer;
+  let peer: PeerConnection;
   let session: MuxSession;
   let svc: InteropStub;
-  let client: TtrpcClient;
 
   beforeAll(async () => {
     await buildGoPeer();
     server = await startGoServer();
-    const socket = net.connect(server.socketPath);
-    await once(socket, 'connect');
-    session = new MuxSession(socket, { role: 'client' });
-    client = new TtrpcClient(await session.open());
-    svc = interopStub(client, loadProtos([interopProto]));
+    peer = await connectPeer(server.socketPath);
+    ({ session, svc } = peer);
   });
 
   afterAll(async () => {
-    client?.close();
-    await session?.close().catch(() => undefined);
+    await peer?.close();
     await server?.stop();
     await stopAllPeers();
   });

@@ -1,24 +1,18 @@
 // TypeScript client (src/mux + src/ttrpc) against the Go reference server
 // (hashicorp/yamux + containerd/ttrpc in agent/cmd/vessel-testpeer).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCode, interopStub, type InteropStub } from '../support/interop-client.js';
+import { connectMuxSession, connectPeer, interopRoot, type PeerConnection } from '../support/peer-connection.js';
 import net from 'node:net';
 import { once } from 'node:events';
 import { MuxSession } from '../../src/mux/index.js';
 import type { Duplex } from 'node:stream';
 import { Code, TtrpcClient, loadProtos, encodeFrame, decodeResponse } from '../../src/ttrpc/index.js';
 import { buildGoPeer, startGoServer, stopAllPeers, type GoServer } from '../support/go-peer.js';
-import { interopProto } from '../support/repo.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { crc32, drain, randomPayload, readExactly, writeAll } from '../support/stream-io.js';
-import { expectCode, interopStub, type InteropStub } from '../support/interop-client.js';
 
-const root = loadProtos([interopProto]);
-
-async function connectSession(socketPath: string): Promise<{ session: MuxSession; socket: net.Socket }> {
-  const socket = net.connect(socketPath);
-  await once(socket, 'connect');
-  return { session: new MuxSession(socket, { role: 'client' }), socket };
-}
+const root = interopRoot;
 
 
 interface TtrpcTransport {
@@ -161,16 +155,8 @@ function describeTtrpcAgainstGo(title: string, ttrpcOnly: boolean, connect: (ser
 }
 
 describeTtrpcAgainstGo('TypeScript ttrpc client → Go ttrpc server on a yamux stream', false, async (server) => {
-  const { session } = await connectSession(server.socketPath);
-  const client = new TtrpcClient(await session.open());
-  return {
-    client,
-    extraConnection: (name) => openRawStream(session, `ttrpc:${name}`),
-    async close() {
-      client.close();
-      await session.close().catch(() => undefined);
-    },
-  };
+  const peer = await connectPeer(server.socketPath);
+  return { client: peer.client, extraConnection: (name) => openRawStream(peer.session, `ttrpc:${name}`), close: peer.close };
 });
 
 describeTtrpcAgainstGo('TypeScript ttrpc client → Go ttrpc server on a plain unix socket', true, async (server) => {
@@ -194,21 +180,19 @@ describeTtrpcAgainstGo('TypeScript ttrpc client → Go ttrpc server on a plain u
 
 describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
   let server: GoServer;
+  let peer: PeerConnection;
   let session: MuxSession;
-  let client: TtrpcClient;
   let svc: InteropStub;
 
   beforeAll(async () => {
     await buildGoPeer();
     server = await startGoServer({ streamCloseTimeoutMs: 300 });
-    ({ session } = await connectSession(server.socketPath));
-    client = new TtrpcClient(await session.open());
-    svc = interopStub(client, root);
+    peer = await connectPeer(server.socketPath);
+    ({ session, svc } = peer);
   });
 
   afterAll(async () => {
-    client?.close();
-    await session?.close().catch(() => undefined);
+    await peer?.close();
     await server?.stop();
     await stopAllPeers();
   });
@@ -287,7 +271,7 @@ describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
   });
 
   it('GoAway from Go: new streams are refused, open ones keep working', async () => {
-    const { session: s2 } = await connectSession(server.socketPath);
+    const { session: s2 } = await connectMuxSession(server.socketPath);
     try {
       const ctl = new TtrpcClient(await s2.open());
       const stub = interopStub(ctl, root);

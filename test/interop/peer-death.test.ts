@@ -1,18 +1,12 @@
 // The Go peer is SIGKILLed while calls and streams are in flight: every pending call and
 // stream on the TypeScript side must fail promptly, none may hang.
 import { afterAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
-import { once } from 'node:events';
-import { MuxSession } from '../../src/mux/index.js';
-import { TtrpcClient, loadProtos } from '../../src/ttrpc/index.js';
+import { connectPeer } from '../support/peer-connection.js';
 import { buildGoPeer, runGoClient, runningPeers, startGoServer, stopAllPeers } from '../support/go-peer.js';
 import { startTsServer } from '../support/ts-peer.js';
-import { interopProto } from '../support/repo.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { drain, randomPayload } from '../support/stream-io.js';
-import { interopStub } from '../support/interop-client.js';
 
-const root = loadProtos([interopProto]);
 
 /** Settles `p`, or reports it as hung after `ms`. */
 function settleWithin<T>(p: Promise<T>, ms: number): Promise<{ status: 'fulfilled' | 'rejected' | 'hung'; reason?: unknown }> {
@@ -31,12 +25,8 @@ describe('peer death', () => {
   it('SIGKILL of the Go peer mid-stream fails every pending call and stream promptly', async () => {
     await buildGoPeer();
     const server = await startGoServer();
-    const socket = net.connect(server.socketPath);
-    await once(socket, 'connect');
-    const session = new MuxSession(socket, { role: 'client' });
+    const { session, client, svc } = await connectPeer(server.socketPath);
     const sessionClosed = new Promise<unknown>((resolve) => session.once('close', resolve));
-    const client = new TtrpcClient(await session.open());
-    const svc = interopStub(client, root);
 
     // a unary call that the handler holds for 30 s
     const unary = svc.Echo({ sleepMs: 30_000 });
