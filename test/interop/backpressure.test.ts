@@ -2,6 +2,7 @@
 // and host (TypeScript) memory stays bounded, in both directions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import type { InteropStub } from '../support/interop-client.js';
 import { connectPeer, type PeerConnection } from '../support/peer-connection.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,14 +16,16 @@ import { waitFor } from '../support/wait-for.js';
 const WINDOW = 256 * 1024;
 
 /** Yields a stream's chunks, pausing `pauseMs` after every `every` bytes: a slow consumer. */
-async function* throttled(stream: AsyncIterable<Buffer>, every: number, pauseMs: number): AsyncGenerator<Buffer> {
+async function* throttled(stream: Readable, every: number, pauseMs: number, seen: { maxBuffered: number }): AsyncGenerator<Buffer> {
   let sincePause = 0;
-  for await (const chunk of stream) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     yield chunk;
     sincePause += chunk.length;
     if (sincePause >= every) {
       sincePause = 0;
       await sleep(pauseMs);
+      // after each pause the sender has had time to fill whatever we allow it
+      seen.maxBuffered = Math.max(seen.maxBuffered, stream.readableLength);
     }
   }
 }
@@ -64,12 +67,16 @@ describe('slow readers against the Go reference peer', () => {
     const paused = probe.stop();
     // now read slowly (a pause every 4 MiB) and watch memory
     const reading = new MemoryProbe();
-    const got = await drain(throttled(stream, 4 << 20, 25), 4);
+    const whileReading = { maxBuffered: 0 };
+    const got = await drain(throttled(stream, 4 << 20, 25, whileReading), 4);
     const read = reading.stop();
-    console.log(JSON.stringify({ figure: 'slow-reader-ts', windowKiB: WINDOW / 1024, maxBufferedKiB: maxBuffered / 1024, paused, reading: read }));
+    console.log(JSON.stringify({ figure: 'slow-reader-ts', windowKiB: WINDOW / 1024, maxBufferedKiB: maxBuffered / 1024, paused, maxBufferedWhileReadingKiB: whileReading.maxBuffered / 1024, reading: read }));
     expect(maxBuffered).toBeLessThanOrEqual(WINDOW + 64 * 1024);
+    expect(whileReading.maxBuffered).toBeLessThanOrEqual(WINDOW + 64 * 1024);
     expect(paused.growthMiB).toBeLessThan(4);
-    expect(read.growthMiB).toBeLessThan(32); // 64 MiB passed through; far less is ever held
+    // While 64 MiB pass through, process memory is reported, not asserted: it includes
+    // buffers already dropped that V8's ArrayBuffer sweeper has not returned yet. What we
+    // hold is bounded above: at most one window buffered, paused or reading.
     expect(got.bytes).toBe(size);
     expect(got.tail.readUInt32BE(0)).toBe(got.crc32 >>> 0);
   });
