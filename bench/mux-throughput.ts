@@ -14,25 +14,52 @@ import { median, printFigure, round } from './stats.js';
 const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 2 ** 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1);
+/** Untimed rounds first: V8 needs ~0.5-1 GiB through a fresh thread to reach steady state. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CHUNK = 64 * 1024;
 
-async function tsRound(): Promise<number> {
+// The receiver thread lives for the whole run (as the sender thread does), so the warm-up
+// rounds warm both threads; each round still gets a fresh connection and sessions.
+interface Receiver {
+  worker: Worker;
+  socketPath: string;
+  stop(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
   const tmp = await makePrivateTempDir('bench-mux');
   const socketPath = path.join(tmp.dir, 'mux.sock');
   const worker = new Worker(path.join(path.dirname(fileURLToPath(import.meta.url)), 'mux-throughput-worker.js'), { workerData: { socketPath } });
+  await new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => m.type === 'listening' && resolve()));
+  return {
+    worker,
+    socketPath,
+    async stop() {
+      worker.postMessage({ type: 'stop' });
+      await worker.terminate();
+      await tmp.remove();
+    },
+  };
+}
+
+async function tsRound(receiver: Receiver): Promise<number> {
+  const { worker, socketPath } = receiver;
+  let onMessage: ((m: { type: string; at: number }) => void) | undefined;
   try {
-    await new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => m.type === 'listening' && resolve()));
+    let finishedStreams = 0;
+    let lastAt = 0;
+    const allDone = new Promise<void>((resolve) => {
+      onMessage = (m) => {
+        if (m.type !== 'stream-done') return;
+        lastAt = Math.max(lastAt, m.at);
+        if (++finishedStreams === STREAMS) resolve();
+      };
+      worker.on('message', onMessage);
+    });
     const socket = net.connect(socketPath);
     await once(socket, 'connect');
     const session = new MuxSession(socket, { role: 'client' });
     const chunk = Buffer.alloc(CHUNK, 0xab);
-    let finishedStreams = 0;
-    let lastAt = 0;
-    const allDone = new Promise<void>((resolve) => worker.on('message', (m: { type: string; at: number }) => {
-      if (m.type !== 'stream-done') return;
-      lastAt = Math.max(lastAt, m.at);
-      if (++finishedStreams === STREAMS) resolve();
-    }));
     const start = performance.timeOrigin + performance.now();
     await Promise.all(Array.from({ length: STREAMS }, async () => {
       const stream = await session.open();
@@ -47,9 +74,7 @@ async function tsRound(): Promise<number> {
     await session.close();
     return BYTES / 2 ** 20 / seconds;
   } finally {
-    worker.postMessage({ type: 'stop' });
-    await worker.terminate();
-    await tmp.remove();
+    if (onMessage !== undefined) worker.off('message', onMessage);
   }
 }
 
@@ -61,18 +86,25 @@ async function goRound(): Promise<number> {
 
 async function main(): Promise<void> {
   await buildGoPeer();
-  await tsRound(); // warm-up (JIT)
+  const receiver = await startReceiver();
   const ts: number[] = [];
   const go: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    go.push(await goRound());
-    ts.push(await tsRound());
+  const warmup: number[] = [];
+  try {
+    for (let i = 0; i < WARMUP; i++) warmup.push(await tsRound(receiver)); // JIT, both threads
+    for (let i = 0; i < ROUNDS; i++) {
+      go.push(await goRound());
+      ts.push(await tsRound(receiver));
+    }
+  } finally {
+    await receiver.stop();
   }
   printFigure({
     figure: 'mux-throughput',
     bytesPerRound: BYTES,
     streams: STREAMS,
     rounds: ROUNDS,
+    tsWarmupMiBps: warmup.map((v) => round(v)),
     tsMiBps: ts.map((v) => round(v)),
     goMiBps: go.map((v) => round(v)),
     tsMedianMiBps: round(median(ts)),
