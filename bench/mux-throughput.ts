@@ -14,7 +14,7 @@ import { median, printFigure, round } from './stats.js';
 const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 2 ** 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1);
-/** Untimed rounds first: V8 needs ~0.5-1 GiB through a fresh thread to reach steady state. */
+/** Untimed rounds first: throughput of fresh threads keeps rising for several hundred MiB (JIT warm-up; cause not pinned down). */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CHUNK = 64 * 1024;
 
