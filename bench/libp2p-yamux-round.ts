@@ -58,21 +58,47 @@ function workerFile(): string {
   throw new Error(`libp2p-yamux-worker.js not found next to ${here} nor at ${built}: run tsc -p . first`);
 }
 
-export async function libp2pYamuxRoundDetailed(bytes: number, streams: number): Promise<Libp2pYamuxRoundResult> {
+/** The receiving thread: kept across rounds by the benchmark so both threads warm up. */
+export interface Libp2pReceiver {
+  worker: Worker;
+  socketPath: string;
+  /** Rejects if the worker dies. */
+  failed: Promise<never>;
+  stop(): Promise<void>;
+}
+
+export async function startLibp2pReceiver(): Promise<Libp2pReceiver> {
   const tmp = await makePrivateTempDir('bench-libp2p-yamux');
   const socketPath = path.join(tmp.dir, 'mux.sock');
   const worker = new Worker(workerFile(), { workerData: { socketPath } });
-  const workerFailed = new Promise<never>((_, reject) => {
+  const failed = new Promise<never>((_, reject) => {
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`libp2p-yamux worker exited (${code}) before the round ended`)));
+    worker.once('exit', (code) => reject(new Error(`libp2p-yamux worker exited (${code})`)));
   });
-  workerFailed.catch(() => {});
-  let socket: net.Socket | undefined;
+  failed.catch(() => {});
+  const stop = async () => {
+    worker.postMessage({ type: 'stop' });
+    await worker.terminate();
+    await tmp.remove();
+  };
   try {
     await Promise.race([
       new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => m.type === 'listening' && resolve())),
-      workerFailed,
+      failed,
     ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { worker, socketPath, failed, stop };
+}
+
+/** One round on a running receiver: a fresh connection and muxers, `bytes` over `streams`. */
+export async function libp2pYamuxRoundOn(receiver: Libp2pReceiver, bytes: number, streams: number): Promise<Libp2pYamuxRoundResult> {
+  const { worker, socketPath, failed: workerFailed } = receiver;
+  let socket: net.Socket | undefined;
+  const onMessage: Array<(m: { type: string; at: number; bytes: number }) => void> = [];
+  try {
     socket = net.connect(socketPath);
     await once(socket, 'connect');
     const muxer = libp2pYamuxFactory.createStreamMuxer(socketToMultiaddrConnection(socket, socketPath, 'outbound'));
@@ -81,12 +107,16 @@ export async function libp2pYamuxRoundDetailed(bytes: number, streams: number): 
     let finishedStreams = 0;
     let receivedBytes = 0;
     let lastAt = 0;
-    const allDone = new Promise<void>((resolve) => worker.on('message', (m: { type: string; at: number; bytes: number }) => {
-      if (m.type !== 'stream-done') return;
-      lastAt = Math.max(lastAt, m.at);
-      receivedBytes += m.bytes;
-      if (++finishedStreams === streams) resolve();
-    }));
+    const allDone = new Promise<void>((resolve) => {
+      const listener = (m: { type: string; at: number; bytes: number }) => {
+        if (m.type !== 'stream-done') return;
+        lastAt = Math.max(lastAt, m.at);
+        receivedBytes += m.bytes;
+        if (++finishedStreams === streams) resolve();
+      };
+      onMessage.push(listener);
+      worker.on('message', listener);
+    });
     const start = performance.timeOrigin + performance.now();
     await Promise.race([
       Promise.all(Array.from({ length: streams }, async () => {
@@ -105,10 +135,18 @@ export async function libp2pYamuxRoundDetailed(bytes: number, streams: number): 
     if (receivedBytes !== sentBytes) throw new Error(`libp2p-yamux round: received ${receivedBytes} of ${sentBytes} bytes`);
     return { mibps: sentBytes / 2 ** 20 / seconds, seconds, sentBytes, receivedBytes, streams };
   } finally {
+    for (const l of onMessage) worker.off('message', l);
     socket?.destroy();
-    worker.postMessage({ type: 'stop' });
-    await worker.terminate();
-    await tmp.remove();
+  }
+}
+
+/** One round with a receiver thread of its own (cold). */
+export async function libp2pYamuxRoundDetailed(bytes: number, streams: number): Promise<Libp2pYamuxRoundResult> {
+  const receiver = await startLibp2pReceiver();
+  try {
+    return await libp2pYamuxRoundOn(receiver, bytes, streams);
+  } finally {
+    await receiver.stop();
   }
 }
 

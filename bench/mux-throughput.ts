@@ -1,6 +1,7 @@
-// Figure: yamux throughput, TypeScript (src/mux) vs Go (hashicorp/yamux), same bytes over
-// the same kind of socket (AF_UNIX stream, listener + dial, sender and receiver on separate
-// threads), rounds interleaved. Prints one JSON object. Goal: ratio >= 1.0.
+// Figure: yamux throughput, TypeScript (src/mux) vs Go (hashicorp/yamux) vs
+// @chainsafe/libp2p-yamux, same bytes over the same kind of socket (AF_UNIX stream, listener
+// + dial, sender and receiver on separate threads, receivers kept warm across rounds), rounds
+// interleaved. Prints one JSON object. Goal: ratio (ours / Go) >= 1.0.
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -10,6 +11,7 @@ import { MuxSession } from '../src/mux/index.js';
 import { buildGoPeer, runGoPeerJson } from '../test/support/go-peer.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 import { median, printFigure, round } from './stats.js';
+import { libp2pYamuxRoundOn, startLibp2pReceiver } from './libp2p-yamux-round.js';
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 256 * 2 ** 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -87,17 +89,26 @@ async function goRound(): Promise<number> {
 async function main(): Promise<void> {
   await buildGoPeer();
   const receiver = await startReceiver();
+  const libp2pReceiver = await startLibp2pReceiver();
   const ts: number[] = [];
   const go: number[] = [];
+  const libp2p: number[] = [];
   const warmup: number[] = [];
+  const libp2pWarmup: number[] = [];
   try {
-    for (let i = 0; i < WARMUP; i++) warmup.push(await tsRound(receiver)); // JIT, both threads
+    for (let i = 0; i < WARMUP; i++) {
+      // JIT, both threads of each implementation
+      warmup.push(await tsRound(receiver));
+      libp2pWarmup.push((await libp2pYamuxRoundOn(libp2pReceiver, BYTES, STREAMS)).mibps);
+    }
     for (let i = 0; i < ROUNDS; i++) {
       go.push(await goRound());
       ts.push(await tsRound(receiver));
+      libp2p.push((await libp2pYamuxRoundOn(libp2pReceiver, BYTES, STREAMS)).mibps);
     }
   } finally {
     await receiver.stop();
+    await libp2pReceiver.stop();
   }
   printFigure({
     figure: 'mux-throughput',
@@ -107,9 +118,13 @@ async function main(): Promise<void> {
     tsWarmupMiBps: warmup.map((v) => round(v)),
     tsMiBps: ts.map((v) => round(v)),
     goMiBps: go.map((v) => round(v)),
+    libp2pWarmupMiBps: libp2pWarmup.map((v) => round(v)),
+    libp2pMiBps: libp2p.map((v) => round(v)),
     tsMedianMiBps: round(median(ts)),
     goMedianMiBps: round(median(go)),
+    libp2pMedianMiBps: round(median(libp2p)),
     ratioTsOverGo: round(median(ts) / median(go), 3),
+    ratioTsOverLibp2p: round(median(ts) / median(libp2p), 3),
     goal: '>= 1.0',
   });
 }
