@@ -1,13 +1,10 @@
 // Slow readers against the Go reference peer: the sender stalls through the yamux window
 // and host (TypeScript) memory stays bounded, in both directions.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { InteropStub } from '../support/interop-client.js';
-import { connectPeer, type PeerConnection } from '../support/peer-connection.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MuxSession } from '../../src/mux/index.js';
-import { buildGoPeer, startGoServer, stopAllPeers, type GoServer } from '../support/go-peer.js';
+import { useGoServerConnection } from '../support/peer-connection.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { crc32, drain, randomPayload } from '../support/stream-io.js';
 import { MemoryProbe } from '../support/memory-probe.js';
@@ -31,27 +28,11 @@ async function* throttled(stream: Readable, every: number, pauseMs: number, seen
 }
 
 describe('slow readers against the Go reference peer', () => {
-  let server: GoServer;
-  let peer: PeerConnection;
-  let session: MuxSession;
-  let svc: InteropStub;
-
-  beforeAll(async () => {
-    await buildGoPeer();
-    server = await startGoServer();
-    peer = await connectPeer(server.socketPath);
-    ({ session, svc } = peer);
-  });
-
-  afterAll(async () => {
-    await peer?.close();
-    await server?.stop();
-    await stopAllPeers();
-  });
+  const env = useGoServerConnection();
 
   it('we read slowly from a Go source: Go stalls on the window, our buffer stays within it', async () => {
     const size = 64 << 20;
-    const stream = await openRawStream(session, `source:slow1:${size}`);
+    const stream = await openRawStream(env.session, `source:slow1:${size}`);
     stream.end();
     stream.pause();
     // wait until Go has filled the whole window we granted
@@ -83,7 +64,7 @@ describe('slow readers against the Go reference peer', () => {
 
   it('Go reads slowly from us: our writes stall (write() false) and nothing piles up', async () => {
     const rate = 2 << 20; // the Go sink reads 2 MiB/s
-    const stream = await openRawStream(session, `sink:slow2:${rate}`);
+    const stream = await openRawStream(env.session, `sink:slow2:${rate}`);
     const probe = new MemoryProbe();
     const chunk = randomPayload(64 * 1024);
     let written = 0;
@@ -111,7 +92,7 @@ describe('slow readers against the Go reference peer', () => {
     expect(reply.bytes).toBe(0);
     expect(Number(reply.tail.readBigUInt64BE(0))).toBe(total);
     expect(reply.tail.readUInt32BE(8)).toBe(crc >>> 0);
-    const summary = await svc.RawResult({ name: 'slow2' }, { timeoutMs: 10_000 });
+    const summary = await env.svc.RawResult({ name: 'slow2' }, { timeoutMs: 10_000 });
     expect(Number(summary.bytesRead)).toBe(total);
     expect(summary.crc32 >>> 0).toBe(crc >>> 0);
   });

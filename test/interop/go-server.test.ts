@@ -1,13 +1,12 @@
 // TypeScript client (src/mux + src/ttrpc) against the Go reference server
 // (hashicorp/yamux + containerd/ttrpc in agent/cmd/vessel-testpeer).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCode, interopStub, type InteropStub } from '../support/interop-client.js';
-import { connectMuxSession, connectPeer, interopRoot, type PeerConnection } from '../support/peer-connection.js';
 import net from 'node:net';
 import { once } from 'node:events';
-import { MuxSession } from '../../src/mux/index.js';
 import type { Duplex } from 'node:stream';
-import { Code, TtrpcClient, loadProtos, encodeFrame, decodeResponse } from '../../src/ttrpc/index.js';
+import { Code, TtrpcClient, encodeFrame, decodeResponse } from '../../src/ttrpc/index.js';
+import { expectCode, interopStub, type InteropStub } from '../support/interop-client.js';
+import { connectMuxSession, connectPeer, interopRoot, useGoServerConnection } from '../support/peer-connection.js';
 import { buildGoPeer, startGoServer, stopAllPeers, type GoServer } from '../support/go-peer.js';
 import { openRawStream } from '../support/raw-handshake.js';
 import { crc32, drain, randomPayload, readExactly, writeAll } from '../support/stream-io.js';
@@ -179,23 +178,7 @@ describeTtrpcAgainstGo('TypeScript ttrpc client → Go ttrpc server on a plain u
 });
 
 describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
-  let server: GoServer;
-  let peer: PeerConnection;
-  let session: MuxSession;
-  let svc: InteropStub;
-
-  beforeAll(async () => {
-    await buildGoPeer();
-    server = await startGoServer({ streamCloseTimeoutMs: 300 });
-    peer = await connectPeer(server.socketPath);
-    ({ session, svc } = peer);
-  });
-
-  afterAll(async () => {
-    await peer?.close();
-    await server?.stop();
-    await stopAllPeers();
-  });
+  const env = useGoServerConnection({ streamCloseTimeoutMs: 300 });
 
   it('8 parallel raw streams, 32 KiB to 32 MiB, CRC-checked end to end', async () => {
     const sizes = [32 * 1024, 100_000, 512 * 1024, 1 << 20, 3 << 20, 7 << 20, 16 << 20, 32 << 20];
@@ -203,7 +186,7 @@ describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
     const results = await Promise.all(
       sizes.map(async (size, i) => {
         const payload = randomPayload(size);
-        const stream = await openRawStream(session, `echo:p${i}`);
+        const stream = await openRawStream(env.session, `echo:p${i}`);
         const [, echoed] = await Promise.all([writeAll(stream, payload), drain(stream)]);
         return { size, sent: crc32(payload), echoed };
       }),
@@ -216,7 +199,7 @@ describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
     expect(mismatches).toBe(0);
     // and the Go side agrees on what it read
     for (let i = 0; i < sizes.length; i++) {
-      const rr = await svc.RawResult({ name: `p${i}` }, { timeoutMs: 10_000 });
+      const rr = await env.svc.RawResult({ name: `p${i}` }, { timeoutMs: 10_000 });
       expect(Number(rr.bytesRead)).toBe(sizes[i]);
       expect(rr.crc32 >>> 0).toBe(results[i]!.sent >>> 0);
       expect(rr.end).toBe('eof');
@@ -224,7 +207,7 @@ describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
   });
 
   it('a source stream from Go arrives intact (CRC trailer)', async () => {
-    const stream = await openRawStream(session, 'source:s1:8388608');
+    const stream = await openRawStream(env.session, 'source:s1:8388608');
     stream.end();
     const got = await drain(stream, 4);
     expect(got.bytes).toBe(8388608);
@@ -232,37 +215,37 @@ describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
   });
 
   it('FIN: after we half-close, the Go side still echoes everything, then ends', async () => {
-    const stream = await openRawStream(session, 'echo:f1');
+    const stream = await openRawStream(env.session, 'echo:f1');
     const payload = randomPayload(1 << 20);
     const reading = drain(stream);
     await writeAll(stream, payload);
     const got = await reading;
     expect(got.bytes).toBe(payload.length);
     expect(got.crc32).toBe(crc32(payload));
-    expect((await svc.RawResult({ name: 'f1' }, { timeoutMs: 5000 })).end).toBe('eof');
+    expect((await env.svc.RawResult({ name: 'f1' }, { timeoutMs: 5000 })).end).toBe('eof');
   });
 
   it('FIN from Go first: our readable ends while our writable still works', async () => {
-    const stream = await openRawStream(session, 'close:c1');
+    const stream = await openRawStream(env.session, 'close:c1');
     stream.resume();
     await once(stream, 'end');
     expect(stream.readableEnded).toBe(true);
     await writeAll(stream, Buffer.from('still writable after the peer FIN'));
-    const rr = await svc.RawResult({ name: 'c1' }, { timeoutMs: 5000 });
+    const rr = await env.svc.RawResult({ name: 'c1' }, { timeoutMs: 5000 });
     expect(Number(rr.bytesRead)).toBe('still writable after the peer FIN'.length);
     expect(rr.end).toBe('eof');
   });
 
   it('RST from us: destroy() resets the stream and Go reports a reset', async () => {
-    const stream = await openRawStream(session, 'sink:r1');
+    const stream = await openRawStream(env.session, 'sink:r1');
     await writeAll(stream, randomPayload(4096), 4096, false);
     stream.destroy();
-    const rr = await svc.RawResult({ name: 'r1' }, { timeoutMs: 5000 });
+    const rr = await env.svc.RawResult({ name: 'r1' }, { timeoutMs: 5000 });
     expect(rr.end).toBe('reset');
   });
 
   it('RST from Go: a stream Go closed and we never FINed is reset after its close timeout', async () => {
-    const stream = await openRawStream(session, 'close:r2');
+    const stream = await openRawStream(env.session, 'close:r2');
     stream.resume();
     const err = await new Promise<Error>((resolve) => stream.once('error', resolve));
     expect((err as { code?: string }).code).toBe('MUX_STREAM_RESET');
@@ -271,13 +254,13 @@ describe('TypeScript yamux raw streams ↔ Go hashicorp/yamux', () => {
   });
 
   it('GoAway from Go: new streams are refused, open ones keep working', async () => {
-    const { session: s2 } = await connectMuxSession(server.socketPath);
+    const { session: s2 } = await connectMuxSession(env.server.socketPath);
     try {
       const ctl = new TtrpcClient(await s2.open());
       const stub = interopStub(ctl, root);
       expect((await stub.Echo({ message: 'before' })).message).toBe('before');
       const live = await openRawStream(s2, 'echo:g1');
-      // `goaway:` makes the Go session send GoAway, then accept this stream as an echo stream
+      // `goaway:` makes the Go env.session send GoAway, then accept this stream as an echo stream
       const last = await openRawStream(s2, 'goaway:g2');
       await expect(s2.open()).rejects.toMatchObject({ code: 'MUX_GO_AWAY' });
       const payload = randomPayload(100_000);
