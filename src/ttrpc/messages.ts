@@ -11,7 +11,6 @@ import {
   int64Size,
   lenFieldSize,
   protocolError,
-  varintSize,
   writeInt64,
   writeVarint,
 } from './wire.js';
