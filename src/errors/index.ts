@@ -8,6 +8,8 @@ export type VesselErrorCode =
   | 'CONFIG_AFTER_START'
   | 'NOT_STARTED'
   | 'UNAVAILABLE'
+  // guest agent streams
+  | 'STREAM_REFUSED'
   // mux (yamux)
   | 'MUX_PROTOCOL_ERROR'
   | 'MUX_SESSION_CLOSED'
@@ -20,6 +22,11 @@ export type VesselErrorCode =
   | 'TTRPC_PROTOCOL_ERROR'
   | 'TTRPC_CONNECTION_CLOSED'
   | 'TTRPC_STATUS'
+  // guest image (src/image)
+  | 'IMAGE_BUILD_FAILED'
+  | 'IMAGE_CORRUPT'
+  | 'IMAGE_NOT_FOUND'
+  | 'TOOL_MISSING'
   | 'INTERNAL';
 
 export class VesselError extends Error {

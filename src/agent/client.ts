@@ -1,0 +1,89 @@
+// AgentClient: the host's typed view of one guest agent over one yamux session — the
+// control plane (ttrpc vessel.agent.v1.Agent on the session's first stream) and raw
+// streams claimed by id.
+import type protobuf from 'protobufjs';
+import type { MuxSession, MuxStream } from '../mux/index.js';
+import { TtrpcClient, loadProtos, type CallOptions } from '../ttrpc/index.js';
+import { openClaimedStream } from './stream-claim.js';
+import type { AgentInfo, ExecSpec, ExitStatus, InterfaceSpec, MountSpec } from './types.js';
+
+let agentService: protobuf.Service | undefined;
+
+function service(): protobuf.Service {
+  // relative to <repo>/proto, where loadProtos looks by default
+  agentService ??= loadProtos(['vessel/agent/v1/agent.proto']).lookupService('vessel.agent.v1.Agent');
+  return agentService;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Unary = (req: Record<string, unknown>, opts?: CallOptions) => Promise<any>;
+
+export class AgentClient {
+  readonly session: MuxSession;
+  readonly ttrpc: TtrpcClient;
+  private readonly rpc: Record<string, Unary>;
+
+  private constructor(session: MuxSession, ttrpc: TtrpcClient) {
+    this.session = session;
+    this.ttrpc = ttrpc;
+    this.rpc = ttrpc.service(service()) as Record<string, Unary>;
+  }
+
+  /** Opens the control-plane stream (the session's first) and returns the client. */
+  static async connect(session: MuxSession): Promise<AgentClient> {
+    return new AgentClient(session, new TtrpcClient(await session.open()));
+  }
+
+  private call(method: string, req: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    return this.rpc[method]!(req, opts);
+  }
+
+  async ping(opts?: CallOptions): Promise<{ agentVersion: string }> {
+    return this.call('Ping', {}, opts);
+  }
+
+  async info(opts?: CallOptions): Promise<AgentInfo> {
+    return this.call('Info', {}, opts);
+  }
+
+  async exec(spec: ExecSpec, opts?: CallOptions): Promise<{ pid: number }> {
+    return this.call('Exec', { ...spec }, opts);
+  }
+
+  async wait(execId: string, opts?: CallOptions): Promise<ExitStatus> {
+    return this.call('Wait', { execId }, opts);
+  }
+
+  async signal(execId: string, signal: number, group = false, opts?: CallOptions): Promise<void> {
+    await this.call('Signal', { execId, signal, group }, opts);
+  }
+
+  async resizePty(execId: string, rows: number, cols: number, opts?: CallOptions): Promise<void> {
+    await this.call('ResizePty', { execId, rows, cols }, opts);
+  }
+
+  async closeStdin(execId: string, opts?: CallOptions): Promise<void> {
+    await this.call('CloseStdin', { execId }, opts);
+  }
+
+  async mount(spec: MountSpec, opts?: CallOptions): Promise<void> {
+    await this.call('Mount', { ...spec }, opts);
+  }
+
+  async configureInterface(spec: InterfaceSpec, opts?: CallOptions): Promise<{ name: string }> {
+    return this.call('ConfigureInterface', { ...spec }, opts);
+  }
+
+  async shutdown(opts?: CallOptions): Promise<void> {
+    await this.call('Shutdown', {}, opts);
+  }
+
+  /** Opens a raw stream claimed by `id` (Exec stdio, `tcp:PORT`, `unix:/PATH`). */
+  openStream(id: string): Promise<MuxStream> {
+    return openClaimedStream(this.session, id);
+  }
+
+  close(): void {
+    this.ttrpc.close();
+  }
+}

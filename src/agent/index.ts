@@ -1,0 +1,7 @@
+// Contract: the host side of the guest agent. AgentClient speaks vessel.agent.v1.Agent
+// (ttrpc) on a yamux session's first stream and opens raw streams claimed by id with the
+// length-prefixed id handshake; replies from the guest are untrusted and bounded. Imports
+// src/mux, src/ttrpc and src/errors only.
+export { AgentClient } from './client.js';
+export { openClaimedStream, readStreamId, encodeStreamId, MAX_STREAM_ID_BYTES } from './stream-claim.js';
+export type { AgentInfo, BootEvent, ExecSpec, ExitStatus, InterfaceSpec, MountSpec } from './types.js';
