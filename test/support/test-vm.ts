@@ -1,0 +1,164 @@
+// A minimal QEMU (TCG) launcher for tests that boot the real guest image — the full backend
+// is src/vm (issue 4). QEMU runs under `setpriv --pdeathsig KILL`, so it dies with the test
+// process even if that crashes; stop() kills and reaps it and removes the VM's directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { once } from 'node:events';
+import { MuxSession } from '../../src/mux/index.js';
+import { AgentClient } from '../../src/agent/index.js';
+import { makePrivateTempDir } from './tmpdir.js';
+import { waitFor } from './wait-for.js';
+
+export interface TestVmOptions {
+  kernelPath: string;
+  initrdPath: string;
+  memoryMiB?: number;
+  cpus?: number;
+  machine?: 'microvm' | 'q35';
+  /** Extra kernel command line (appended). */
+  append?: string;
+  /** Extra QEMU arguments (devices). */
+  qemuArgs?: string[];
+}
+
+export interface TestVmProcess {
+  readonly dir: string;
+  readonly agentSocket: string;
+  readonly qemu: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly startedAt: number;
+  /** Everything the guest printed on its serial console so far (tail, bounded). */
+  console(): string;
+  /** Resolves when the console shows `text`. */
+  waitForConsole(text: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TestVm extends TestVmProcess {
+  readonly session: MuxSession;
+  readonly agent: AgentClient;
+  /** QEMU spawn → first Ping answered, in ms. */
+  readonly bootMs: number;
+}
+
+/** Host CPU frequency in kHz for `tsc_early_khz` (machine.md pitfall 1). */
+export function hostTscKhz(): number {
+  const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('cpu MHz'));
+  const mhz = line ? Number(line.split(':')[1]) : NaN;
+  if (!Number.isFinite(mhz) || mhz <= 0) throw new Error('cannot read cpu MHz from /proc/cpuinfo');
+  return Math.round(mhz * 1000);
+}
+
+export function qemuArgs(opts: TestVmOptions, agentSocket: string): string[] {
+  const mem = opts.memoryMiB ?? 256;
+  const machine = opts.machine ?? 'microvm';
+  const append = `console=ttyS0 panic=-1 quiet tsc_early_khz=${hostTscKhz()} cryptomgr.notests ${opts.append ?? ''}`.trim();
+  const common = [
+    '-accel', 'tcg', '-cpu', 'max', '-m', String(mem), '-smp', String(opts.cpus ?? 1),
+    '-object', `memory-backend-memfd,id=mem,size=${mem}M,share=on`,
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-serial', 'stdio',
+    '-kernel', opts.kernelPath, '-initrd', opts.initrdPath, '-append', append,
+    '-chardev', `socket,id=agent,path=${agentSocket},server=on,wait=off`,
+  ];
+  if (machine === 'microvm') {
+    return [
+      '-M', 'microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem',
+      '-global', 'virtio-mmio.force-legacy=false', ...common,
+      '-device', 'virtio-serial-device', '-device', 'virtserialport,chardev=agent,name=vessel.agent',
+      ...(opts.qemuArgs ?? []),
+    ];
+  }
+  return [
+    '-M', 'q35,memory-backend=mem', ...common,
+    '-device', 'virtio-serial-pci', '-device', 'virtserialport,chardev=agent,name=vessel.agent',
+    ...(opts.qemuArgs ?? []),
+  ];
+}
+
+/** Starts QEMU; does not talk to the guest. */
+export async function startQemu(opts: TestVmOptions): Promise<TestVmProcess> {
+  const tmp = await makePrivateTempDir('vm');
+  const agentSocket = path.join(tmp.dir, 'agent.sock');
+  const startedAt = performance.now();
+  const qemu = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...qemuArgs(opts, agentSocket)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let consoleText = '';
+  const consoleWaiters = new Set<() => void>();
+  const onOutput = (chunk: Buffer) => {
+    consoleText = (consoleText + chunk.toString('utf8')).slice(-256 * 1024);
+    for (const w of consoleWaiters) w();
+  };
+  qemu.stdout!.on('data', onOutput);
+  qemu.stderr!.on('data', onOutput);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    qemu.once('exit', (code, signal) => resolve({ code, signal }));
+    qemu.once('error', () => resolve({ code: null, signal: null }));
+  });
+  let stopped = false;
+  const vm: TestVmProcess = {
+    dir: tmp.dir,
+    agentSocket,
+    qemu,
+    exited,
+    startedAt,
+    console: () => consoleText,
+    waitForConsole(text: string, timeoutMs = 60_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!consoleText.includes(text)) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`console never showed ${JSON.stringify(text)}:\n${consoleText.slice(-4000)}`)); }, timeoutMs);
+        const onExit = () => { cleanup(); reject(new Error(`QEMU exited before the console showed ${JSON.stringify(text)}:\n${consoleText.slice(-4000)}`)); };
+        const cleanup = () => { clearTimeout(timer); consoleWaiters.delete(check); qemu.off('exit', onExit); };
+        consoleWaiters.add(check);
+        qemu.once('exit', onExit);
+        check();
+      });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (qemu.exitCode === null && qemu.signalCode === null) qemu.kill('SIGKILL');
+      await exited;
+      await tmp.remove();
+    },
+  };
+  return vm;
+}
+
+/** Boots the guest and connects to its agent; resolves once Ping is answered. */
+export async function bootTestVm(opts: TestVmOptions, timeoutMs = 120_000): Promise<TestVm> {
+  const vm = await startQemu(opts);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    await waitFor(() => fs.existsSync(vm.agentSocket) || vm.qemu.exitCode !== null, 'QEMU to create the agent socket', timeoutMs, 2);
+    if (vm.qemu.exitCode !== null) throw new Error(`QEMU exited (${vm.qemu.exitCode}):\n${vm.console().slice(-4000)}`);
+    const socket = net.connect(vm.agentSocket);
+    await once(socket, 'connect');
+    const session = new MuxSession(socket, { role: 'client' });
+    const agent = await AgentClient.connect(session);
+    const died = vm.exited.then(({ code }) => { throw new Error(`QEMU exited (${code}) before the agent answered:\n${vm.console().slice(-4000)}`); });
+    died.catch(() => undefined);
+    await Promise.race([agent.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), died]);
+    const bootMs = performance.now() - vm.startedAt;
+    const stop = vm.stop;
+    return Object.assign(vm, {
+      session,
+      agent,
+      bootMs,
+      async stop() {
+        agent.close();
+        session.destroy();
+        await stop();
+      },
+    });
+  } catch (err) {
+    await vm.stop();
+    throw err;
+  }
+}
