@@ -1,0 +1,180 @@
+package initsys
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// GuestPath is PATH for the agent and (by default) the processes it starts.
+const GuestPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// MountPoint is one early filesystem.
+type MountPoint struct {
+	Source, Target, FSType string
+	Flags                  uintptr
+	Data                   string
+}
+
+// EarlyMounts are mounted by Boot, in order.
+var EarlyMounts = []MountPoint{
+	{"proc", "/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	{"sysfs", "/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	{"devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"},
+	{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+	{"shm", "/dev/shm", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
+	{"tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
+	{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755"},
+}
+
+// Sys is the system-call surface of the early mounts.
+type Sys interface {
+	MkdirAll(path string, perm os.FileMode) error
+	Mount(source, target, fstype string, flags uintptr, data string) error
+	Lstat(path string) (os.FileInfo, error)
+	Symlink(oldname, newname string) error
+}
+
+// OSSys is the real Sys.
+type OSSys struct{}
+
+func (OSSys) MkdirAll(p string, perm os.FileMode) error { return os.MkdirAll(p, perm) }
+func (OSSys) Mount(source, target, fstype string, flags uintptr, data string) error {
+	return unix.Mount(source, target, fstype, flags, data)
+}
+func (OSSys) Lstat(p string) (os.FileInfo, error) { return os.Lstat(p) }
+func (OSSys) Symlink(o, n string) error           { return os.Symlink(o, n) }
+
+// DevLinks are created in /dev when missing (devtmpfs does not make them).
+var DevLinks = [][2]string{
+	{"pts/ptmx", "/dev/ptmx"},
+	{"/proc/self/fd", "/dev/fd"},
+	{"/proc/self/fd/0", "/dev/stdin"},
+	{"/proc/self/fd/1", "/dev/stdout"},
+	{"/proc/self/fd/2", "/dev/stderr"},
+}
+
+// MountEarly mounts EarlyMounts in order (EBUSY: already mounted, fine) and creates
+// missing DevLinks. It stops at the first failed mount: nothing works without them.
+func MountEarly(sys Sys) error {
+	for _, m := range EarlyMounts {
+		if err := sys.MkdirAll(m.Target, 0o755); err != nil {
+			return fmt.Errorf("mkdir %s: %w", m.Target, err)
+		}
+		if err := sys.Mount(m.Source, m.Target, m.FSType, m.Flags, m.Data); err != nil && !errors.Is(err, unix.EBUSY) {
+			return fmt.Errorf("mount %s on %s: %w", m.FSType, m.Target, err)
+		}
+	}
+	for _, l := range DevLinks {
+		if _, err := sys.Lstat(l[1]); err == nil {
+			continue
+		}
+		if err := sys.Symlink(l[0], l[1]); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("symlink %s: %w", l[1], err)
+		}
+	}
+	return nil
+}
+
+// System is the state Boot leaves behind.
+type System struct {
+	Config       Config
+	Timeline     *Timeline
+	ModuleErrors []ModuleError
+	Log          *log.Logger
+	Console      io.Writer
+}
+
+// LogPrefix starts every agent log line on the console.
+const LogPrefix = "vessel-agent: "
+
+// Boot does the PID-1 duties in order and records them in the timeline. Failures
+// that leave the guest usable (a module, the hostname, lo, disk links) are logged
+// and Boot continues; failing early mounts are returned.
+func Boot() (*System, error) {
+	tl := NewTimeline()
+	s := &System{Config: DefaultConfig(), Timeline: tl, Console: os.Stderr}
+	s.Log = log.New(os.Stderr, LogPrefix, 0)
+	tl.Mark("start")
+	_ = os.Setenv("PATH", GuestPath)
+	if err := MountEarly(OSSys{}); err != nil {
+		s.Log.Printf("boot: %v", err)
+		return s, err
+	}
+	tl.Mark("mounts")
+
+	if con, err := OpenConsole(); err == nil {
+		s.Console = con
+		s.Log.SetOutput(con)
+	} else {
+		s.Log.Printf("boot: console: %v", err)
+	}
+
+	if b, err := os.ReadFile("/proc/cmdline"); err == nil {
+		var warnings []string
+		s.Config, warnings = ParseCmdline(string(b))
+		for _, w := range warnings {
+			s.Log.Printf("cmdline: %s", w)
+		}
+	} else {
+		s.Log.Printf("boot: %v", err)
+	}
+
+	if f, err := os.Open(ModulesList); err == nil {
+		paths, err := ParseModulesList(f)
+		f.Close()
+		if err != nil {
+			s.Log.Printf("boot: %v", err)
+		}
+		s.ModuleErrors = LoadModules(paths, FinitModule)
+		for _, e := range s.ModuleErrors {
+			s.Log.Printf("boot: %v", e)
+		}
+		if s.Config.Debug {
+			s.Log.Printf("boot: %d modules listed, %d failed", len(paths), len(s.ModuleErrors))
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		s.Log.Printf("boot: %v", err)
+	}
+	tl.Mark("modules")
+
+	if err := unix.Sethostname([]byte(s.Config.Hostname)); err != nil {
+		s.Log.Printf("boot: hostname: %v", err)
+	}
+	if err := RefreshDiskLinks(); err != nil {
+		s.Log.Printf("boot: disk links: %v", err)
+	}
+	tl.Mark("system")
+	return s, nil
+}
+
+// OpenConsole opens /dev/console and makes it the agent's stdin, stdout and stderr.
+func OpenConsole() (*os.File, error) {
+	con, err := os.OpenFile("/dev/console", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, fd := range []int{0, 1, 2} {
+		if int(con.Fd()) == fd {
+			continue
+		}
+		if err := unix.Dup3(int(con.Fd()), fd, 0); err != nil {
+			return con, fmt.Errorf("dup console to fd %d: %w", fd, err)
+		}
+	}
+	return con, nil
+}
+
+// Describe renders the module errors for logs.
+func (s *System) Describe() string {
+	var parts []string
+	for _, e := range s.ModuleErrors {
+		parts = append(parts, e.Error())
+	}
+	return strings.Join(parts, "; ")
+}

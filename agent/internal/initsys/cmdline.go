@@ -1,0 +1,83 @@
+package initsys
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Transport kinds on the kernel command line.
+const (
+	TransportVirtioSerial = "virtio-serial"
+	TransportVsock        = "vsock"
+)
+
+// Config is what the kernel command line tells the agent.
+type Config struct {
+	Hostname  string // vessel.hostname, default "vessel"
+	Transport string // TransportVirtioSerial (default) or TransportVsock
+	VsockPort uint32 // with TransportVsock
+	Debug     bool   // vessel.debug=1
+}
+
+// DefaultConfig is the configuration without any vessel.* keys.
+func DefaultConfig() Config {
+	return Config{Hostname: "vessel", Transport: TransportVirtioSerial}
+}
+
+// ParseCmdline reads the vessel.* keys of a kernel command line. Bad values keep the
+// default and are reported in warnings; unknown vessel.* keys are reported too.
+func ParseCmdline(cmdline string) (cfg Config, warnings []string) {
+	cfg = DefaultConfig()
+	for _, field := range strings.Fields(cmdline) {
+		key, val, _ := strings.Cut(field, "=")
+		if !strings.HasPrefix(key, "vessel.") {
+			continue
+		}
+		switch key {
+		case "vessel.hostname":
+			if validHostname(val) {
+				cfg.Hostname = val
+			} else {
+				warnings = append(warnings, fmt.Sprintf("ignoring bad vessel.hostname %q", val))
+			}
+		case "vessel.transport":
+			switch {
+			case val == TransportVirtioSerial:
+				cfg.Transport = TransportVirtioSerial
+			case strings.HasPrefix(val, "vsock:"):
+				p, err := strconv.ParseUint(strings.TrimPrefix(val, "vsock:"), 10, 32)
+				if err != nil || p == 0 || p == 0xFFFFFFFF {
+					warnings = append(warnings, fmt.Sprintf("ignoring bad vessel.transport %q", val))
+					continue
+				}
+				cfg.Transport, cfg.VsockPort = TransportVsock, uint32(p)
+			default:
+				warnings = append(warnings, fmt.Sprintf("ignoring bad vessel.transport %q", val))
+			}
+		case "vessel.debug":
+			cfg.Debug = val == "1" || val == "true" || val == ""
+		default:
+			warnings = append(warnings, fmt.Sprintf("ignoring unknown key %q", key))
+		}
+	}
+	return cfg, warnings
+}
+
+// validHostname accepts RFC 1123 host names up to 64 bytes (the kernel's limit).
+func validHostname(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
