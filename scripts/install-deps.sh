@@ -20,7 +20,10 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 
 # --- Debian packages ---------------------------------------------------------------------------
 # Packages the build and the test suite use; later layers (QEMU, passt, ...) add theirs here.
-APT_PACKAGES=(ca-certificates)
+# Guest image (src/image): QEMU, static busybox for the initramfs, kmod (modinfo/depmod for
+# checks), xz/zstd (compressed kernel modules), file; the kernel itself is downloaded by
+# `vessel image build` with apt-get download into $VESSEL_HOME, never installed.
+APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -30,6 +33,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The guest kernel is fetched later with `apt-get download`, which needs package lists: on a
+# fresh machine they may be empty even when nothing above was missing.
+if ! LC_ALL=C apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -Eq '^ *Candidate: [^(]'; then
+  log "apt-get update (no candidate for linux-image-cloud-amd64 yet)"
+  apt-get update -qq
+  LC_ALL=C apt-cache policy linux-image-cloud-amd64 | grep -Eq '^ *Candidate: [^(]' \
+    || { log "apt has no linux-image-cloud-amd64 even after apt-get update"; exit 1; }
 fi
 
 # --- npm packages (exactly the lockfile) and the compiled TypeScript ---------------------------
