@@ -1,0 +1,241 @@
+// Package agentsvc implements the agent's control plane, agentpb.AgentService
+// (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface and
+// Shutdown here; Exec, Wait, Signal, ResizePty and CloseStdin are delegated to a
+// Processes implementation (*process.Manager). Every dependency is injected through
+// Config; a nil one makes its RPCs fail with UNIMPLEMENTED (or, for Info's optional
+// parts, leaves fields empty). Errors are ttrpc status errors.
+//
+// Shutdown replies first and then calls Config.PowerOff once, asynchronously.
+package agentsvc
+
+import (
+	"context"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/containerd/ttrpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"vessel.dev/agent/internal/agentpb"
+	"vessel.dev/agent/internal/sysinfo"
+	"vessel.dev/agent/internal/version"
+)
+
+// Processes runs guest processes; implemented by agent/internal/process (*process.Manager).
+type Processes interface {
+	Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.ExecResponse, error)
+	Wait(ctx context.Context, req *agentpb.WaitRequest) (*agentpb.WaitResponse, error)
+	Signal(ctx context.Context, req *agentpb.SignalRequest) (*agentpb.SignalResponse, error)
+	ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error)
+	CloseStdin(ctx context.Context, req *agentpb.CloseStdinRequest) (*agentpb.CloseStdinResponse, error)
+}
+
+// Mounter performs Mount requests (*mounts.Mounter).
+type Mounter interface {
+	Mount(ctx context.Context, req *agentpb.MountRequest) error
+}
+
+// NetConfigurer performs ConfigureInterface requests (*netcfg.Configurer).
+type NetConfigurer interface {
+	ConfigureInterface(ctx context.Context, req *agentpb.ConfigureInterfaceRequest) (string, error)
+}
+
+// BootEvent is one step of the boot timeline.
+type BootEvent struct {
+	Name string
+	AtNs int64
+}
+
+// Config wires the service.
+type Config struct {
+	Processes Processes
+	Mounter   Mounter
+	Net       NetConfigurer
+	// SysInfo reads the guest's state (default sysinfo.Read).
+	SysInfo func() (sysinfo.Info, error)
+	// Timeline returns the boot timeline (nil: none, e.g. not PID 1).
+	Timeline func() []BootEvent
+	// PowerOff is called once, in its own goroutine, after Shutdown replied
+	// (nil: Shutdown is UNIMPLEMENTED, e.g. when not PID 1).
+	PowerOff func()
+	// Logf logs (nil: discard).
+	Logf func(format string, args ...any)
+}
+
+// Service implements agentpb.AgentService.
+type Service struct {
+	cfg          Config
+	shutdownOnce sync.Once
+}
+
+var _ agentpb.AgentService = (*Service)(nil)
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.SysInfo == nil {
+		cfg.SysInfo = sysinfo.Read
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	return &Service{cfg: cfg}
+}
+
+// NewServer returns a ttrpc server with svc registered.
+func NewServer(svc agentpb.AgentService) (*ttrpc.Server, error) {
+	srv, err := ttrpc.NewServer()
+	if err != nil {
+		return nil, err
+	}
+	agentpb.RegisterAgentService(srv, svc)
+	return srv, nil
+}
+
+func unimplemented(what string) error {
+	return status.Errorf(codes.Unimplemented, "%s is not available in this agent", what)
+}
+
+func (s *Service) Ping(ctx context.Context, _ *agentpb.PingRequest) (*agentpb.PingResponse, error) {
+	return &agentpb.PingResponse{AgentVersion: version.Version}, nil
+}
+
+func (s *Service) Info(ctx context.Context, _ *agentpb.InfoRequest) (*agentpb.InfoResponse, error) {
+	info, err := s.cfg.SysInfo()
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "info: %v", err)
+	}
+	resp := &agentpb.InfoResponse{
+		KernelRelease:        info.KernelRelease,
+		KernelVersion:        info.KernelVersion,
+		Hostname:             info.Hostname,
+		UptimeSeconds:        info.UptimeSeconds,
+		Cpus:                 info.CPUs,
+		MemoryTotalBytes:     info.MemTotal,
+		MemoryAvailableBytes: info.MemAvailable,
+		AgentVersion:         version.Version,
+	}
+	if resp.Hostname == "" {
+		resp.Hostname, _ = os.Hostname()
+	}
+	if s.cfg.Timeline != nil {
+		for _, e := range s.cfg.Timeline() {
+			resp.BootTimeline = append(resp.BootTimeline, &agentpb.BootEvent{Name: e.Name, AtNs: e.AtNs})
+		}
+	}
+	return resp, nil
+}
+
+func (s *Service) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.ExecResponse, error) {
+	if s.cfg.Processes == nil {
+		return nil, unimplemented("Exec")
+	}
+	return s.cfg.Processes.Exec(ctx, req)
+}
+
+func (s *Service) Wait(ctx context.Context, req *agentpb.WaitRequest) (*agentpb.WaitResponse, error) {
+	if s.cfg.Processes == nil {
+		return nil, unimplemented("Wait")
+	}
+	return s.cfg.Processes.Wait(ctx, req)
+}
+
+func (s *Service) Signal(ctx context.Context, req *agentpb.SignalRequest) (*agentpb.SignalResponse, error) {
+	if s.cfg.Processes == nil {
+		return nil, unimplemented("Signal")
+	}
+	return s.cfg.Processes.Signal(ctx, req)
+}
+
+func (s *Service) ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error) {
+	if s.cfg.Processes == nil {
+		return nil, unimplemented("ResizePty")
+	}
+	return s.cfg.Processes.ResizePty(ctx, req)
+}
+
+func (s *Service) CloseStdin(ctx context.Context, req *agentpb.CloseStdinRequest) (*agentpb.CloseStdinResponse, error) {
+	if s.cfg.Processes == nil {
+		return nil, unimplemented("CloseStdin")
+	}
+	return s.cfg.Processes.CloseStdin(ctx, req)
+}
+
+func (s *Service) Mount(ctx context.Context, req *agentpb.MountRequest) (*agentpb.MountResponse, error) {
+	if s.cfg.Mounter == nil {
+		return nil, unimplemented("Mount")
+	}
+	if err := s.cfg.Mounter.Mount(ctx, req); err != nil {
+		s.cfg.Logf("mount %s: %v", req.GetTarget(), err)
+		return nil, err
+	}
+	return &agentpb.MountResponse{}, nil
+}
+
+func (s *Service) ConfigureInterface(ctx context.Context, req *agentpb.ConfigureInterfaceRequest) (*agentpb.ConfigureInterfaceResponse, error) {
+	if s.cfg.Net == nil {
+		return nil, unimplemented("ConfigureInterface")
+	}
+	name, err := s.cfg.Net.ConfigureInterface(ctx, req)
+	if err != nil {
+		s.cfg.Logf("configure interface %s: %v", req.GetMac(), err)
+		return nil, err
+	}
+	return &agentpb.ConfigureInterfaceResponse{Name: name}, nil
+}
+
+// Shutdown replies, then powers off in the background (once, however often it is called).
+func (s *Service) Shutdown(ctx context.Context, _ *agentpb.ShutdownRequest) (*agentpb.ShutdownResponse, error) {
+	if s.cfg.PowerOff == nil {
+		return nil, unimplemented("Shutdown")
+	}
+	s.shutdownOnce.Do(func() {
+		s.cfg.Logf("shutdown requested")
+		go s.cfg.PowerOff()
+	})
+	return &agentpb.ShutdownResponse{}, nil
+}
+
+// ConnListener is a net.Listener fed by Offer: it lets one ttrpc server serve the
+// control stream of every yamux session.
+type ConnListener struct {
+	ch     chan net.Conn
+	done   chan struct{}
+	closed sync.Once
+}
+
+// NewConnListener returns an open ConnListener.
+func NewConnListener() *ConnListener {
+	return &ConnListener{ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// Offer hands c to the server; it closes c if the listener is closed.
+func (l *ConnListener) Offer(c net.Conn) {
+	select {
+	case l.ch <- c:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+func (l *ConnListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *ConnListener) Close() error {
+	l.closed.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *ConnListener) Addr() net.Addr { return connAddr{} }
+
+type connAddr struct{}
+
+func (connAddr) Network() string { return "yamux" }
+func (connAddr) String() string  { return "control-stream" }
