@@ -1,0 +1,56 @@
+// Contract: guest images for vessel VMs. An image is a kernel (vmlinuz from Debian's
+// linux-image-cloud-amd64, resolved and downloaded with apt into $VESSEL_HOME, never /boot)
+// and an initramfs written here (cpio newc, optionally gzip) holding the static Go agent as
+// /init, static busybox, and the virtio/fuse/overlay/vsock modules in dependency order
+// (layout: see initramfs.ts). Images are cached in `$VESSEL_HOME/images/<id>/` (default
+// ~/.cache/vessel) with a manifest of inputs and artifact sha256s; <id> is derived from the
+// inputs, so a changed agent source, kernel package or busybox gives a new image.
+// `ensureDefaultImage` reuses a cached image only after verifying every artifact's sha256
+// and rebuilds it otherwise; builds are atomic (temp dir + rename) and serialized across
+// processes per id. Every failure is a VesselError: TOOL_MISSING (with what to install),
+// IMAGE_BUILD_FAILED, IMAGE_CORRUPT, INVALID_ARGUMENT.
+import {
+  ensureImage,
+  listImagesIn,
+  pruneImagesIn,
+  rebuildImage,
+  vesselHome,
+  type GuestImage,
+  type ImageListEntry,
+  type ImageOptions,
+} from './store.js';
+
+export {
+  vesselHome,
+  verifyImage,
+  defaultAgentDir,
+  BUILDER_VERSION,
+  type BuildProgress,
+  type Compression,
+  type GuestImage,
+  type ImageInputs,
+  type ImageListEntry,
+  type ImageManifest,
+  type ImageOptions,
+  type ArtifactRecord,
+} from './store.js';
+export { AGENT_MODULES } from './modules.js';
+
+/** Build on first use, else verified reuse (rebuilds, with a log line, when verification fails). */
+export async function ensureDefaultImage(opts: ImageOptions = {}): Promise<GuestImage> {
+  return ensureImage(opts);
+}
+
+/** Force a (re)build of the image for these options. */
+export async function buildImage(opts: ImageOptions = {}): Promise<GuestImage> {
+  return rebuildImage(opts);
+}
+
+export async function listImages(home?: string): Promise<ImageListEntry[]> {
+  return listImagesIn(home ?? vesselHome());
+}
+
+/** Removes every image except those built from the current default inputs (or all with `all`). */
+export async function pruneImages(opts: { home?: string; all?: boolean } = {}): Promise<{ removed: string[] }> {
+  return pruneImagesIn(opts);
+}
