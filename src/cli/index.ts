@@ -1,12 +1,14 @@
 // Contract: `runCli(argv, stdout, stderr)` runs one `vessel` command and resolves to the
 // process exit code. It never calls process.exit itself, so it can be tested in-process.
 import type { Writable } from 'node:stream';
+import { runImage } from './image.js';
 
 const USAGE = `Usage: vessel <command> [options]
 
 vessel runs workloads inside microVMs.
 
 Commands:
+  image         build, list and prune guest images (vessel image --help)
   help          show this help
 
 Options:
@@ -26,7 +28,7 @@ export async function runCli(argv: string[], stdout: Writable, stderr: Writable)
     stdout.write(`vessel ${VERSION}\n`);
     return 0;
   }
-  void rest;
+  if (command === 'image') return runImage(rest, stdout, stderr);
   stderr.write(`vessel: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
