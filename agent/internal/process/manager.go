@@ -14,7 +14,8 @@
 //     both did). A stream whose host side fails is drained to nowhere so the process never
 //     blocks on it.
 //   - Wait returns once the process exited and its output was drained: every byte is
-//     written to the streams and FIN sent. Output held open by a process that inherited
+//     written to the streams and FIN sent. exit_code is the exit status, or 128+signal
+//     when signal (authoritative) is set. Output held open by a process that inherited
 //     stdout/stderr (a background child) delays Wait until it closes them; Signal with
 //     group=true is the way to end such a group. Finished results are kept; beyond 1024
 //     finished processes the oldest are forgotten (then NOT_FOUND).
@@ -216,6 +217,9 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 		}
 		p.master = master
 		childFiles = append(childFiles, slave)
+		if spec.cred != nil { // the terminal belongs to its user, as login(1) does it
+			_ = slave.Chown(int(spec.cred.Uid), int(spec.cred.Gid))
+		}
 		if err := setWinsize(master, spec.rows, spec.cols); err != nil {
 			return fail(status.Errorf(codes.Internal, "pty size: %v", err))
 		}

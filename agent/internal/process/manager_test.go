@@ -676,3 +676,31 @@ func TestEvictsOldestFinished(t *testing.T) {
 		t.Fatalf("%d finished kept", n)
 	}
 }
+
+// A host that drops its stdout stream does not block the process: output is discarded.
+func TestBrokenOutputStreamIsDrained(t *testing.T) {
+	m, src := newTest(t)
+	out := src.add(t, "out")
+	out.Close()
+	r := req("broken", "head", "-c", "4194304", "/dev/zero")
+	r.StdoutStream = "out"
+	mustExec(t, m, r)
+	if res := mustWait(t, m, "broken"); res.ExitCode != 0 || res.Signal != 0 {
+		t.Fatalf("exit %v", res)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch users")
+	}
+	m, src := newTest(t)
+	out := src.add(t, "out")
+	r := req("cred", "sh", "-c", "id -u; id -g; id -G")
+	r.Uid, r.Gid, r.AdditionalGids, r.StdoutStream = 65534, 65534, []uint32{100}, "out"
+	mustExec(t, m, r)
+	mustWait(t, m, "cred")
+	if got := string(recv(t, readAll(out))); got != "65534\n65534\n65534 100\n" {
+		t.Fatalf("got %q", got)
+	}
+}
