@@ -1,0 +1,138 @@
+package agentsvc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/containerd/ttrpc"
+	"github.com/hashicorp/yamux"
+
+	"vessel.dev/agent/internal/streams"
+	"vessel.dev/agent/internal/transport"
+)
+
+// Runner serves the control plane and raw streams over a transport: one yamux server
+// session per host connection, its first stream given to one shared ttrpc server, the
+// others to the stream registry.
+type Runner struct {
+	Transport transport.Transport
+	Registry  *streams.Registry
+	Server    *ttrpc.Server
+	Yamux     *yamux.Config // nil: DefaultYamuxConfig(io.Discard)
+	// Concurrent serves each connection in its own goroutine (listener transports);
+	// otherwise one session at a time (virtio-serial, vsock).
+	Concurrent bool
+	// OnServing is called once the control plane is being served, before the first
+	// host connection is awaited (the agent prints "ready" there).
+	OnServing func()
+	Logf      func(format string, args ...any)
+
+	mu      sync.Mutex
+	waiters []chan struct{}
+	pending atomic.Bool // waiters is non-empty (keeps the write path lock-free)
+}
+
+// DefaultYamuxConfig is the agent's yamux configuration: default windows, no
+// keep-alives (the host decides liveness), yamux's own logs to out.
+func DefaultYamuxConfig(out io.Writer) *yamux.Config {
+	c := yamux.DefaultConfig()
+	c.EnableKeepAlive = false
+	c.LogOutput = out
+	return c
+}
+
+// Run serves until ctx ends or the transport fails.
+func (r *Runner) Run(ctx context.Context) error {
+	if r.Logf == nil {
+		r.Logf = func(string, ...any) {}
+	}
+	cfg := r.Yamux
+	if cfg == nil {
+		cfg = DefaultYamuxConfig(io.Discard)
+	}
+	l := NewConnListener()
+	defer l.Close()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- r.Server.Serve(ctx, l) }()
+	if r.OnServing != nil {
+		r.OnServing()
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := r.Transport.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		select {
+		case err := <-serveErr:
+			conn.Close()
+			return err
+		default:
+		}
+		sess, err := yamux.Server(&notifyConn{ReadWriteCloser: conn, r: r}, cfg)
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		r.Logf("host connected (%s)", r.Transport)
+		serve := func() {
+			err := r.Registry.ServeSession(sess, l.Offer)
+			sess.Close()
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, yamux.ErrSessionShutdown) {
+				r.Logf("session ended: %v", err)
+			} else {
+				r.Logf("host disconnected")
+			}
+		}
+		if r.Concurrent {
+			wg.Add(1)
+			go func() { defer wg.Done(); serve() }()
+			continue
+		}
+		serve()
+	}
+}
+
+// NextWrite returns a channel closed once the next write to any transport completes.
+// Shutdown uses it to let its reply reach the host before the VM powers off.
+func (r *Runner) NextWrite() <-chan struct{} {
+	ch := make(chan struct{})
+	r.mu.Lock()
+	r.waiters = append(r.waiters, ch)
+	r.pending.Store(true)
+	r.mu.Unlock()
+	return ch
+}
+
+func (r *Runner) wrote() {
+	if !r.pending.Load() {
+		return
+	}
+	r.mu.Lock()
+	r.pending.Store(false)
+	ws := r.waiters
+	r.waiters = nil
+	r.mu.Unlock()
+	for _, ch := range ws {
+		close(ch)
+	}
+}
+
+// notifyConn reports completed writes to its Runner.
+type notifyConn struct {
+	io.ReadWriteCloser
+	r *Runner
+}
+
+func (c *notifyConn) Write(p []byte) (int, error) {
+	n, err := c.ReadWriteCloser.Write(p)
+	c.r.wrote()
+	return n, err
+}
