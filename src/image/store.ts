@@ -403,6 +403,7 @@ async function buildAndInstall(r: Resolved, opts: ImageOptions & ImageSourceOver
     const tmp = await fs.mkdtemp(path.join(images, `.tmp-${r.id}-${process.pid}-`));
     try {
       const started = Date.now();
+      await fs.chmod(tmp, 0o755); // mkdtemp makes it 0700; images are readable like any cache
       await buildInto(tmp, r, opts);
       const built = await verifyImage(tmp, r);
       const aside = path.join(images, `.trash-${r.id}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
