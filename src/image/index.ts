@@ -9,6 +9,9 @@
 // and rebuilds it otherwise; builds are atomic (temp dir + rename) and serialized across
 // processes per id. Every failure is a VesselError: TOOL_MISSING (with what to install),
 // IMAGE_BUILD_FAILED, IMAGE_CORRUPT, INVALID_ARGUMENT.
+// Progress (`onProgress`): phases 'download kernel' (done/total bytes), 'unpack', 'modules'
+// (done/total), 'agent build', 'initramfs write' (done/total bytes), and 'log' (a message
+// such as why an image is rebuilt; also sent to `logger.info`).
 import {
   ensureImage,
   listImagesIn,
