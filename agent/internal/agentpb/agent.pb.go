@@ -791,6 +791,9 @@ func (*ResizePtyResponse) Descriptor() ([]byte, []int) {
 	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
+// Closes the process's stdin now. It travels on the control stream, not behind stdin's
+// data: bytes still in flight on the stdin stream are dropped. To end stdin after the data,
+// half-close (FIN) the stdin stream instead.
 type CloseStdinRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ExecId        string                 `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
