@@ -89,8 +89,8 @@ func RunPID1() {
 	runner.Yamux = DefaultYamuxConfig(yout)
 	svc := New(Config{
 		Processes: deps.Procs,
-		Mounter:   &mounts.Mounter{Sys: mounts.OS{}, RefreshLinks: initsys.RefreshDiskLinks},
-		Net:       &netcfg.Configurer{Links: netcfg.NetlinkLinks{}},
+		Mounter:   gatedMounter{ready: sys.ModulesLoaded, inner: &mounts.Mounter{Sys: mounts.OS{}, RefreshLinks: initsys.RefreshDiskLinks}},
+		Net:       gatedNet{ready: sys.ModulesLoaded, inner: &netcfg.Configurer{Links: netcfg.NetlinkLinks{}}},
 		Timeline:  timeline(tl),
 		PowerOff: func() {
 			// Let the reply leave first (bounded: the host may have gone already).
@@ -113,6 +113,9 @@ func RunPID1() {
 	runner.OnServing = func() {
 		tl.Mark("ready")
 		logger.Printf("ready")
+		// Only now the drivers the host connection does not need: on one vCPU they
+		// would otherwise delay "ready". Mount and ConfigureInterface wait for them.
+		sys.LoadRemainingModules()
 	}
 	fatal(fmt.Errorf("serve: %w", runner.Run(ctx)))
 }

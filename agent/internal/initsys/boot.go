@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,11 +84,40 @@ func MountEarly(sys Sys) error {
 
 // System is the state Boot leaves behind.
 type System struct {
-	Config       Config
-	Timeline     *Timeline
-	ModuleErrors []ModuleError
-	Log          *log.Logger
-	Console      io.Writer
+	Config   Config
+	Timeline *Timeline
+	Log      *log.Logger
+	Console  io.Writer
+
+	// ModulesLoaded is closed once every listed module has been tried and the disk links
+	// made (after LoadRemainingModules); ModuleErrors may be read only after that.
+	ModulesLoaded <-chan struct{}
+	ModuleErrors  []ModuleError
+
+	loaded      chan struct{}
+	lateModules []string
+	loadOnce    sync.Once
+}
+
+// LoadRemainingModules loads, in the background, the listed modules Boot left out (all
+// but the transport's), then makes the disk links and closes ModulesLoaded. Idempotent.
+func (s *System) LoadRemainingModules() {
+	s.loadOnce.Do(func() {
+		go func() {
+			defer close(s.loaded)
+			s.ModuleErrors = append(s.ModuleErrors, LoadModules(s.lateModules, FinitModule)...)
+			for _, e := range s.ModuleErrors {
+				s.Log.Printf("boot: %v", e)
+			}
+			if s.Config.Debug {
+				s.Log.Printf("boot: %d modules failed", len(s.ModuleErrors))
+			}
+			if err := RefreshDiskLinks(); err != nil {
+				s.Log.Printf("boot: disk links: %v", err)
+			}
+			s.Timeline.Mark("modules")
+		}()
+	})
 }
 
 // LogPrefix starts every agent log line on the console.
@@ -98,7 +128,8 @@ const LogPrefix = "vessel-agent: "
 // and Boot continues; failing early mounts are returned.
 func Boot() (*System, error) {
 	tl := NewTimeline()
-	s := &System{Config: DefaultConfig(), Timeline: tl, Console: os.Stderr}
+	loaded := make(chan struct{})
+	s := &System{Config: DefaultConfig(), Timeline: tl, Console: os.Stderr, ModulesLoaded: loaded, loaded: loaded}
 	s.Log = log.New(os.Stderr, LogPrefix, 0)
 	tl.Mark("start")
 	_ = os.Setenv("PATH", GuestPath)
@@ -125,32 +156,49 @@ func Boot() (*System, error) {
 		s.Log.Printf("boot: %v", err)
 	}
 
+	var paths []string
 	if f, err := os.Open(ModulesList); err == nil {
-		paths, err := ParseModulesList(f)
+		paths, err = ParseModulesList(f)
 		f.Close()
 		if err != nil {
 			s.Log.Printf("boot: %v", err)
 		}
-		s.ModuleErrors = LoadModules(paths, FinitModule)
-		for _, e := range s.ModuleErrors {
-			s.Log.Printf("boot: %v", e)
-		}
-		if s.Config.Debug {
-			s.Log.Printf("boot: %d modules listed, %d failed", len(paths), len(s.ModuleErrors))
-		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		s.Log.Printf("boot: %v", err)
 	}
-	tl.Mark("modules")
+	// The transport's modules now; everything else (block, net, fs, vsock) later, via
+	// LoadRemainingModules, so the host can connect sooner. Without PCI devices (microvm)
+	// the virtio-pci modules wait too.
+	early := TransportModules
+	if !hasPCIDevices() {
+		early = withoutPCI(TransportModules)
+	}
+	first, rest := SplitModules(paths, early)
+	s.ModuleErrors = LoadModules(first, FinitModule)
+	s.lateModules = rest
+	tl.Mark("modules-transport")
 
 	if err := unix.Sethostname([]byte(s.Config.Hostname)); err != nil {
 		s.Log.Printf("boot: hostname: %v", err)
 	}
-	if err := RefreshDiskLinks(); err != nil {
-		s.Log.Printf("boot: disk links: %v", err)
-	}
 	tl.Mark("system")
 	return s, nil
+}
+
+// hasPCIDevices reports whether the VM has a PCI bus with devices (q35: yes; microvm: no).
+func hasPCIDevices() bool {
+	entries, err := os.ReadDir("/sys/bus/pci/devices")
+	return err == nil && len(entries) > 0
+}
+
+func withoutPCI(set map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(set))
+	for name := range set {
+		if !strings.HasPrefix(name, "virtio_pci") {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // OpenConsole opens /dev/console and makes it the agent's stdin, stdout and stderr.

@@ -203,3 +203,27 @@ func TestTimeline(t *testing.T) {
 		t.Fatal("timeline not bounded")
 	}
 }
+
+func TestSplitModulesKeepsOrderAndTakesTransportModules(t *testing.T) {
+	paths := []string{
+		"/lib/modules/r/kernel/drivers/virtio/virtio_ring.ko",
+		"/lib/modules/r/kernel/drivers/virtio/virtio.ko",
+		"/lib/modules/r/kernel/drivers/block/virtio_blk.ko",
+		"/lib/modules/r/kernel/drivers/virtio/virtio_mmio.ko",
+		"/lib/modules/r/kernel/net/core/failover.ko",
+		"/lib/modules/r/kernel/drivers/char/virtio_console.ko",
+		"/lib/modules/r/kernel/fs/fuse/virtiofs.ko",
+	}
+	first, rest := SplitModules(paths, TransportModules)
+	wantFirst := []string{paths[0], paths[1], paths[3], paths[5]}
+	wantRest := []string{paths[2], paths[4], paths[6]}
+	if strings.Join(first, ",") != strings.Join(wantFirst, ",") {
+		t.Fatalf("first = %v, want %v", first, wantFirst)
+	}
+	if strings.Join(rest, ",") != strings.Join(wantRest, ",") {
+		t.Fatalf("rest = %v, want %v", rest, wantRest)
+	}
+	if ModuleName("/x/snd-hda-intel.ko") != "snd_hda_intel" {
+		t.Fatal("ModuleName must map '-' to '_' and drop .ko")
+	}
+}

@@ -34,6 +34,36 @@ func ParseModulesList(r io.Reader) ([]string, error) {
 	return paths, sc.Err()
 }
 
+// TransportModules are the modules the host connection needs (virtio buses and
+// virtio_console). Boot loads them (and only them) before it opens the transport; the
+// rest load in the background so the agent answers sooner.
+var TransportModules = map[string]bool{
+	"virtio_ring": true, "virtio": true, "virtio_mmio": true,
+	"virtio_pci_modern_dev": true, "virtio_pci_legacy_dev": true, "virtio_pci": true,
+	"virtio_console": true,
+}
+
+// ModuleName is the kernel's name for a module file: basename without .ko, '-' as '_'.
+func ModuleName(path string) string {
+	base := path[strings.LastIndex(path, "/")+1:]
+	base = strings.TrimSuffix(base, ".ko")
+	return strings.ReplaceAll(base, "-", "_")
+}
+
+// SplitModules keeps the list's order and splits it into the modules named in early and
+// the rest. The list is in dependency order and early is closed under dependencies, so
+// loading early first and the rest afterwards preserves the order's guarantees.
+func SplitModules(paths []string, early map[string]bool) (first, rest []string) {
+	for _, p := range paths {
+		if early[ModuleName(p)] {
+			first = append(first, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return first, rest
+}
+
 // ModuleError is a module that failed to load.
 type ModuleError struct {
 	Path string

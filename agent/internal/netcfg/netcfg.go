@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"net"
 	"os"
 	"strings"
@@ -213,10 +214,22 @@ func (NetlinkLinks) ReplaceDefaultRoute(index int, gw net.IP) error {
 }
 
 // LoopbackUp brings the loopback interface up.
+//
+// It uses the SIOCGIFFLAGS/SIOCSIFFLAGS ioctls rather than netlink: one socket and two
+// syscalls on the boot path (netlink took ~60 ms here under TCG).
 func LoopbackUp() error {
-	l, err := netlink.LinkByName("lo")
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	return netlink.LinkSetUp(l)
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
