@@ -76,7 +76,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		default:
 		}
-		sess, err := yamux.Server(&notifyConn{ReadWriteCloser: conn, r: r}, cfg)
+		sess, err := yamux.Server(&notifyConn{ReadWriteCloser: transport.CoalesceFrames(conn), r: r}, cfg)
 		if err != nil {
 			conn.Close()
 			return err

@@ -58,7 +58,7 @@ func FindPort(classDir, name string) (string, error) {
 
 // pollEvery is how often the agent re-checks a condition the kernel gives no
 // notification for (a sysfs entry appearing, a virtio-serial host connecting).
-const pollEvery = 10 * time.Millisecond
+const pollEvery = 2 * time.Millisecond
 
 // WaitPort waits up to timeout for FindPort to succeed.
 func WaitPort(ctx context.Context, classDir, name string, timeout time.Duration) (string, error) {
