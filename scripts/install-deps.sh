@@ -36,11 +36,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The guest kernel is fetched later with `apt-get download`, which needs package lists: on a
 # fresh machine they may be empty even when nothing above was missing.
-if ! LC_ALL=C apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -Eq '^ *Candidate: [^(]'; then
+# (the policy text is captured first: `grep -q` closing the pipe early would make apt-cache
+# die of SIGPIPE, which pipefail reports as a failure)
+kernel_candidate() {
+  local policy
+  policy=$(LC_ALL=C apt-cache policy linux-image-cloud-amd64 2>/dev/null || true)
+  grep -Eq '^ *Candidate: [^(]' <<<"$policy"
+}
+if ! kernel_candidate; then
   log "apt-get update (no candidate for linux-image-cloud-amd64 yet)"
   apt-get update -qq
-  LC_ALL=C apt-cache policy linux-image-cloud-amd64 | grep -Eq '^ *Candidate: [^(]' \
-    || { log "apt has no linux-image-cloud-amd64 even after apt-get update"; exit 1; }
+  kernel_candidate || { log "apt has no linux-image-cloud-amd64 even after apt-get update"; exit 1; }
 fi
 
 # --- npm packages (exactly the lockfile) and the compiled TypeScript ---------------------------
