@@ -26,7 +26,7 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
