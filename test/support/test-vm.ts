@@ -56,7 +56,8 @@ export function qemuArgs(opts: TestVmOptions, agentSocket: string): string[] {
   const machine = opts.machine ?? 'microvm';
   const append = `console=ttyS0 panic=-1 quiet tsc_early_khz=${hostTscKhz()} cryptomgr.notests ${opts.append ?? ''}`.trim();
   const common = [
-    '-accel', 'tcg', '-cpu', 'max', '-m', String(mem), '-smp', String(opts.cpus ?? 1),
+    // VESSEL_TEST_CPU overrides the CPU model for experiments (e.g. max,erms=off).
+    '-accel', 'tcg', '-cpu', process.env.VESSEL_TEST_CPU ?? 'max', '-m', String(mem), '-smp', String(opts.cpus ?? 1),
     '-object', `memory-backend-memfd,id=mem,size=${mem}M,share=on`,
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-serial', 'stdio',
     '-kernel', opts.kernelPath, '-initrd', opts.initrdPath, '-append', append,

@@ -49,6 +49,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if r.Logf == nil {
 		r.Logf = func(string, ...any) {}
 	}
+	debugProfile()
 	cfg := r.Yamux
 	if cfg == nil {
 		cfg = DefaultYamuxConfig(io.Discard)
