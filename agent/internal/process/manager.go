@@ -227,7 +227,7 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 		cmd.SysProcAttr.Setsid = true
 		cmd.SysProcAttr.Setctty = true
 		cmd.SysProcAttr.Ctty = 0 // the child's fd 0, the slave
-		p.stdin = master
+		p.stdin = newRawFile(master)
 		// Always drained, so the process never blocks on a full pty; nil dst discards.
 		outputs = append(outputs, outCopy{src: master, dst: byID[req.StdoutStream], pty: true})
 	} else {
@@ -238,7 +238,7 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 				return fail(status.Errorf(codes.Internal, "stdin pipe: %v", err))
 			}
 			childFiles = append(childFiles, r)
-			cmd.Stdin, p.stdinW, p.stdin = r, w, w
+			cmd.Stdin, p.stdinW, p.stdin = r, w, newRawFile(w)
 		}
 		for _, role := range []struct {
 			id  string
@@ -379,8 +379,9 @@ type outCopy struct {
 func (m *Manager) copyOut(p *proc, o outCopy) {
 	buf := make([]byte, copyBufSize)
 	writeOK := o.dst != nil
+	src := newRawFile(o.src)
 	for {
-		n, err := o.src.Read(buf)
+		n, err := src.Read(buf)
 		if n > 0 && writeOK {
 			if _, werr := o.dst.rwc.Write(buf[:n]); werr != nil {
 				m.log.Printf("exec %q: stream %q write: %v (discarding further output)", p.id, o.dst.id, werr)

@@ -165,7 +165,7 @@ func (v *VirtioSerial) Next(ctx context.Context) (io.ReadWriteCloser, error) {
 	}
 	f := v.cur
 	v.cur = nil
-	return f, nil
+	return NewPortConn(f), nil
 }
 
 // Close closes a port not yet handed out.
