@@ -203,10 +203,10 @@ func (r *Registry) dropOwner(owner any) {
 // handle runs the handshake on one raw stream and hands it on.
 func (r *Registry) handle(owner any, c net.Conn) {
 	_ = c.SetReadDeadline(time.Now().Add(r.opts.HandshakeTimeout))
-	id, err := readString(c)
+	id, err := ReadHandshake(c)
 	if err != nil {
 		r.opts.Logf("stream handshake: %v", err)
-		if errors.Is(err, errBadLength) {
+		if errors.Is(err, ErrBadLength) {
 			refuse(c, "", err.Error())
 			return
 		}
@@ -236,7 +236,7 @@ func (r *Registry) handle(owner any, c net.Conn) {
 	s.release = func() { r.releaseClaimed(id, s) }
 	// Accept while holding the lock so that a claimant never writes to the stream
 	// before the handshake reply. The write is small; yamux queues it.
-	if err := writeString(c, id); err != nil {
+	if err := WriteHandshake(c, id); err != nil {
 		r.mu.Unlock()
 		_ = c.Close()
 		return
@@ -322,7 +322,7 @@ func (r *Registry) join(c net.Conn, id, network, addr string) {
 		refuse(c, id, err.Error())
 		return
 	}
-	if err := writeString(c, id); err != nil {
+	if err := WriteHandshake(c, id); err != nil {
 		_ = target.Close()
 		_ = c.Close()
 		return
@@ -364,18 +364,19 @@ func Join(a, b io.ReadWriteCloser) {
 	closeBoth()
 }
 
-var errBadLength = errors.New("invalid stream id length")
+// ErrBadLength: a handshake string's length prefix is 0 or above MaxIDLen.
+var ErrBadLength = errors.New("invalid stream id length")
 
-// readString reads one uint32 big-endian length-prefixed string (1..MaxIDLen bytes),
+// ReadHandshake reads one uint32 big-endian length-prefixed string (1..MaxIDLen bytes),
 // refusing a bad length before reading the body.
-func readString(r io.Reader) (string, error) {
+func ReadHandshake(r io.Reader) (string, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return "", err
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
 	if n == 0 || n > MaxIDLen {
-		return "", fmt.Errorf("%w: %d", errBadLength, n)
+		return "", fmt.Errorf("%w: %d", ErrBadLength, n)
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
@@ -384,8 +385,8 @@ func readString(r io.Reader) (string, error) {
 	return string(buf), nil
 }
 
-// writeString writes s with its uint32 big-endian length prefix in one write.
-func writeString(w io.Writer, s string) error {
+// WriteHandshake writes s with its uint32 big-endian length prefix in one write.
+func WriteHandshake(w io.Writer, s string) error {
 	buf := make([]byte, 4+len(s))
 	binary.BigEndian.PutUint32(buf, uint32(len(s)))
 	copy(buf[4:], s)
@@ -402,7 +403,7 @@ func refuse(c net.Conn, id, text string) {
 	if len(text) > MaxIDLen {
 		text = text[:MaxIDLen]
 	}
-	_ = writeString(c, text)
+	_ = WriteHandshake(c, text)
 	s := &Stream{conn: c, id: id}
 	_ = s.Close()
 }

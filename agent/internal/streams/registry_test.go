@@ -103,7 +103,7 @@ func (f *fixture) open(id string) (*yamux.Stream, string) {
 func readReply(s net.Conn) (string, error) {
 	_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
 	defer s.SetReadDeadline(time.Time{})
-	return readString(s)
+	return ReadHandshake(s)
 }
 
 func (f *fixture) accepted(id string) *yamux.Stream {
