@@ -2,10 +2,7 @@
 // trivial static PID 1 (agent/cmd/vessel-bootfloor) that loads only the virtio-serial
 // modules, finds the vessel.agent port and writes READY to it.
 import fs from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
-import { once } from 'node:events';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CpioWriter } from '../src/image/cpio.js';
@@ -13,8 +10,7 @@ import { collectModules } from '../src/image/modules.js';
 import { unpackKernel } from '../src/image/kernel.js';
 import { vesselHome, type GuestImage } from '../src/image/index.js';
 import { agentDir } from '../test/support/repo.js';
-import { startQemu } from '../test/support/test-vm.js';
-import { waitFor } from '../test/support/wait-for.js';
+import { connectQemuSocket, startQemu } from '../test/support/test-vm.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -45,9 +41,7 @@ export async function buildFloorInitramfs(image: GuestImage, dir: string): Promi
 export async function floorBootMs(kernelPath: string, initrdPath: string): Promise<number> {
   const vm = await startQemu({ kernelPath, initrdPath });
   try {
-    await waitFor(() => vm.qemu.exitCode !== null || existsSync(vm.agentSocket), 'the agent socket', 60_000, 2);
-    const socket = net.connect(vm.agentSocket);
-    await once(socket, 'connect');
+    const socket = await connectQemuSocket(vm, vm.agentSocket, Date.now() + 60_000);
     let text = '';
     await new Promise<void>((resolve, reject) => {
       socket.on('data', (c: Buffer) => {

@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import { MuxSession } from '../../src/mux/index.js';
 import { AgentClient } from '../../src/agent/index.js';
 import { makePrivateTempDir } from './tmpdir.js';
-import { waitFor } from './wait-for.js';
 
 export interface TestVmOptions {
   kernelPath: string;
@@ -132,15 +131,35 @@ export async function startQemu(opts: TestVmOptions): Promise<TestVmProcess> {
   return vm;
 }
 
+/**
+ * Connects to a unix socket QEMU serves. QEMU binds the path before it listens, so a
+ * connect can meet ENOENT or ECONNREFUSED for a moment: retried until `deadline` (epoch
+ * ms), or until QEMU exits.
+ */
+export async function connectQemuSocket(vm: TestVmProcess, socketPath: string, deadline: number): Promise<net.Socket> {
+  for (;;) {
+    if (vm.qemu.exitCode !== null || vm.qemu.signalCode !== null) {
+      throw new Error(`QEMU exited (${vm.qemu.exitCode ?? vm.qemu.signalCode}):\n${vm.console().slice(-4000)}`);
+    }
+    const socket = net.connect(socketPath);
+    try {
+      await once(socket, 'connect');
+      return socket;
+    } catch (err) {
+      socket.destroy();
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+}
+
 /** Boots the guest and connects to its agent; resolves once Ping is answered. */
 export async function bootTestVm(opts: TestVmOptions, timeoutMs = 120_000): Promise<TestVm> {
   const vm = await startQemu(opts);
   try {
     const deadline = Date.now() + timeoutMs;
-    await waitFor(() => fs.existsSync(vm.agentSocket) || vm.qemu.exitCode !== null, 'QEMU to create the agent socket', timeoutMs, 2);
-    if (vm.qemu.exitCode !== null) throw new Error(`QEMU exited (${vm.qemu.exitCode}):\n${vm.console().slice(-4000)}`);
-    const socket = net.connect(vm.agentSocket);
-    await once(socket, 'connect');
+    const socket = await connectQemuSocket(vm, vm.agentSocket, deadline);
     const session = new MuxSession(socket, { role: 'client' });
     const agent = await AgentClient.connect(session);
     const died = vm.exited.then(({ code }) => { throw new Error(`QEMU exited (${code}) before the agent answered:\n${vm.console().slice(-4000)}`); });
