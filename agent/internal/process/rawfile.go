@@ -4,9 +4,10 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"vessel.dev/agent/internal/rawio"
 )
 
 // rawFile reads and writes a non-blocking (poller-registered) file with raw syscalls:
@@ -21,42 +22,13 @@ type rawFile struct {
 	rc syscall.RawConn
 }
 
-// newRawFile returns a rawFile for f, or f itself when f is not non-blocking (a raw
-// syscall on a blocking fd would hold the P while it sleeps).
+// newRawFile returns a rawFile for f, or f itself when f is not non-blocking.
 func newRawFile(f *os.File) io.ReadWriter {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return f
-	}
-	nonblock := false
-	if err := rc.Control(func(fd uintptr) {
-		fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-		nonblock = err == nil && fl&unix.O_NONBLOCK != 0
-	}); err != nil || !nonblock {
+	rc, ok := rawio.NonBlockingConn(f)
+	if !ok {
 		return f
 	}
 	return &rawFile{f: f, rc: rc}
-}
-
-// rawIO runs one read or write syscall on fd, retrying EINTR; ok is false on EAGAIN.
-func rawIO(trap, fd uintptr, p []byte) (n int, errno unix.Errno, ok bool) {
-	var ptr uintptr
-	if len(p) > 0 {
-		ptr = uintptr(unsafe.Pointer(&p[0]))
-	}
-	for {
-		r, _, e := unix.RawSyscall(trap, fd, ptr, uintptr(len(p)))
-		switch e {
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return 0, 0, false
-		case 0:
-			return int(r), 0, true
-		default:
-			return 0, e, true
-		}
-	}
 }
 
 func (r *rawFile) Read(p []byte) (int, error) {
@@ -67,7 +39,8 @@ func (r *rawFile) Read(p []byte) (int, error) {
 	var errno unix.Errno
 	err := r.rc.Read(func(fd uintptr) bool {
 		var ok bool
-		n, errno, ok = rawIO(unix.SYS_READ, fd, p)
+		ptr, n0 := rawio.Buf(p)
+		n, errno, ok = rawio.Syscall(unix.SYS_READ, fd, ptr, n0)
 		return ok
 	})
 	switch {
@@ -89,7 +62,8 @@ func (r *rawFile) Write(p []byte) (int, error) {
 		var errno unix.Errno
 		err := r.rc.Write(func(fd uintptr) bool {
 			var ok bool
-			n, errno, ok = rawIO(unix.SYS_WRITE, fd, p[total:])
+			ptr, n0 := rawio.Buf(p[total:])
+			n, errno, ok = rawio.Syscall(unix.SYS_WRITE, fd, ptr, n0)
 			return ok
 		})
 		switch {

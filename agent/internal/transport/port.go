@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"vessel.dev/agent/internal/rawio"
 )
 
 // portWriteMax and page-sized reads are the virtio_console buffer sizes a port read or write moves at most: the
@@ -37,15 +39,8 @@ type PortConn struct {
 
 // NewPortConn wraps f, or returns f itself when it is not in non-blocking mode.
 func NewPortConn(f *os.File) io.ReadWriteCloser {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return f
-	}
-	nonblock := false
-	if err := rc.Control(func(fd uintptr) {
-		fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-		nonblock = err == nil && fl&unix.O_NONBLOCK != 0
-	}); err != nil || !nonblock {
+	rc, ok := rawio.NonBlockingConn(f)
+	if !ok {
 		return f
 	}
 	seg := os.Getpagesize()
@@ -78,17 +73,14 @@ func (c *PortConn) fill() (int, error) {
 	var n int
 	var serr error
 	err := c.rc.Read(func(fd uintptr) bool {
-		r, _, e := unix.RawSyscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&c.riov[0])), uintptr(len(c.riov)))
-		for e == unix.EINTR {
-			r, _, e = unix.RawSyscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&c.riov[0])), uintptr(len(c.riov)))
-		}
-		switch {
-		case e == unix.EAGAIN:
+		r, e, ok := rawio.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&c.riov[0])), uintptr(len(c.riov)))
+		if !ok {
 			return false
-		case e != 0:
+		}
+		if e != 0 {
 			serr = e
-		default:
-			n = int(r)
+		} else {
+			n = r
 		}
 		return true
 	})
@@ -129,17 +121,14 @@ func (c *PortConn) writeOnce(p []byte) (int, error) {
 	var n int
 	var serr error
 	err := c.rc.Write(func(fd uintptr) bool {
-		r, _, e := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.wiov[0])), uintptr(len(c.wiov)))
-		for e == unix.EINTR {
-			r, _, e = unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.wiov[0])), uintptr(len(c.wiov)))
-		}
-		switch {
-		case e == unix.EAGAIN:
+		r, e, ok := rawio.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.wiov[0])), uintptr(len(c.wiov)))
+		if !ok {
 			return false
-		case e != 0:
+		}
+		if e != 0 {
 			serr = e
-		default:
-			n = int(r)
+		} else {
+			n = r
 		}
 		return true
 	})
