@@ -35,14 +35,8 @@ func (r *rawFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno unix.Errno
-	err := r.rc.Read(func(fd uintptr) bool {
-		var ok bool
-		ptr, n0 := rawio.Buf(p)
-		n, errno, ok = rawio.Syscall(unix.SYS_READ, fd, ptr, n0)
-		return ok
-	})
+	ptr, size := rawio.Buf(p)
+	n, errno, err := rawio.Read(r.rc, unix.SYS_READ, ptr, size)
 	switch {
 	case err != nil:
 		return 0, &os.PathError{Op: "read", Path: r.f.Name(), Err: os.ErrClosed}
@@ -58,14 +52,8 @@ func (r *rawFile) Read(p []byte) (int, error) {
 func (r *rawFile) Write(p []byte) (int, error) {
 	total := 0
 	for total < len(p) {
-		var n int
-		var errno unix.Errno
-		err := r.rc.Write(func(fd uintptr) bool {
-			var ok bool
-			ptr, n0 := rawio.Buf(p[total:])
-			n, errno, ok = rawio.Syscall(unix.SYS_WRITE, fd, ptr, n0)
-			return ok
-		})
+		ptr, size := rawio.Buf(p[total:])
+		n, errno, err := rawio.Write(r.rc, unix.SYS_WRITE, ptr, size)
 		switch {
 		case err != nil:
 			return total, &os.PathError{Op: "write", Path: r.f.Name(), Err: os.ErrClosed}

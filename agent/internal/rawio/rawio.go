@@ -54,3 +54,24 @@ func Buf(p []byte) (uintptr, uintptr) {
 	}
 	return uintptr(unsafe.Pointer(&p[0])), uintptr(len(p))
 }
+
+// Read runs trap(fd, a1, a2) when fd is readable (waiting in the poller on EAGAIN). err is
+// the RawConn's own error (e.g. the file was closed); errno is the syscall's.
+func Read(rc syscall.RawConn, trap, a1, a2 uintptr) (n int, errno unix.Errno, err error) {
+	err = rc.Read(func(fd uintptr) bool {
+		var ok bool
+		n, errno, ok = Syscall(trap, fd, a1, a2)
+		return ok
+	})
+	return n, errno, err
+}
+
+// Write is Read for writability.
+func Write(rc syscall.RawConn, trap, a1, a2 uintptr) (n int, errno unix.Errno, err error) {
+	err = rc.Write(func(fd uintptr) bool {
+		var ok bool
+		n, errno, ok = Syscall(trap, fd, a1, a2)
+		return ok
+	})
+	return n, errno, err
+}

@@ -70,25 +70,12 @@ func (c *PortConn) Read(p []byte) (int, error) {
 
 func (c *PortConn) fill() (int, error) {
 	c.rpos, c.rend = 0, 0
-	var n int
-	var serr error
-	err := c.rc.Read(func(fd uintptr) bool {
-		r, e, ok := rawio.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&c.riov[0])), uintptr(len(c.riov)))
-		if !ok {
-			return false
-		}
-		if e != 0 {
-			serr = e
-		} else {
-			n = r
-		}
-		return true
-	})
+	n, errno, err := rawio.Read(c.rc, unix.SYS_READV, uintptr(unsafe.Pointer(&c.riov[0])), uintptr(len(c.riov)))
 	if err != nil {
 		return 0, err
 	}
-	if serr != nil {
-		return 0, &os.PathError{Op: "readv", Path: c.f.Name(), Err: serr}
+	if errno != 0 {
+		return 0, &os.PathError{Op: "readv", Path: c.f.Name(), Err: errno}
 	}
 	if n == 0 {
 		return 0, io.EOF
@@ -118,26 +105,13 @@ func (c *PortConn) writeOnce(p []byte) (int, error) {
 		v.SetLen(end - off)
 		c.wiov = append(c.wiov, v)
 	}
-	var n int
-	var serr error
-	err := c.rc.Write(func(fd uintptr) bool {
-		r, e, ok := rawio.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.wiov[0])), uintptr(len(c.wiov)))
-		if !ok {
-			return false
-		}
-		if e != 0 {
-			serr = e
-		} else {
-			n = r
-		}
-		return true
-	})
+	n, errno, err := rawio.Write(c.rc, unix.SYS_WRITEV, uintptr(unsafe.Pointer(&c.wiov[0])), uintptr(len(c.wiov)))
 	clear(c.wiov) // do not keep p reachable
 	if err != nil {
 		return 0, err
 	}
-	if serr != nil {
-		return 0, &os.PathError{Op: "writev", Path: c.f.Name(), Err: serr}
+	if errno != 0 {
+		return 0, &os.PathError{Op: "writev", Path: c.f.Name(), Err: errno}
 	}
 	if n == 0 {
 		return 0, io.ErrShortWrite
