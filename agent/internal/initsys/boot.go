@@ -99,11 +99,12 @@ type System struct {
 	loadOnce    sync.Once
 }
 
-// LoadRemainingModules loads, in the background, the listed modules Boot left out (all
-// but the transport's), then makes the disk links and closes ModulesLoaded. Idempotent.
+// LoadRemainingModules loads, in the background and at idle priority (runIdle), the listed
+// modules Boot left out (all but the transport's), then makes the disk links and closes
+// ModulesLoaded. Idempotent.
 func (s *System) LoadRemainingModules() {
 	s.loadOnce.Do(func() {
-		go func() {
+		runIdle(func() {
 			defer close(s.loaded)
 			s.ModuleErrors = append(s.ModuleErrors, LoadModules(s.lateModules, FinitModule)...)
 			for _, e := range s.ModuleErrors {
@@ -116,7 +117,7 @@ func (s *System) LoadRemainingModules() {
 				s.Log.Printf("boot: disk links: %v", err)
 			}
 			s.Timeline.Mark("modules")
-		}()
+		}, func(err error) { s.Log.Printf("boot: background modules at normal priority: %v", err) })
 	})
 }
 
