@@ -3,11 +3,17 @@
 // (accept) or an error text (refuse, then it closes the stream). Ids are coordination
 // tokens, not secrets; the reply comes from the untrusted guest and is bounded.
 import type { Duplex } from 'node:stream';
-import { VesselError } from '../errors/index.js';
+import { VesselError, type VesselErrorCode } from '../errors/index.js';
 import type { MuxSession, MuxStream } from '../mux/index.js';
 import { readExactly } from './read-exactly.js';
 
 export const MAX_STREAM_ID_BYTES = 1024;
+
+/** Refusal texts the agent defines (agent/internal/streams) that have a code of their own. */
+const REFUSAL_CODES = new Map<string, VesselErrorCode>([
+  ['duplicate stream id', 'ALREADY_EXISTS'],
+  ['too many unclaimed streams', 'RESOURCE_EXHAUSTED'],
+]);
 
 export function encodeStreamId(text: string): Buffer {
   const body = Buffer.from(text, 'utf8');
@@ -43,7 +49,7 @@ export async function openClaimedStream(session: MuxSession, id: string): Promis
   }
   if (reply !== id) {
     stream.destroy();
-    throw new VesselError('STREAM_REFUSED', `stream ${JSON.stringify(id)} refused: ${reply}`);
+    throw new VesselError(REFUSAL_CODES.get(reply) ?? 'STREAM_REFUSED', `stream ${JSON.stringify(id)} refused: ${reply}`);
   }
   return stream;
 }

@@ -3,11 +3,20 @@
 // status codes in one place) switch on `code`, never on message text.
 
 export type VesselErrorCode =
-  // configuration and lifecycle (vm layer, later issues)
+  // configuration and lifecycle (vm layer)
   | 'INVALID_ARGUMENT'
+  | 'ALREADY_EXISTS'
+  | 'NOT_FOUND'
   | 'CONFIG_AFTER_START'
   | 'NOT_STARTED'
+  | 'ALREADY_STARTED'
+  | 'NOT_REUSABLE'
+  | 'START_FAILED'
+  | 'VM_EXITED'
+  | 'DEADLINE_EXCEEDED'
   | 'UNAVAILABLE'
+  | 'STATE_DIR_IN_USE'
+  | 'RESOURCE_EXHAUSTED'
   // guest agent streams
   | 'STREAM_REFUSED'
   // mux (yamux)

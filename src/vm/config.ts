@@ -1,0 +1,92 @@
+// VmConfig: the configuration an Instance collects before start, validated at each call.
+// Backends read it; nothing here knows about QEMU.
+import { VesselError } from '../errors/index.js';
+import type { DiskOptions, FSOptions, IPConfig, NICOptions, NetworkMode } from './types.js';
+import {
+  validateBlockId,
+  validateCPUAndMemory,
+  validateGuestPath,
+  validateHostPath,
+  validateMac,
+  validateTag,
+} from './validate.js';
+import { validateIPConfig } from './ip-config.js';
+import { validateNicFeatures } from './nic-features.js';
+
+export const DEFAULT_CPUS = 1;
+export const DEFAULT_RAM_MIB = 256;
+/** microvm has 24 virtio-mmio transports; the agent's virtio-serial port takes one. */
+export const MAX_DEVICES = 23;
+
+export interface ShareConfig {
+  tag: string;
+  hostPath: string;
+  readOnly: boolean;
+  mountPoint: string | null;
+}
+
+export interface DiskConfig {
+  blockId: string;
+  hostPath: string;
+  readOnly: boolean;
+  format: 'raw' | 'vmdk';
+  ephemeral: boolean;
+}
+
+export interface NicConfig {
+  endpoint: string;
+  mac: string;
+  mode: NetworkMode;
+  features: number | undefined;
+  /** undefined: the mode's default (see NICOptions.ip); null: leave alone. */
+  ip: IPConfig | null | undefined;
+}
+
+export class VmConfig {
+  cpus = DEFAULT_CPUS;
+  ramMiB = DEFAULT_RAM_MIB;
+  readonly shares: ShareConfig[] = [];
+  readonly disks: DiskConfig[] = [];
+  readonly nics: NicConfig[] = [];
+
+  setCPUAndMemory(cpus: number, ramMiB: number): void {
+    validateCPUAndMemory(cpus, ramMiB);
+    this.cpus = cpus;
+    this.ramMiB = ramMiB;
+  }
+
+  addFS(tag: string, hostPath: string, opts: FSOptions = {}): void {
+    validateTag(tag);
+    if (this.shares.some((s) => s.tag === tag)) throw new VesselError('ALREADY_EXISTS', `virtio-fs tag ${JSON.stringify(tag)} is already used by another share of this instance`);
+    const abs = validateHostPath(hostPath, 'directory', `share ${JSON.stringify(tag)}: host path`);
+    const mountPoint = opts.mountPoint === undefined ? `/mnt/${tag}` : opts.mountPoint;
+    if (mountPoint !== null) validateGuestPath(mountPoint, `share ${JSON.stringify(tag)}: mount point`);
+    this.checkDeviceRoom();
+    this.shares.push({ tag, hostPath: abs, readOnly: opts.readOnly === true, mountPoint });
+  }
+
+  addDisk(blockId: string, hostPath: string, opts: DiskOptions = {}): void {
+    validateBlockId(blockId);
+    if (this.disks.some((d) => d.blockId === blockId)) throw new VesselError('ALREADY_EXISTS', `block id ${JSON.stringify(blockId)} is already used by another disk of this instance`);
+    const abs = validateHostPath(hostPath, 'file', `disk ${JSON.stringify(blockId)}: image`);
+    this.checkDeviceRoom();
+    this.disks.push({ blockId, hostPath: abs, readOnly: opts.readOnly === true, format: opts.vmdk ? 'vmdk' : 'raw', ephemeral: opts.ephemeral !== false });
+  }
+
+  addNIC(endpoint: string, mac: string, mode: NetworkMode, opts: NICOptions = {}): void {
+    if (mode !== 'unixstream' && mode !== 'unixgram') throw new VesselError('INVALID_ARGUMENT', `network mode must be "unixstream" or "unixgram", got ${JSON.stringify(mode)}`);
+    const normalized = validateMac(mac);
+    if (this.nics.some((n) => n.mac === normalized)) throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
+    const abs = validateHostPath(endpoint, 'socket', `NIC ${normalized}: endpoint`);
+    validateNicFeatures(opts.features, opts.flags);
+    if (opts.ip) validateIPConfig(opts.ip);
+    this.checkDeviceRoom();
+    this.nics.push({ endpoint: abs, mac: normalized, mode, features: opts.features, ip: opts.ip });
+  }
+
+  private checkDeviceRoom(): void {
+    if (this.shares.length + this.disks.length + this.nics.length >= MAX_DEVICES) {
+      throw new VesselError('INVALID_ARGUMENT', `at most ${MAX_DEVICES} shares, disks and NICs fit in one VM`);
+    }
+  }
+}

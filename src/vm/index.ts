@@ -1,0 +1,19 @@
+// Contract: the seed's Manager/Instance interface (nerdbox pkg/vm) and its lifecycle
+// (architecture.md): configuration (setCPUAndMemory, addFS, addDisk, addNIC) only before
+// start, validated at the call with typed errors (INVALID_ARGUMENT, ALREADY_EXISTS,
+// CONFIG_AFTER_START); start() returns once the agent answers, or fails and releases
+// everything; client()/startStream() only after a successful start (NOT_STARTED before,
+// UNAVAILABLE once stopped or failed; startStream waits while the start is in progress);
+// shutdown() is idempotent, safe after a failed start, frees every host resource, and the
+// instance cannot be reused. The QEMU backend is in ./qemu; process supervision (nothing
+// outlives its owner; orphans found from the state dir) in ./process.
+export type {
+  Manager, Instance, InstanceState, NetworkMode, FSOptions, DiskOptions, NICOptions, IPConfig, StartOptions, StartResult, StreamOptions,
+} from './types.js';
+export type { StateChange } from './lifecycle.js';
+export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
+export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';
+export { FEATURE_PROPERTIES } from './nic-features.js';
+export { QemuManager, QemuInstance, type QemuManagerOptions } from './qemu/index.js';
+export { reapOrphans, liveForeignOwner, type OrphanReport } from './process/orphans.js';
+export { passtHostDefaults } from './net/host-defaults.js';

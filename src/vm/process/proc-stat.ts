@@ -1,0 +1,33 @@
+// Identity of a process: pid plus its start time (field 22 of /proc/<pid>/stat), so that a
+// recorded pid is never confused with an unrelated process that reused the number.
+import fs from 'node:fs';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks since boot at which the process started. */
+  startTime: string;
+}
+
+/** The start time of `pid`, or undefined when it does not exist (or is a zombie being reaped). */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may contain spaces and parentheses: fields after it start past the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field 22 is rest[19].
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  return rest[19];
+}
+
+/** True when the process recorded as `id` is still the same live process. */
+export function isAlive(id: ProcessIdentity): boolean {
+  return processStartTime(id.pid) === id.startTime;
+}
+
+export function selfIdentity(): ProcessIdentity {
+  return { pid: process.pid, startTime: processStartTime(process.pid) ?? '' };
+}

@@ -1,0 +1,97 @@
+// The QEMU command line for one VM, built from a launch plan (pure: no I/O). Follows
+// machine.md: microvm with its fixes (x-option-roms=off, isa-serial, rtc=on, acpi=on,
+// force-legacy=false, tsc_early_khz) by default, q35 selectable; memory is a shared memfd
+// because vhost-user-fs needs it; the guest console is the serial port on stdio.
+import type { Accelerator } from './accelerator.js';
+import { featureProperties } from '../nic-features.js';
+
+export type MachineType = 'microvm' | 'q35';
+
+export interface PlannedShare { tag: string; socketPath: string }
+export interface PlannedDisk { blockId: string; path: string; format: 'raw' | 'vmdk'; readOnly: boolean }
+export type PlannedNic =
+  | { mac: string; mode: 'unixstream'; endpoint: string; features: number | undefined }
+  | { mac: string; mode: 'unixstream'; fd: number; features: number | undefined }
+  | { mac: string; mode: 'unixgram'; endpoint: string; localPath: string; features: number | undefined };
+
+export interface LaunchPlan {
+  machine: MachineType;
+  accelerator: Accelerator;
+  /** -cpu; default `host` under KVM, `max` under TCG. */
+  cpuModel?: string;
+  cpus: number;
+  ramMiB: number;
+  kernelPath: string;
+  initrdPath: string;
+  /** The full kernel command line (see kernelCommandLine). */
+  cmdline: string;
+  agentSocket: string;
+  qmpSocket: string;
+  shares: PlannedShare[];
+  disks: PlannedDisk[];
+  nics: PlannedNic[];
+}
+
+export interface CmdlineOptions {
+  machine: MachineType;
+  /** Host TSC frequency in kHz (microvm needs tsc_early_khz, machine.md pitfall 1). */
+  tscKhz: number | undefined;
+  hostname: string;
+  initArgs: readonly string[];
+}
+
+export function kernelCommandLine(o: CmdlineOptions): string {
+  const parts = ['console=ttyS0', 'panic=-1', 'quiet', 'cryptomgr.notests'];
+  if (o.machine === 'microvm' && o.tscKhz !== undefined) parts.push(`tsc_early_khz=${o.tscKhz}`);
+  parts.push(`vessel.hostname=${o.hostname}`, ...o.initArgs);
+  return parts.join(' ');
+}
+
+/** QEMU option values are comma-separated: a literal comma is written twice. */
+export function qemuEscape(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+export function qemuArgs(p: LaunchPlan): string[] {
+  const microvm = p.machine === 'microvm';
+  const dev = (name: string) => (microvm ? `${name}-device` : `${name}-pci`);
+  const args: string[] = microvm
+    ? ['-M', 'microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem', '-global', 'virtio-mmio.force-legacy=false']
+    : ['-M', 'q35,memory-backend=mem'];
+  args.push(
+    '-accel', p.accelerator,
+    '-cpu', p.cpuModel ?? (p.accelerator === 'kvm' ? 'host' : 'max'),
+    '-smp', String(p.cpus),
+    '-m', `${p.ramMiB}M`,
+    '-object', `memory-backend-memfd,id=mem,size=${p.ramMiB}M,share=on`,
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-serial', 'stdio',
+    '-qmp', `unix:${qemuEscape(p.qmpSocket)},server=on,wait=off`,
+    '-kernel', p.kernelPath,
+    '-initrd', p.initrdPath,
+    '-append', p.cmdline,
+    '-chardev', `socket,id=agent,path=${qemuEscape(p.agentSocket)},server=on,wait=off`,
+    '-device', dev('virtio-serial'),
+    '-device', 'virtserialport,chardev=agent,name=vessel.agent',
+  );
+  p.shares.forEach((s, i) => {
+    args.push('-chardev', `socket,id=fs${i},path=${qemuEscape(s.socketPath)}`, '-device', `${dev('vhost-user-fs')},chardev=fs${i},tag=${s.tag}`);
+  });
+  p.disks.forEach((d, i) => {
+    args.push(
+      '-drive', `file=${qemuEscape(d.path)},format=${d.format},if=none,id=disk${i}${d.readOnly ? ',readonly=on' : ''}`,
+      '-device', `${dev('virtio-blk')},drive=disk${i},serial=${d.blockId}`,
+    );
+  });
+  p.nics.forEach((n, i) => {
+    if (n.mode === 'unixgram') {
+      args.push('-netdev', `dgram,id=net${i},local.type=unix,local.path=${qemuEscape(n.localPath)},remote.type=unix,remote.path=${qemuEscape(n.endpoint)}`);
+    } else if ('fd' in n) {
+      args.push('-netdev', `stream,id=net${i},server=off,addr.type=fd,addr.str=${n.fd}`);
+    } else {
+      args.push('-netdev', `stream,id=net${i},server=off,addr.type=unix,addr.path=${qemuEscape(n.endpoint)}`);
+    }
+    args.push('-device', [`${dev('virtio-net')}`, `netdev=net${i}`, `mac=${n.mac}`, ...featureProperties(n.features)].join(','));
+  });
+  return args;
+}

@@ -1,0 +1,376 @@
+// QemuInstance: one microVM on QEMU, following the lifecycle contract (../lifecycle.ts).
+// start() acquires everything into a VmResources (staged disks → virtiofsd per share →
+// passt per managed NIC → QEMU with QMP → agent connection → mounts and NIC setup), and
+// any failure, or the VMM dying later, releases all of it.
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { AgentClient } from '../../agent/index.js';
+import { VesselError, isVesselError } from '../../errors/index.js';
+import type { GuestImage } from '../../image/index.js';
+import { MuxSession } from '../../mux/index.js';
+import { connectUnixSocket } from '../../transport/index.js';
+import { VmConfig } from '../config.js';
+import { Lifecycle, type StateChange } from '../lifecycle.js';
+import { passtHostDefaults } from '../net/host-defaults.js';
+import { startPasst } from '../net/passt.js';
+import { reapOrphans } from '../process/orphans.js';
+import { SupervisedProcess } from '../process/supervised.js';
+import type {
+  DiskOptions, FSOptions, IPConfig, Instance, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
+} from '../types.js';
+import { validateInitArgs, validateMac } from '../validate.js';
+import { validateIPConfig } from '../ip-config.js';
+import type { Accelerator } from './accelerator.js';
+import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
+import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic } from './command-line.js';
+import { ConsoleLog } from './console-log.js';
+import { stageDisk } from './disks.js';
+import { hostTscKhz } from './host-tsc.js';
+import { OutputTail } from './output-tail.js';
+import { QmpClient } from './qmp.js';
+import { VmResources } from './resources.js';
+import { startVirtiofsd } from './virtiofsd.js';
+
+export interface InstanceEnvironment {
+  image: () => Promise<GuestImage>;
+  accelerator: Accelerator;
+  machine: MachineType;
+  cpuModel: string | undefined;
+  logger: Logger;
+}
+
+interface PasstNic { mac: string; ip: IPConfig }
+
+const GRACEFUL_POWEROFF_MS = 10_000;
+const QMP_QUIT_MS = 3_000;
+
+function hostnameFor(stateDir: string): string {
+  const name = path.basename(stateDir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return name || 'vessel';
+}
+
+export class QemuInstance implements Instance {
+  readonly stateDir: string;
+  private readonly env: InstanceEnvironment;
+  private readonly config = new VmConfig();
+  private readonly passtNics: PasstNic[] = [];
+  private readonly lifecycle = new Lifecycle();
+  private readonly resources = new VmResources();
+  private readonly startAbort = new AbortController();
+  private startPromise: Promise<StartResult> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private vmmExitHandled: Promise<void> | undefined;
+
+  constructor(stateDir: string, env: InstanceEnvironment) {
+    this.stateDir = stateDir;
+    this.env = env;
+  }
+
+  state(): InstanceState {
+    return this.lifecycle.state;
+  }
+
+  failure(): Error | undefined {
+    return this.lifecycle.failure;
+  }
+
+  /** State changes, for watchers (the gRPC Watch call). */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.lifecycle.on('state', listener);
+    return () => this.lifecycle.off('state', listener);
+  }
+
+  whenStopped(): Promise<void> {
+    return this.lifecycle.whenSettled();
+  }
+
+  /** The accelerator this instance boots with. */
+  get accelerator(): Accelerator {
+    return this.env.accelerator;
+  }
+
+  /** Where the guest console is logged. */
+  get consoleLogPath(): string {
+    return path.join(this.stateDir, 'console.log');
+  }
+
+  setCPUAndMemory(cpus: number, ramMiB: number): void {
+    this.lifecycle.assertConfigurable('setCPUAndMemory');
+    this.config.setCPUAndMemory(cpus, ramMiB);
+  }
+
+  addFS(tag: string, hostPath: string, opts?: FSOptions): void {
+    this.lifecycle.assertConfigurable('addFS');
+    this.config.addFS(tag, hostPath, opts);
+  }
+
+  addDisk(blockId: string, hostPath: string, opts?: DiskOptions): void {
+    this.lifecycle.assertConfigurable('addDisk');
+    this.config.addDisk(blockId, hostPath, opts);
+  }
+
+  addNIC(endpoint: string, mac: string, mode: NetworkMode, opts?: NICOptions): void {
+    this.lifecycle.assertConfigurable('addNIC');
+    const normalized = validateMac(mac);
+    if (this.passtNics.some((n) => n.mac === normalized)) throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
+    this.config.addNIC(endpoint, mac, mode, opts);
+  }
+
+  /**
+   * A NIC backed by a passt that vessel starts, supervises and connects to QEMU through a
+   * socketpair (net/passt.ts). The guest gets passt's default addresses (or `ip`).
+   */
+  addPasstNIC(mac: string, opts: { ip?: IPConfig } = {}): void {
+    this.lifecycle.assertConfigurable('addPasstNIC');
+    const normalized = validateMac(mac);
+    if (this.passtNics.some((n) => n.mac === normalized) || this.config.nics.some((n) => n.mac === normalized)) {
+      throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
+    }
+    const ip = opts.ip ?? passtHostDefaults();
+    validateIPConfig(ip);
+    if (!ip.addresses[0]?.includes('.')) throw new VesselError('INVALID_ARGUMENT', 'a passt NIC needs an IPv4 address first in ip.addresses');
+    this.passtNics.push({ mac: normalized, ip });
+  }
+
+  start(opts: StartOptions = {}): Promise<StartResult> {
+    this.lifecycle.beginStart();
+    try {
+      validateInitArgs(opts.initArgs ?? []);
+    } catch (err) {
+      this.lifecycle.fail(err as Error);
+      this.lifecycle.stopped();
+      return Promise.reject(err);
+    }
+    this.startPromise = this.boot(opts);
+    this.startPromise.catch(() => undefined);
+    return this.startPromise;
+  }
+
+  client(): AgentClient {
+    const err = this.lifecycle.notRunningError('client()');
+    if (err) throw err;
+    return this.resources.agent!;
+  }
+
+  async startStream(id: string, opts: StreamOptions = {}): Promise<Duplex> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+    if (this.lifecycle.state === 'created') throw this.lifecycle.notRunningError('startStream()')!;
+    if (this.lifecycle.state === 'starting') {
+      // The transport is still coming up: wait for start() (bounded by the deadline).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.startPromise!.catch(() => undefined),
+        new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); }),
+      ]);
+      clearTimeout(timer);
+      if (this.lifecycle.state === 'starting') throw new VesselError('UNAVAILABLE', `startStream(${JSON.stringify(id)}): the instance did not finish starting in time`);
+    }
+    const err = this.lifecycle.notRunningError(`startStream(${JSON.stringify(id)})`);
+    if (err) throw err.code === 'NOT_STARTED' ? err : new VesselError('UNAVAILABLE', err.message, { cause: err.cause });
+    try {
+      return await this.resources.agent!.openStream(id);
+    } catch (e) {
+      if (isVesselError(e) && (e.code === 'ALREADY_EXISTS' || e.code === 'RESOURCE_EXHAUSTED' || e.code === 'STREAM_REFUSED' || e.code === 'INVALID_ARGUMENT')) throw e;
+      throw new VesselError('UNAVAILABLE', `startStream(${JSON.stringify(id)}): ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    const wasRunning = this.lifecycle.state === 'running';
+    const wasStarting = this.lifecycle.state === 'starting';
+    this.lifecycle.stopping();
+    if (wasStarting) {
+      this.startAbort.abort(new VesselError('UNAVAILABLE', 'shutdown() was called during start()'));
+      await this.startPromise?.catch(() => undefined);
+    }
+    const qemu = this.resources.qemu;
+    if (wasRunning && qemu && !qemu.hasExited) {
+      // Graceful: the agent syncs, unmounts and powers off; then QMP quit; then SIGKILL.
+      try {
+        await this.resources.agent!.shutdown({ timeoutMs: 5_000 });
+        await this.waitExit(qemu, GRACEFUL_POWEROFF_MS);
+      } catch (err) {
+        this.env.logger.warn({ err: (err as Error).message }, 'agent shutdown failed; quitting QEMU');
+      }
+      if (!qemu.hasExited) {
+        await this.resources.qmp?.execute('quit').catch(() => undefined);
+        await this.waitExit(qemu, QMP_QUIT_MS);
+      }
+    }
+    await this.vmmExitHandled;
+    await this.resources.release();
+    // Anything a previous owner of this state dir left behind (it crashed).
+    await reapOrphans(this.stateDir);
+    this.lifecycle.stopped();
+  }
+
+  private async waitExit(proc: SupervisedProcess, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      proc.exited.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+    ]);
+    clearTimeout(timer);
+    return exited;
+  }
+
+  private async boot(opts: StartOptions): Promise<StartResult> {
+    const t0 = performance.now();
+    const log = this.env.logger.child({ stateDir: this.stateDir });
+    const timeoutMs = opts.timeoutMs ?? (this.env.accelerator === 'kvm' ? 30_000 : 120_000);
+    const deadline = Date.now() + timeoutMs;
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.startAbort.signal]) : this.startAbort.signal;
+    const qemuTail = new OutputTail(8 * 1024);
+    const r = this.resources;
+    try {
+      const qemuBinary = requireTool(QEMU);
+      const virtiofsd = this.config.shares.length ? requireTool(VIRTIOFSD) : '';
+      const image = await this.env.image();
+      signal.throwIfAborted();
+
+      for (const d of this.config.disks) {
+        r.disks.push(await stageDisk(this.stateDir, d));
+        signal.throwIfAborted();
+      }
+      const shares = await Promise.all(this.config.shares.map(async (s, i) => {
+        const socketPath = path.join(this.stateDir, `fs-${i}.sock`);
+        r.sockets.push(socketPath);
+        const { process } = await startVirtiofsd({ binary: virtiofsd, stateDir: this.stateDir, tag: s.tag, index: i, hostPath: s.hostPath, readOnly: s.readOnly, socketPath, deadline, logger: log });
+        r.helpers.push(process);
+        return { tag: s.tag, socketPath };
+      }));
+      signal.throwIfAborted();
+
+      const nics: PlannedNic[] = this.config.nics.map((n, i) => {
+        if (n.mode === 'unixstream') return { mac: n.mac, mode: 'unixstream', endpoint: n.endpoint, features: n.features };
+        const localPath = path.join(this.stateDir, `net-${i}.sock`);
+        r.sockets.push(localPath);
+        return { mac: n.mac, mode: 'unixgram', endpoint: n.endpoint, localPath, features: n.features };
+      });
+      const passts = await Promise.all(this.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, logger: log })));
+      for (const p of passts) r.helpers.push(p.process);
+      passts.forEach((p, i) => nics.push({ mac: this.passtNics[i]!.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
+
+      const agentSocket = path.join(this.stateDir, 'agent.sock');
+      const qmpSocket = path.join(this.stateDir, 'qmp.sock');
+      r.sockets.push(agentSocket, qmpSocket);
+      const args = qemuArgs({
+        machine: this.env.machine,
+        accelerator: this.env.accelerator,
+        cpuModel: this.env.cpuModel,
+        cpus: this.config.cpus,
+        ramMiB: this.config.ramMiB,
+        kernelPath: image.kernelPath,
+        initrdPath: image.initrdPath,
+        cmdline: kernelCommandLine({ machine: this.env.machine, tscKhz: hostTscKhz(), hostname: hostnameFor(this.stateDir), initArgs: opts.initArgs ?? [] }),
+        agentSocket,
+        qmpSocket,
+        shares,
+        disks: r.disks,
+        nics,
+      });
+      r.console = new ConsoleLog(this.consoleLogPath, opts.consoleWriter);
+      log.debug({ args }, 'starting QEMU');
+      r.qemu = await SupervisedProcess.spawn({
+        name: 'qemu',
+        command: qemuBinary,
+        args,
+        stateDir: this.stateDir,
+        stdio: ['ignore', 'pipe', 'pipe', ...passts.map((p) => p.qemuEnd)],
+        logger: log,
+      });
+      for (const p of passts) p.qemuEnd.destroy(); // QEMU holds its own copy now
+      const qemu = r.qemu;
+      qemu.child.stdout!.on('data', (c: Buffer) => r.console!.write(c));
+      qemu.child.stderr!.on('data', (c: Buffer) => { qemuTail.push(c); log.warn({ qemu: c.toString('utf8').trim() }, 'qemu'); });
+      this.vmmExitHandled = qemu.exited.then((info) => this.onVmmExit(info, qemuTail));
+      const vmmSpawnedMs = performance.now() - t0;
+
+      const alive = () => !qemu.hasExited;
+      const [qmpSock, agentSock] = await Promise.all([
+        connectUnixSocket(qmpSocket, { deadline, alive, signal, what: 'the QMP socket' }),
+        connectUnixSocket(agentSocket, { deadline, alive, signal, what: 'the agent port' }),
+      ]);
+      r.qmp = await QmpClient.open(qmpSock);
+      r.session = new MuxSession(agentSock, { role: 'client', logger: log });
+      r.agent = await AgentClient.connect(r.session);
+      await this.race(r.agent.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
+      const agentReadyMs = performance.now() - t0;
+
+      await this.race(this.configureGuest(passts.map((p, i) => ({ mac: this.passtNics[i]!.mac, ip: p.ip }))), qemu, signal);
+      const configuredMs = performance.now() - t0;
+      signal.throwIfAborted();
+      this.lifecycle.running();
+      log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
+      return { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
+    } catch (err) {
+      const failure = this.startFailure(err, qemuTail);
+      this.lifecycle.fail(failure);
+      await this.resources.release();
+      if (this.lifecycle.state === 'failed') this.lifecycle.stopped();
+      throw failure;
+    }
+  }
+
+  /** Mounts the shares and configures the NICs the config asks for. */
+  private async configureGuest(passtNics: PasstNic[]): Promise<void> {
+    const agent = this.resources.agent!;
+    const work: Promise<unknown>[] = [];
+    for (const s of this.config.shares) {
+      if (s.mountPoint !== null) work.push(agent.mount({ virtiofsTag: s.tag, target: s.mountPoint, readOnly: s.readOnly }));
+    }
+    for (const n of this.config.nics) {
+      if (n.ip === null) continue;
+      const ip = n.ip ?? (n.mode === 'unixstream' ? passtHostDefaults() : { addresses: [] });
+      work.push(agent.configureInterface({ mac: n.mac, ...ip }));
+    }
+    for (const n of passtNics) work.push(agent.configureInterface({ mac: n.mac, ...n.ip }));
+    await Promise.all(work);
+  }
+
+  /** Resolves with `p`, or rejects as soon as QEMU exits or the start is aborted. */
+  private race<T>(p: Promise<T>, qemu: SupervisedProcess, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new VesselError('UNAVAILABLE', 'start aborted'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      qemu.exited.then((info) => reject(new VesselError('VM_EXITED', `QEMU exited (${info.signal ?? `code ${info.code}`}) before the guest was ready`)));
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private startFailure(err: unknown, qemuTail: OutputTail): VesselError {
+    const consoleTail = this.resources.console?.text().trim().split('\n').slice(-15).join('\n') ?? '';
+    const qemuErr = qemuTail.text().trim();
+    const base = err instanceof Error ? err.message : String(err);
+    const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
+    if (isVesselError(err) && (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code.startsWith('IMAGE_'))) return err;
+    const code = isVesselError(err, 'TTRPC_STATUS') && /deadline/i.test(base) ? 'DEADLINE_EXCEEDED' : 'START_FAILED';
+    return new VesselError(code, `start failed: ${base}${details ? `\n${details}` : ''}`, { cause: err });
+  }
+
+  private async onVmmExit(info: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): Promise<void> {
+    if (this.lifecycle.state !== 'running') return; // start() and shutdown() handle their own exits
+    if (info.code === 0) {
+      // The guest powered itself off: a stop, not a failure.
+      this.env.logger.info({ stateDir: this.stateDir }, 'the guest powered off');
+      this.lifecycle.stopping();
+      await this.resources.release();
+      this.lifecycle.stopped();
+      return;
+    }
+    const why = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+    const detail = qemuTail.text().trim();
+    const failure = new VesselError('VM_EXITED', `the VMM ${why} while the instance was running${detail ? `: ${detail}` : ''}`);
+    this.env.logger.error({ stateDir: this.stateDir, code: info.code, signal: info.signal }, 'VMM exited unexpectedly');
+    this.lifecycle.fail(failure);
+    await this.resources.release();
+    this.lifecycle.stopped();
+  }
+}

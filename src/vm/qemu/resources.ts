@@ -1,0 +1,41 @@
+// VmResources: everything one VM holds on the host, collected as start() acquires it, so
+// that one idempotent release() frees all of it on every path (shutdown, failed start,
+// VMM death): the guest connection, QEMU, virtiofsd and passt processes, staged disks,
+// sockets and the console log.
+import fs from 'node:fs';
+import type { MuxSession } from '../../mux/index.js';
+import type { AgentClient } from '../../agent/index.js';
+import type { SupervisedProcess } from '../process/supervised.js';
+import type { QmpClient } from './qmp.js';
+import type { ConsoleLog } from './console-log.js';
+import { removeStagedDisks, type StagedDisk } from './disks.js';
+
+export class VmResources {
+  qemu: SupervisedProcess | undefined;
+  qmp: QmpClient | undefined;
+  session: MuxSession | undefined;
+  agent: AgentClient | undefined;
+  console: ConsoleLog | undefined;
+  readonly helpers: SupervisedProcess[] = [];
+  readonly disks: StagedDisk[] = [];
+  readonly sockets: string[] = [];
+  private released: Promise<void> | undefined;
+
+  /** Frees everything (SIGKILLs QEMU if it still runs). Safe to call any number of times. */
+  release(): Promise<void> {
+    this.released ??= this.doRelease();
+    return this.released;
+  }
+
+  private async doRelease(): Promise<void> {
+    this.agent?.close();
+    this.session?.destroy();
+    this.qmp?.close();
+    await this.qemu?.stop(0);
+    // virtiofsd and passt exit once QEMU's end closes; the grace period covers that.
+    await Promise.all(this.helpers.map((h) => h.stop(1000)));
+    this.console?.close();
+    await removeStagedDisks(this.disks);
+    for (const s of this.sockets) fs.rmSync(s, { force: true });
+  }
+}

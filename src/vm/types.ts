@@ -1,0 +1,100 @@
+// The seed interface (nerdbox pkg/vm) in TypeScript: what every backend implements.
+import type { Duplex, Writable } from 'node:stream';
+import type { AgentClient } from '../agent/index.js';
+
+export type NetworkMode = 'unixstream' | 'unixgram';
+
+export type InstanceState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface FSOptions {
+  readOnly?: boolean;
+  /** Guest mount point; default `/mnt/<tag>`. `null`: attach the share but do not mount it. */
+  mountPoint?: string | null;
+}
+
+export interface DiskOptions {
+  readOnly?: boolean;
+  /** The file is a VMDK image (else raw). */
+  vmdk?: boolean;
+  /**
+   * Writable disks are staged (reflinked or copied) into the state dir, so the source is
+   * never modified. `true` (default): the staged copy is deleted at shutdown and after a
+   * failed start. `false`: it is kept in the state dir and reused by the next instance
+   * that adds the same block id there (a persistent disk).
+   */
+  ephemeral?: boolean;
+}
+
+/** Static IP configuration the agent applies to a NIC (found in the guest by MAC). */
+export interface IPConfig {
+  /** CIDR, e.g. `192.0.2.2/24`. */
+  addresses: string[];
+  gateway?: string;
+  mtu?: number;
+  dns?: string[];
+}
+
+export interface NICOptions {
+  /**
+   * virtio-net feature bits (libkrun's NET_FEATURE_* values, which are the virtio-net
+   * feature bit numbers). When given, each mapped feature is switched on or off
+   * explicitly; see FEATURE_PROPERTIES in qemu/nic-features.ts. Default: QEMU's defaults.
+   */
+  features?: number;
+  /** libkrun's NET_FLAG_* bits; none is supported by the QEMU backend, so only 0 is accepted. */
+  flags?: number;
+  /**
+   * Interface configuration the agent applies at start. Default for `unixstream`: the
+   * addresses passt hands out by default (the host's own, see net/passt-defaults.ts);
+   * for `unixgram`: the link is only brought up. `null`: leave the interface alone.
+   */
+  ip?: IPConfig | null;
+}
+
+export interface StartOptions {
+  /** Extra kernel command-line arguments for the guest (e.g. `vessel.debug=1`). */
+  initArgs?: string[];
+  /** Receives the guest console (it also goes to `<stateDir>/console.log`). */
+  consoleWriter?: Writable;
+  /** Boot deadline: QEMU start → agent answers (default 120 s under TCG, 30 s under KVM). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface StartResult {
+  /** Milliseconds from `start()` until each point. */
+  timings: {
+    vmmSpawnedMs: number;
+    agentReadyMs: number;
+    configuredMs: number;
+  };
+  accelerator: 'kvm' | 'tcg';
+}
+
+export interface StreamOptions {
+  /** How long to retry while the transport comes up (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface Instance {
+  readonly stateDir: string;
+  state(): InstanceState;
+  /** Why the instance failed, if it did. */
+  failure(): Error | undefined;
+
+  setCPUAndMemory(cpus: number, ramMiB: number): void;
+  addFS(tag: string, hostPath: string, opts?: FSOptions): void;
+  addDisk(blockId: string, hostPath: string, opts?: DiskOptions): void;
+  addNIC(endpoint: string, mac: string, mode: NetworkMode, opts?: NICOptions): void;
+
+  start(opts?: StartOptions): Promise<StartResult>;
+  client(): AgentClient;
+  startStream(id: string, opts?: StreamOptions): Promise<Duplex>;
+  shutdown(): Promise<void>;
+  /** Resolves when the instance reaches `stopped` or `failed`. */
+  whenStopped(): Promise<void>;
+}
+
+export interface Manager {
+  newInstance(stateDir: string): Promise<Instance>;
+}
