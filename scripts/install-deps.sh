@@ -23,7 +23,9 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # Guest image (src/image): QEMU, static busybox for the initramfs, kmod (modinfo/depmod for
 # checks), xz/zstd (compressed kernel modules), file; the kernel itself is downloaded by
 # `vessel image build` with apt-get download into $VESSEL_HOME, never installed.
-APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file)
+# VMs (src/vm): QEMU ships virtiofsd in Debian 12's qemu-system-common; passt for `--net`;
+# util-linux (setpriv, unshare, mount) supervises helpers; e2fsprogs builds test disks.
+APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
