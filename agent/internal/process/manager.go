@@ -70,8 +70,11 @@ const (
 	// MaxFinished is how many finished processes' results are kept.
 	MaxFinished = 1024
 
-	maxIDLen    = 1024
-	copyBufSize = 32 << 10
+	maxIDLen = 1024
+	// copyBufSize is how much one stdin/stdout copy moves per read and write (see
+	// streamPipeSize); well below the pipe's capacity, so the process and the copy both
+	// make progress without the pipe running dry or full on every call.
+	copyBufSize = 128 << 10
 	defaultRows = 24
 	defaultCols = 80
 )
@@ -233,7 +236,7 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 	} else {
 		cmd.SysProcAttr.Setpgid = true
 		if byID[req.StdinStream] != nil {
-			r, w, err := os.Pipe()
+			r, w, err := newStreamPipe()
 			if err != nil {
 				return fail(status.Errorf(codes.Internal, "stdin pipe: %v", err))
 			}
@@ -251,7 +254,7 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 			if s == nil {
 				continue // nil: os/exec gives the child /dev/null
 			}
-			r, w, err := os.Pipe()
+			r, w, err := newStreamPipe()
 			if err != nil {
 				return fail(status.Errorf(codes.Internal, "output pipe: %v", err))
 			}
