@@ -9,6 +9,7 @@ import { AgentClient } from '../../agent/index.js';
 import { VesselError, isVesselError } from '../../errors/index.js';
 import type { GuestImage } from '../../image/index.js';
 import { MuxSession } from '../../mux/index.js';
+import { Code, isTtrpcError } from '../../ttrpc/index.js';
 import { connectUnixSocket } from '../../transport/index.js';
 import { VmConfig } from '../config.js';
 import { Lifecycle, type StateChange } from '../lifecycle.js';
@@ -133,14 +134,16 @@ export class QemuInstance implements Instance {
     this.passtNics.push({ mac: normalized, ip });
   }
 
-  start(opts: StartOptions = {}): Promise<StartResult> {
+  // async: a guard that throws becomes a rejection; the guard itself runs synchronously,
+  // so of two concurrent start() calls exactly one proceeds.
+  async start(opts: StartOptions = {}): Promise<StartResult> {
     this.lifecycle.beginStart();
     try {
       validateInitArgs(opts.initArgs ?? []);
     } catch (err) {
       this.lifecycle.fail(err as Error);
       this.lifecycle.stopped();
-      return Promise.reject(err);
+      throw err;
     }
     this.startPromise = this.boot(opts);
     this.startPromise.catch(() => undefined);
@@ -225,7 +228,9 @@ export class QemuInstance implements Instance {
     const log = this.env.logger.child({ stateDir: this.stateDir });
     const timeoutMs = opts.timeoutMs ?? (this.env.accelerator === 'kvm' ? 30_000 : 120_000);
     const deadline = Date.now() + timeoutMs;
-    const signal = opts.signal ? AbortSignal.any([opts.signal, this.startAbort.signal]) : this.startAbort.signal;
+    const deadlineAbort = new AbortController();
+    const deadlineTimer = setTimeout(() => deadlineAbort.abort(new VesselError('DEADLINE_EXCEEDED', `the guest was not ready within ${timeoutMs} ms`)), timeoutMs);
+    const signal = AbortSignal.any([this.startAbort.signal, deadlineAbort.signal, ...(opts.signal ? [opts.signal] : [])]);
     const qemuTail = new OutputTail(8 * 1024);
     const r = this.resources;
     try {
@@ -310,11 +315,13 @@ export class QemuInstance implements Instance {
       log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
       return { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
     } catch (err) {
-      const failure = this.startFailure(err, qemuTail);
+      const failure = this.startFailure(signal.aborted && signal.reason instanceof Error ? signal.reason : err, qemuTail);
       this.lifecycle.fail(failure);
       await this.resources.release();
       if (this.lifecycle.state === 'failed') this.lifecycle.stopped();
       throw failure;
+    } finally {
+      clearTimeout(deadlineTimer);
     }
   }
 
@@ -351,7 +358,7 @@ export class QemuInstance implements Instance {
     const base = err instanceof Error ? err.message : String(err);
     const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
     if (isVesselError(err) && (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code.startsWith('IMAGE_'))) return err;
-    const code = isVesselError(err, 'TTRPC_STATUS') && /deadline/i.test(base) ? 'DEADLINE_EXCEEDED' : 'START_FAILED';
+    const code = isTtrpcError(err, Code.DEADLINE_EXCEEDED) || isVesselError(err, 'DEADLINE_EXCEEDED') ? 'DEADLINE_EXCEEDED' : 'START_FAILED';
     return new VesselError(code, `start failed: ${base}${details ? `\n${details}` : ''}`, { cause: err });
   }
 
