@@ -1,0 +1,61 @@
+// Figure: `exec true` round trip (Exec + Wait over ttrpc; the guest forks and execs
+// busybox `true` and reaps it) against an agent Ping round trip, on one running VM,
+// interleaved in batches. Prints one JSON object. Goal: exec / ping <= 3.
+import fs from 'node:fs';
+import path from 'node:path';
+import { QemuManager } from '../src/vm/index.js';
+import { makePrivateTempDir } from '../test/support/tmpdir.js';
+import { median, printFigure, round } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const PER_ROUND = Number(process.env.BENCH_CALLS ?? 40);
+
+async function main(): Promise<void> {
+  const tmp = await makePrivateTempDir('bench-exec');
+  const dir = path.join(tmp.dir, 'vm');
+  fs.mkdirSync(dir);
+  const inst = await new QemuManager().newInstance(dir);
+  try {
+    await inst.start();
+    const agent = inst.client();
+    let id = 0;
+    const execOnce = async () => {
+      const execId = `true-${++id}`;
+      const t0 = performance.now();
+      await agent.exec({ execId, args: ['true'] });
+      const st = await agent.wait(execId);
+      const ms = performance.now() - t0;
+      if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
+      return ms;
+    };
+    const pingOnce = async () => {
+      const t0 = performance.now();
+      await agent.ping();
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < 10; i++) { await execOnce(); await pingOnce(); } // warm-up
+    const execs: number[] = [];
+    const pings: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < PER_ROUND; i++) pings.push(await pingOnce());
+      for (let i = 0; i < PER_ROUND; i++) execs.push(await execOnce());
+    }
+    const m = { exec: median(execs), ping: median(pings) };
+    printFigure({
+      figure: 'exec-latency',
+      accel: 'tcg',
+      calls: execs.length,
+      execTrueMedianMs: round(m.exec, 3),
+      pingMedianMs: round(m.ping, 3),
+      execP90Ms: round([...execs].sort((a, b) => a - b)[Math.floor(execs.length * 0.9)]!, 3),
+      pingP90Ms: round([...pings].sort((a, b) => a - b)[Math.floor(pings.length * 0.9)]!, 3),
+      ratioExecOverPing: round(m.exec / m.ping, 3),
+      goal: '<= 3',
+    });
+  } finally {
+    await inst.shutdown();
+    await tmp.remove();
+  }
+}
+
+await main();

@@ -1,0 +1,61 @@
+// Figure: Instance.start() → ready (the agent answered; shares mounted, NICs configured —
+// none here), through the full QEMU backend (src/vm), against the boot floor of the guest
+// issue measured in the same run (same kernel and QEMU line, a trivial static PID 1 that
+// writes READY to the port: bench/boot-floor.ts). Rounds interleaved. Prints one JSON
+// object. Goal: start / floor <= 1.10.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureDefaultImage } from '../src/image/index.js';
+import { QemuManager } from '../src/vm/index.js';
+import { makePrivateTempDir } from '../test/support/tmpdir.js';
+import { buildFloorInitramfs, floorBootMs } from './boot-floor.js';
+import { median, printFigure, round } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+async function main(): Promise<void> {
+  const image = await ensureDefaultImage();
+  const tmp = await makePrivateTempDir('bench-instance-boot');
+  const manager = new QemuManager({ image });
+  let n = 0;
+  const startMs = async (): Promise<number> => {
+    const dir = path.join(tmp.dir, `vm${++n}`);
+    fs.mkdirSync(dir);
+    const inst = await manager.newInstance(dir);
+    const t0 = performance.now();
+    try {
+      await inst.start();
+      return performance.now() - t0;
+    } finally {
+      await inst.shutdown();
+    }
+  };
+  try {
+    const floorInitrd = await buildFloorInitramfs(image, tmp.dir);
+    await floorBootMs(image.kernelPath, floorInitrd); // warm-up: page cache, QEMU
+    await startMs();
+    const floor: number[] = [];
+    const start: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      floor.push(await floorBootMs(image.kernelPath, floorInitrd));
+      start.push(await startMs());
+    }
+    const m = { floor: median(floor), start: median(start) };
+    printFigure({
+      figure: 'instance-boot',
+      accel: 'tcg',
+      machine: 'microvm',
+      rounds: ROUNDS,
+      floorMs: floor.map(Math.round),
+      startMs: start.map(Math.round),
+      floorMedianMs: Math.round(m.floor),
+      startMedianMs: Math.round(m.start),
+      ratioStartOverFloor: round(m.start / m.floor, 3),
+      goal: '<= 1.10',
+    });
+  } finally {
+    await tmp.remove();
+  }
+}
+
+await main();
