@@ -47,6 +47,10 @@ async function main(): Promise<void> {
       agentMedianMs: Math.round(m.agent),
       agentGzipMedianMs: Math.round(m.agentGzip),
       ratioAgentOverFloor: round(m.agent / m.floor, 3),
+      // Each round's agent boot over the floor boot just before it: the host is shared and
+      // noisy, and neighbouring boots see the most similar load.
+      roundRatios: agent.map((a, i) => round(a / floor[i]!, 3)),
+      roundRatioMedian: round(median(agent.map((a, i) => a / floor[i]!)), 3),
       ratioAgentGzipOverFloor: round(m.agentGzip / m.floor, 3),
       faster: m.agentGzip < m.agent ? 'gzip' : 'none',
       goal: '<= 1.10',
