@@ -1,3 +1,4 @@
 import { runCli } from '../src/cli/index.js';
 
-process.exitCode = await runCli(process.argv.slice(2), process.stdout, process.stderr);
+// process.exit: a finished `vessel run` must not wait for stdin or an interrupted image build.
+process.exit(await runCli(process.argv.slice(2), process.stdout, process.stderr));

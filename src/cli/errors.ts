@@ -1,0 +1,49 @@
+// Exit codes of the `vessel` command and the one place errors become them. Conventions
+// are docker's: 2 for a usage error, 125 when vessel itself failed, 126 when the command
+// cannot be executed in the guest, 127 when it is not found there, else the command's own
+// status (128+N when signal N ended it).
+import type { Writable } from 'node:stream';
+import { isVesselError } from '../errors/index.js';
+import { Code, isTtrpcError } from '../ttrpc/index.js';
+
+export const EXIT_USAGE = 2;
+export const EXIT_VESSEL = 125;
+export const EXIT_CANNOT_EXECUTE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+/** A bad flag or argument: the message is printed with the command's usage, exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The guest could not start the command (the agent's Exec failed): 126 or 127, as a shell does. */
+export function execFailureExit(err: unknown): number | undefined {
+  if (!isTtrpcError(err)) return undefined;
+  if (err.status === Code.NOT_FOUND) return EXIT_NOT_FOUND;
+  if (err.status === Code.PERMISSION_DENIED || err.status === Code.INVALID_ARGUMENT) return EXIT_CANNOT_EXECUTE;
+  return undefined;
+}
+
+/** Exit status of a guest process: its code, or 128+N when signal N ended it. */
+export function statusExit(status: { exitCode: number; signal: number }): number {
+  return status.signal > 0 ? 128 + status.signal : status.exitCode;
+}
+
+/**
+ * Prints `err` for `what` (e.g. "vessel run") and returns the exit code: usage errors 2,
+ * vessel's own failures 125. Anything else is a bug and is rethrown.
+ */
+export function reportError(err: unknown, what: string, stderr: Writable, usage?: string): number {
+  if (err instanceof UsageError) {
+    stderr.write(`${what}: ${err.message}\n${usage ? `\n${usage}` : `See '${what} --help'.\n`}`);
+    return EXIT_USAGE;
+  }
+  if (isVesselError(err)) {
+    stderr.write(`${what}: ${err.code}: ${err.message}\n`);
+    return EXIT_VESSEL;
+  }
+  throw err;
+}

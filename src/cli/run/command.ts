@@ -1,0 +1,164 @@
+// Contract: `vessel run` (RUN_USAGE in args.ts). One run = one instance dir
+// ($VESSEL_HOME/instances/<id>, 0700) and one VM, both removed on every exit path:
+// normal exit, the command failing to start, vessel failing (125), and SIGINT / SIGTERM /
+// SIGHUP. A host signal is forwarded to the guest process group (SIGINT as a terminal's
+// Ctrl-C would); if the process has not exited within the grace period, or a second
+// signal arrives, or the signal came while booting, the run is torn down at once and the
+// exit code is 128+N for the signal vessel received.
+import os from 'node:os';
+import { ensureDefaultImage } from '../../image/index.js';
+import type { QemuInstance } from '../../vm/index.js';
+import type { ExitStatus } from '../../agent/index.js';
+import { execFailureExit, reportError, statusExit } from '../errors.js';
+import type { CliIo, HostSignal } from '../io.js';
+import { createInstanceDir, removeInstanceDir, type InstanceDir } from '../instances.js';
+import { cliLogger } from '../log.js';
+import { progressReporter } from '../progress.js';
+import { RUN_USAGE, parseRunArgs, type RunSpec } from './args.js';
+import { GuestProcess } from './exec.js';
+import { enterRawMode, windowSize } from './tty.js';
+import { configureInstance, startInstance } from './vm.js';
+
+/** How long a signalled guest process gets to exit before the VM is torn down anyway. */
+export const SIGNAL_GRACE_MS = 5_000;
+
+const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const TEARDOWN_SIGNALS: HostSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+class Interrupted extends Error {
+  constructor(readonly signal: HostSignal) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+function signalNumber(s: HostSignal): number {
+  return os.constants.signals[s];
+}
+
+/** The guest environment: vessel's base, then -e entries (a later KEY replaces an earlier one). */
+export function guestEnv(spec: RunSpec, hostEnv: NodeJS.ProcessEnv): string[] {
+  const vars = new Map<string, string>([
+    ['PATH', `PATH=${GUEST_PATH}`],
+    ['HOME', 'HOME=/root'],
+    ['TERM', `TERM=${spec.tty ? hostEnv.TERM || 'xterm' : 'dumb'}`],
+  ]);
+  for (const kv of spec.env) {
+    const key = kv.slice(0, kv.indexOf('='));
+    vars.delete(key); // re-insert at the end: order as given
+    vars.set(key, kv);
+  }
+  return [...vars.values()];
+}
+
+export async function runRun(argv: string[], io: CliIo): Promise<number> {
+  let spec: RunSpec;
+  try {
+    spec = parseRunArgs(argv, { cwd: io.cwd, env: io.env });
+  } catch (err) {
+    return reportError(err, 'vessel run', io.stderr);
+  }
+  if (spec.help) {
+    io.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  return new RunSession(spec, io).run();
+}
+
+class RunSession {
+  private readonly logger;
+  private readonly teardown = new AbortController();
+  private received: HostSignal | undefined;
+  private instanceDir: InstanceDir | undefined;
+  private instance: QemuInstance | undefined;
+  private guest: GuestProcess | undefined;
+  private restoreTerminal: () => void = () => undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly spec: RunSpec, private readonly io: CliIo) {
+    this.logger = cliLogger(spec.debug, io.stderr);
+  }
+
+  async run(): Promise<number> {
+    const handlers = TEARDOWN_SIGNALS.map((s) => [s, () => this.onSignal(s)] as const);
+    const onWinch = () => this.onResize();
+    for (const [s, h] of handlers) this.io.signals.on(s, h);
+    this.io.signals.on('SIGWINCH', onWinch);
+    try {
+      const status = await this.execute();
+      return statusExit(status);
+    } catch (err) {
+      if (err instanceof Interrupted || (this.received && this.teardown.signal.aborted)) return 128 + signalNumber(this.received!);
+      const cannotExec = execFailureExit(err);
+      if (cannotExec !== undefined) {
+        this.io.stderr.write(`vessel run: ${this.spec.command[0]}: ${(err as Error).message}\n`);
+        return cannotExec;
+      }
+      return reportError(err, 'vessel run', this.io.stderr);
+    } finally {
+      clearTimeout(this.graceTimer);
+      this.restoreTerminal();
+      this.io.signals.off('SIGWINCH', onWinch);
+      await this.cleanUp();
+      // Signals stay handled until everything is gone: a second Ctrl-C must not leave a VM behind.
+      for (const [s, h] of handlers) this.io.signals.off(s, h);
+    }
+  }
+
+  private async execute(): Promise<ExitStatus> {
+    const { spec, io } = this;
+    const bar = progressReporter(io.stderr);
+    const image = await this.interruptible(ensureDefaultImage({ onProgress: bar.onProgress, logger: this.logger }).finally(() => bar.finish()));
+    this.instanceDir = createInstanceDir();
+    this.logger.debug({ dir: this.instanceDir.dir, image: image.id }, 'instance dir created');
+    const { instance, mounts } = await this.interruptible(configureInstance(spec, this.instanceDir.dir, image, this.logger));
+    this.instance = instance;
+    await this.interruptible(startInstance(instance, mounts, { console: spec.console ? io.stderr : undefined, signal: this.teardown.signal }));
+
+    const tty = spec.tty ? windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 } : undefined;
+    this.guest = new GuestProcess(instance.client(), (id) => instance.startStream(id), io);
+    if (spec.tty && spec.interactive) this.restoreTerminal = enterRawMode(io.stdin);
+    const { exited } = await this.interruptible(this.guest.start({
+      args: spec.command, env: guestEnv(spec, io.env), cwd: spec.workdir, interactive: spec.interactive, tty,
+    }));
+    return this.interruptible(exited);
+  }
+
+  /** `p`, unless a teardown is requested first (or the VM stops under us). */
+  private interruptible<T>(p: Promise<T>): Promise<T> {
+    const signal = this.teardown.signal;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new Interrupted(this.received ?? 'SIGTERM'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private onSignal(s: HostSignal): void {
+    this.logger.debug({ signal: s }, 'signal received');
+    if (this.received !== undefined || !this.guest?.running) {
+      // second signal, or nothing to forward to yet: tear down now
+      this.received ??= s;
+      this.teardown.abort();
+      return;
+    }
+    this.received = s;
+    this.guest.signal(signalNumber(s)).catch((err: unknown) => this.logger.debug({ err: (err as Error).message }, 'forwarding the signal failed'));
+    this.graceTimer = setTimeout(() => this.teardown.abort(), SIGNAL_GRACE_MS);
+  }
+
+  private onResize(): void {
+    const size = windowSize(this.io.stdout, this.io.stderr);
+    if (size && this.spec.tty) this.guest?.resize(size).catch(() => undefined);
+  }
+
+  private async cleanUp(): Promise<void> {
+    this.guest?.close();
+    if (this.instance) {
+      await this.instance.shutdown().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'shutdown failed'));
+    }
+    if (this.instanceDir) removeInstanceDir(this.instanceDir.dir);
+    this.logger.debug('run cleaned up');
+  }
+}
+
