@@ -15,13 +15,21 @@ export class ConsoleLog {
   private readonly tail = new OutputTail(8 * 1024);
   /** Bytes not passed to the writer because it was too far behind. */
   droppedForWriter = 0;
+  private readonly listeners = new Set<(chunk: Buffer) => void>();
 
   constructor(readonly path: string, private readonly writer?: Writable) {
     this.fd = fs.openSync(path, 'w', 0o600);
   }
 
+  /** Live console output (synchronous; a listener must not block). Returns the unsubscribe. */
+  subscribe(listener: (chunk: Buffer) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   write(chunk: Buffer): void {
     this.tail.push(chunk);
+    for (const l of this.listeners) l(chunk);
     if (this.fd >= 0) {
       if (this.fileBytes + chunk.length > MAX_FILE_BYTES) this.rotate();
       fs.writeSync(this.fd, chunk);

@@ -78,7 +78,7 @@ export class QemuManager implements Manager {
   }
 }
 
-export { QemuInstance } from './instance.js';
+export { QemuInstance, type ConfigSnapshot } from './instance.js';
 export { chooseAccelerator, probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator.js';
 export { qemuArgs, kernelCommandLine, type LaunchPlan, type MachineType } from './command-line.js';
 export { findTool, requireTool, QEMU, VIRTIOFSD, PASST, type HostTool } from './binaries.js';

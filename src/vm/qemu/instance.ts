@@ -43,6 +43,14 @@ export interface InstanceEnvironment {
 
 interface PasstNic { mac: string; ip: IPConfig }
 
+export interface ConfigSnapshot {
+  cpus: number;
+  ramMiB: number;
+  shares: Array<{ tag: string; hostPath: string; readOnly: boolean; mountPoint: string | null }>;
+  disks: Array<{ blockId: string; hostPath: string; readOnly: boolean; format: 'raw' | 'vmdk'; ephemeral: boolean }>;
+  nics: Array<{ endpoint: string; mac: string; mode: NetworkMode; features: number; passt: boolean }>;
+}
+
 const GRACEFUL_POWEROFF_MS = 10_000;
 const QMP_QUIT_MS = 3_000;
 
@@ -62,6 +70,7 @@ export class QemuInstance implements Instance {
   private startPromise: Promise<StartResult> | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private vmmExitHandled: Promise<void> | undefined;
+  private readonly consoleWaiters = new Set<() => void>();
 
   constructor(stateDir: string, env: InstanceEnvironment) {
     this.stateDir = stateDir;
@@ -91,9 +100,32 @@ export class QemuInstance implements Instance {
     return this.env.accelerator;
   }
 
-  /** Where the guest console is logged. */
+  /** Where the guest console is logged (rotated to `.1` at 4 MiB). */
   get consoleLogPath(): string {
     return path.join(this.stateDir, 'console.log');
+  }
+
+  /** Live console output from now on (nothing before start); returns the unsubscribe. */
+  onConsole(listener: (chunk: Buffer) => void): () => void {
+    const unsubscribe: Array<() => void> = [];
+    const attach = () => { if (this.resources.console) unsubscribe.push(this.resources.console.subscribe(listener)); };
+    if (this.resources.console) attach();
+    else this.consoleWaiters.add(attach);
+    return () => { this.consoleWaiters.delete(attach); for (const u of unsubscribe) u(); };
+  }
+
+  /** What the instance was configured with (for status reporting). */
+  configSnapshot(): ConfigSnapshot {
+    return {
+      cpus: this.config.cpus,
+      ramMiB: this.config.ramMiB,
+      shares: this.config.shares.map((s) => ({ ...s })),
+      disks: this.config.disks.map((d) => ({ ...d })),
+      nics: [
+        ...this.config.nics.map((n) => ({ endpoint: n.endpoint, mac: n.mac, mode: n.mode, features: n.features ?? 0, passt: false })),
+        ...this.passtNics.map((n) => ({ endpoint: '', mac: n.mac, mode: 'unixstream' as const, features: 0, passt: true })),
+      ],
+    };
   }
 
   setCPUAndMemory(cpus: number, ramMiB: number): void {
@@ -281,6 +313,8 @@ export class QemuInstance implements Instance {
         nics,
       });
       r.console = new ConsoleLog(this.consoleLogPath, opts.consoleWriter);
+      for (const attach of this.consoleWaiters) attach();
+      this.consoleWaiters.clear();
       log.debug({ args }, 'starting QEMU');
       r.qemu = await SupervisedProcess.spawn({
         name: 'qemu',

@@ -1,0 +1,10 @@
+// Contract: `vessel serve`'s gRPC API (proto/vessel/vm/v1/vm.proto): the Manager/Instance
+// interface for clients in any language. VesselDaemon owns the instances it creates (their
+// state dirs under $VESSEL_HOME/daemon/instances); errors are mapped to gRPC statuses in
+// one place (status.ts; the vessel code also travels as the `vessel-error-code` trailer);
+// streaming calls (StartStream, Exec) are flow-controlled end to end, so a client that
+// stops reading stalls the guest's writer instead of growing the daemon's memory; a client
+// that disappears mid-Exec gets its guest process group killed. Reflection and health are on.
+export { VesselDaemon, SERVICES, type DaemonOptions, type TlsOptions } from './server.js';
+export { vmPackageDefinition, protoDirectory, VM_PROTO, LOADER_OPTIONS } from './proto.js';
+export { grpcStatusOf, toServiceError } from './status.js';

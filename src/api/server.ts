@@ -1,0 +1,129 @@
+// VesselDaemon: the gRPC server of `vessel serve`. Listens on a unix socket (0600, in a
+// 0700 directory) and, only when asked, on TCP with TLS. Serves vessel.vm.v1.Manager and
+// Instance, gRPC reflection and health. stop(): stop accepting, shut every VM down, close.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import pino, { type Logger } from 'pino';
+import { VesselError } from '../errors/index.js';
+import { vesselHome } from '../image/index.js';
+import { QemuManager, type QemuManagerOptions } from '../vm/index.js';
+import { instanceService } from './instance-service.js';
+import { managerService } from './manager-service.js';
+import { vmPackageDefinition } from './proto.js';
+import { InstanceRegistry } from './registry.js';
+
+export interface TlsOptions {
+  certPath: string;
+  keyPath: string;
+  /** With a CA, clients must present a certificate it signed. */
+  caPath?: string;
+}
+
+export interface DaemonOptions {
+  /** Unix socket path; default $VESSEL_HOME/vessel.sock. */
+  socketPath?: string;
+  /** host:port; requires tls. */
+  tcpAddress?: string;
+  tls?: TlsOptions;
+  /** Where instance state dirs go; default $VESSEL_HOME/daemon/instances. */
+  instancesDir?: string;
+  maxInstances?: number;
+  manager?: QemuManagerOptions;
+  logger?: Logger;
+}
+
+export const SERVICES = ['vessel.vm.v1.Manager', 'vessel.vm.v1.Instance'] as const;
+
+export class VesselDaemon {
+  readonly socketPath: string;
+  readonly registry: InstanceRegistry;
+  private readonly server: grpc.Server;
+  private readonly health: HealthImplementation;
+  private readonly logger: Logger;
+  private tcpPort: number | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: DaemonOptions = {}) {
+    this.logger = opts.logger ?? pino({ level: 'silent' });
+    this.socketPath = path.resolve(opts.socketPath ?? path.join(vesselHome(), 'vessel.sock'));
+    const manager = new QemuManager({ logger: this.logger, ...opts.manager });
+    this.registry = new InstanceRegistry(manager, opts.instancesDir ?? path.join(vesselHome(), 'daemon', 'instances'), opts.maxInstances);
+    const pkg = grpc.loadPackageDefinition(vmPackageDefinition()) as unknown as {
+      vessel: { vm: { v1: { Manager: grpc.ServiceClientConstructor; Instance: grpc.ServiceClientConstructor } } };
+    };
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      'grpc.max_send_message_length': 8 * 1024 * 1024,
+    });
+    this.server.addService(pkg.vessel.vm.v1.Manager.service, managerService(this.registry));
+    this.server.addService(pkg.vessel.vm.v1.Instance.service, instanceService(this.registry));
+    new ReflectionService(vmPackageDefinition()).addToServer(this.server);
+    this.health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(SERVICES.map((s) => [s, 'SERVING'])) });
+    this.health.addToServer(this.server);
+  }
+
+  /** Binds the unix socket (and TCP+TLS if configured). */
+  async listen(): Promise<void> {
+    const dir = path.dirname(this.socketPath);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (fs.existsSync(this.socketPath)) {
+      if (await this.socketAnswers()) throw new VesselError('ALREADY_EXISTS', `another vessel daemon is serving ${this.socketPath}`);
+      fs.rmSync(this.socketPath, { force: true });
+    }
+    const previous = process.umask(0o177);
+    try {
+      await this.bind(`unix:${this.socketPath}`, grpc.ServerCredentials.createInsecure());
+    } finally {
+      process.umask(previous);
+    }
+    fs.chmodSync(this.socketPath, 0o600);
+    if (this.opts.tcpAddress) {
+      const tls = this.opts.tls;
+      if (!tls) throw new VesselError('INVALID_ARGUMENT', 'TCP listening needs TLS: give a certificate and key');
+      const creds = grpc.ServerCredentials.createSsl(
+        tls.caPath ? fs.readFileSync(tls.caPath) : null,
+        [{ cert_chain: fs.readFileSync(tls.certPath), private_key: fs.readFileSync(tls.keyPath) }],
+        tls.caPath !== undefined,
+      );
+      this.tcpPort = await this.bind(this.opts.tcpAddress, creds);
+    }
+    this.logger.info({ socket: this.socketPath, tcpPort: this.tcpPort }, 'vessel daemon listening');
+  }
+
+  get boundTcpPort(): number | undefined {
+    return this.tcpPort;
+  }
+
+  /** Stops accepting calls, shuts every VM down, then closes the server. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.health.setStatus('', 'NOT_SERVING');
+      for (const s of SERVICES) this.health.setStatus(s, 'NOT_SERVING');
+      const drained = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+      await this.registry.shutdownAll();
+      // Streaming calls on stopped VMs have ended; force what is left after a grace period.
+      const timer = setTimeout(() => this.server.forceShutdown(), 5_000);
+      await drained;
+      clearTimeout(timer);
+      fs.rmSync(this.socketPath, { force: true });
+      this.logger.info('vessel daemon stopped');
+    })();
+    return this.stopping;
+  }
+
+  private bind(address: string, creds: grpc.ServerCredentials): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, creds, (err, port) => (err ? reject(new VesselError('UNAVAILABLE', `cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(port)));
+    });
+  }
+
+  private socketAnswers(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const client = new grpc.Client(`unix:${this.socketPath}`, grpc.credentials.createInsecure());
+      client.waitForReady(Date.now() + 500, (err) => { client.close(); resolve(!err); });
+    });
+  }
+}
