@@ -74,11 +74,12 @@ export async function runGc(argv: string[], stdout: Writable, stderr: Writable, 
     dirs.push(dir);
   }
   if (argv.length === 0) dirs.push(...defaultDirs());
-  let acted = false;
+  let acted = false; // printed anything
   for (const dir of dirs) {
     const r = await gcDir(dir, path.dirname(dir) === parent);
     if (r.skipped) {
       stdout.write(`skipped ${dir}: ${r.skipped}\n`);
+      acted = true;
       continue;
     }
     for (const k of r.killed) stdout.write(`killed ${k} in ${dir}\n`);
