@@ -52,9 +52,21 @@ if ! kernel_candidate; then
 fi
 
 # --- npm packages (exactly the lockfile) and the compiled TypeScript ---------------------------
-log "npm ci"
-npm ci --no-audit --no-fund
-npm run build
+# `npm ci` (which also compiles, through `prepare`) runs unless node_modules was installed by
+# it from this very lockfile with this node: the stamp is written only after a successful
+# `npm ci` and lives inside node_modules, so deleting node_modules brings the full run back.
+# The compile is incremental; its build info lives in dist/, so deleting dist/ rebuilds all.
+npm_stamp=node_modules/.vessel-npm-ci
+npm_want="$(sha256sum package-lock.json | cut -d' ' -f1) node-$(node -p 'process.versions.node')"
+if [ -d node_modules ] && [ "$(cat "$npm_stamp" 2>/dev/null || true)" = "$npm_want" ]; then
+  log "node_modules matches package-lock.json: npm ci skipped"
+else
+  log "npm ci"
+  npm ci --no-audit --no-fund
+  printf '%s\n' "$npm_want" > "$npm_stamp"
+fi
+log "tsc (incremental)"
+npx --no-install tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
 
 # --- Go modules of the agent module (reference peers, later the guest agent) -------------------
 log "go mod download"
