@@ -25,7 +25,10 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # `vessel image build` with apt-get download into $VESSEL_HOME, never installed.
 # VMs (src/vm): QEMU ships virtiofsd in Debian 12's qemu-system-common; passt for `--net`;
 # util-linux (setpriv, unshare, mount) supervises helpers; e2fsprogs builds test disks.
-APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs)
+# gRPC interop tests (test/interop-grpc): protoc for the Go stubs, python3-venv for the
+# Python client's virtualenv.
+APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs
+  protobuf-compiler python3 python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
@@ -71,3 +74,32 @@ npx --no-install tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbu
 # --- Go modules of the agent module (reference peers, later the guest agent) -------------------
 log "go mod download"
 (cd agent && go mod download)
+
+# --- gRPC interop clients (test/interop-grpc) ----------------------------------------------------
+# Python: grpcio, grpcio-tools (stubs are generated during the test), reflection and health, in
+# a project-local virtualenv; rebuilt only when the requirements or the interpreter change.
+venv=.venv-interop
+py_req=test/interop-grpc/python/requirements.txt
+command -v python3 >/dev/null || { log "python3 is missing (the Python gRPC interop client needs >= 3.9)"; exit 1; }
+need_version python3 "$(python3 -c 'import platform; print(platform.python_version())')" 3.9
+py_want="$(python3 -c 'import sys; print(sys.executable, sys.version)' | head -n1) $(sha256sum "$py_req" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.vessel-installed" 2>/dev/null || true)" != "$py_want" ]; then
+  log "python venv $venv (grpcio, grpcio-tools)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-input -r "$py_req"
+  printf '%s\n' "$py_want" >"$venv/.vessel-installed"
+fi
+# Go: protoc plugins at fixed versions in a project-local GOBIN, and the interop module's deps.
+PROTOC_GEN_GO=v1.36.12
+PROTOC_GEN_GO_GRPC=v1.6.2
+gobin="$PWD/.interop-bin"
+if [ "$("$gobin/protoc-gen-go" --version 2>/dev/null || true)" != "protoc-gen-go $PROTOC_GEN_GO" ]; then
+  log "go install protoc-gen-go@$PROTOC_GEN_GO"
+  GOBIN="$gobin" go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO"
+fi
+if [ "$("$gobin/protoc-gen-go-grpc" --version 2>/dev/null || true)" != "protoc-gen-go-grpc ${PROTOC_GEN_GO_GRPC#v}" ]; then
+  log "go install protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC"
+  GOBIN="$gobin" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC"
+fi
+(cd interop/go && go mod download)
