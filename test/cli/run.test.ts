@@ -8,11 +8,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { passtHostDefaults } from '../../src/vm/index.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
+import { waitFor } from '../support/wait-for.js';
 import { instanceDirs, processesOf, sink, spawnChild, useTestHome, vesselBin, type TestHome } from './helpers.js';
 
 const BOOT = 120_000;
@@ -35,10 +37,10 @@ afterEach(() => {
   expect(processesOf(home)).toEqual([]);
 });
 
-async function run(args: string[], stdin?: PassThrough): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[], stdin?: PassThrough, extra: Parameters<typeof runCli>[3] = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = sink();
   const err = sink();
-  const code = await runCli(['run', ...args], out, err, stdin ? { stdin } : {});
+  const code = await runCli(['run', ...args], out, err, { ...(stdin ? { stdin } : {}), ...extra });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -138,5 +140,29 @@ describe('vessel run (real VMs)', () => {
     const { code } = await child.exited;
     expect(child.stdout()).toBe('started\ngot-int\n');
     expect(code).toBe(5);
+  }, BOOT);
+
+  it('-t follows the host window size on SIGWINCH', async () => {
+    const signals = new EventEmitter();
+    const out = Object.assign(sink(), { isTTY: true, rows: 24, columns: 80 });
+    const err = sink();
+    const running = runCli(['run', '-t', '--', 'sh', '-c', 'trap "stty size; exit 0" WINCH; stty size; while :; do sleep 1; done'], out, err, { signals });
+    await waitFor(() => out.text().includes('24 80'), 'the first size', BOOT);
+    Object.assign(out, { rows: 40, columns: 100 });
+    signals.emit('SIGWINCH');
+    expect(await running).toBe(0);
+    expect(out.text()).toBe('24 80\r\n40 100\r\n');
+    expect(err.text()).toBe('');
+  }, BOOT);
+
+  it('SIGTERM while the VM boots stops the boot: 143, nothing left', async () => {
+    const signals = new EventEmitter();
+    const err = sink();
+    const running = runCli(['run', '-v', `${scratch.dir}:/s`, '--', 'true'], sink(), err, { signals });
+    // once QEMU runs (the boot is under way), not before
+    await waitFor(() => processesOf(home).some((p) => p.comm.startsWith('qemu')), 'QEMU to start', BOOT);
+    signals.emit('SIGTERM');
+    expect(await running).toBe(143);
+    expect(err.text()).toBe('');
   }, BOOT);
 });
