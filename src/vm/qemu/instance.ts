@@ -216,6 +216,27 @@ export class QemuInstance implements Instance {
     return this.shutdownPromise;
   }
 
+  /** Freezes the guest's vCPUs (QMP stop); the agent does not answer until resume(). */
+  async pause(): Promise<void> {
+    const err = this.lifecycle.notRunningError('pause()');
+    if (err) throw err;
+    await this.resources.qmp!.execute('stop');
+  }
+
+  async resume(): Promise<void> {
+    const err = this.lifecycle.notRunningError('resume()');
+    if (err) throw err;
+    await this.resources.qmp!.execute('cont');
+  }
+
+  /** QEMU's run state (QMP query-status), e.g. `running` or `paused`. */
+  async vmmStatus(): Promise<string> {
+    const err = this.lifecycle.notRunningError('vmmStatus()');
+    if (err) throw err;
+    const r = await this.resources.qmp!.execute<{ status: string }>('query-status');
+    return r.status;
+  }
+
   private async doShutdown(): Promise<void> {
     const wasRunning = this.lifecycle.state === 'running';
     const wasStarting = this.lifecycle.state === 'starting';
