@@ -81,6 +81,11 @@ class RunSession {
   async run(): Promise<number> {
     const handlers = TEARDOWN_SIGNALS.map((s) => [s, () => this.onSignal(s)] as const);
     const onWinch = () => this.onResize();
+    // A closed stdout or stderr (EPIPE: `vessel run ... 2>&1 | head`) must not crash vessel
+    // before it has cleaned up; lost output is the reader's choice.
+    const onOutputError = () => undefined; // not logged: the log may be the closed stream
+    this.io.stdout.on('error', onOutputError);
+    this.io.stderr.on('error', onOutputError);
     for (const [s, h] of handlers) this.io.signals.on(s, h);
     this.io.signals.on('SIGWINCH', onWinch);
     try {
@@ -101,6 +106,8 @@ class RunSession {
       await this.cleanUp();
       // Signals stay handled until everything is gone: a second Ctrl-C must not leave a VM behind.
       for (const [s, h] of handlers) this.io.signals.off(s, h);
+      this.io.stdout.off('error', onOutputError);
+      this.io.stderr.off('error', onOutputError);
     }
   }
 
