@@ -165,4 +165,16 @@ describe('vessel run (real VMs)', () => {
     expect(await running).toBe(143);
     expect(err.text()).toBe('');
   }, BOOT);
+
+  it('QEMU killed under the command: 125 with why, everything reaped', async () => {
+    const out = sink();
+    const err = sink();
+    const running = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 1000'], out, err);
+    await waitFor(() => out.text() === 'started\n', 'the command to start', BOOT);
+    const qemu = processesOf(home).filter((p) => p.comm.startsWith('qemu'));
+    expect(qemu).toHaveLength(1);
+    process.kill(qemu[0]!.pid, 'SIGKILL');
+    expect(await running).toBe(125);
+    expect(err.text()).toMatch(/^vessel run: VM_EXITED: .*SIGKILL/);
+  }, BOOT);
 });

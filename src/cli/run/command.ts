@@ -19,6 +19,9 @@ import { GuestProcess } from './exec.js';
 import { enterRawMode, windowSize } from './tty.js';
 import { configureInstance, startInstance } from './vm.js';
 
+/** How long a failed run waits for the instance to notice a dead VMM before shutting it down. */
+const VMM_EXIT_NOTICE_MS = 1_000;
+
 /** How long a signalled guest process gets to exit before the VM is torn down anyway. */
 export const SIGNAL_GRACE_MS = 5_000;
 
@@ -88,27 +91,39 @@ class RunSession {
     this.io.stderr.on('error', onOutputError);
     for (const [s, h] of handlers) this.io.signals.on(s, h);
     this.io.signals.on('SIGWINCH', onWinch);
+    let outcome: { status: ExitStatus } | { err: unknown };
     try {
-      const status = await this.execute();
-      return statusExit(status);
+      outcome = { status: await this.execute() };
     } catch (err) {
-      if (err instanceof Interrupted || (this.received && this.teardown.signal.aborted)) return 128 + signalNumber(this.received!);
-      const cannotExec = execFailureExit(err);
-      if (cannotExec !== undefined) {
-        this.io.stderr.write(`vessel run: ${this.spec.command[0]}: ${(err as Error).message}\n`);
-        return cannotExec;
-      }
-      return reportError(err, 'vessel run', this.io.stderr);
+      outcome = { err };
     } finally {
       clearTimeout(this.graceTimer);
       this.restoreTerminal();
       this.io.signals.off('SIGWINCH', onWinch);
-      await this.cleanUp();
+      await this.cleanUp('err' in outcome!);
       // Signals stay handled until everything is gone: a second Ctrl-C must not leave a VM behind.
       for (const [s, h] of handlers) this.io.signals.off(s, h);
+    }
+    try {
+      return this.exitCode(outcome);
+    } finally {
       this.io.stdout.off('error', onOutputError);
       this.io.stderr.off('error', onOutputError);
     }
+  }
+
+  /** After cleanup, so that a VM that died under the command has recorded why. */
+  private exitCode(outcome: { status: ExitStatus } | { err: unknown }): number {
+    if ('status' in outcome) return statusExit(outcome.status);
+    const { err } = outcome;
+    if (err instanceof Interrupted || (this.received && this.teardown.signal.aborted)) return 128 + signalNumber(this.received!);
+    const cannotExec = execFailureExit(err);
+    if (cannotExec !== undefined) {
+      this.io.stderr.write(`vessel run: ${this.spec.command[0]}: ${(err as Error).message}\n`);
+      return cannotExec;
+    }
+    // The VM died under the command: say that, not how the agent connection ended.
+    return reportError(this.instance?.failure() ?? err, 'vessel run', this.io.stderr);
   }
 
   private async execute(): Promise<ExitStatus> {
@@ -159,8 +174,15 @@ class RunSession {
     if (size && this.spec.tty) this.guest?.resize(size).catch(() => undefined);
   }
 
-  private async cleanUp(): Promise<void> {
+  private async cleanUp(failed: boolean): Promise<void> {
     this.guest?.close();
+    if (failed && this.instance?.state() === 'running' && !this.teardown.signal.aborted) {
+      // The agent connection may end a moment before QEMU's exit is seen: give the instance
+      // that moment to record a dead VMM as its failure (shutdown() would mask it).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.instance.whenStopped(), new Promise((r) => { timer = setTimeout(r, VMM_EXIT_NOTICE_MS); })]);
+      clearTimeout(timer);
+    }
     if (this.instance) {
       await this.instance.shutdown().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'shutdown failed'));
     }
