@@ -69,9 +69,11 @@ export class Lifecycle extends EventEmitter<{ state: [StateChange] }> {
     if (this.current === 'starting') this.to('running');
   }
 
-  /** starting|running → failed (records the first error). No-op once stopping or settled. */
-  fail(error: Error): boolean {
-    if (this.current !== 'starting' && this.current !== 'running') return false;
+  /** starting|running → failed (records the first error). No-op once settled, and while
+   * stopping unless `evenWhileStopping` (the VMM died on its own during a shutdown). */
+  fail(error: Error, opts: { evenWhileStopping?: boolean } = {}): boolean {
+    const allowed = this.current === 'starting' || this.current === 'running' || (opts.evenWhileStopping === true && this.current === 'stopping');
+    if (!allowed) return false;
     this.error = error;
     this.to('failed', error);
     return true;

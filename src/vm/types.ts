@@ -90,7 +90,8 @@ export interface Instance {
   start(opts?: StartOptions): Promise<StartResult>;
   client(): AgentClient;
   startStream(id: string, opts?: StreamOptions): Promise<Duplex>;
-  shutdown(): Promise<void>;
+  /** Graceful unless `now` (then at once, also while a graceful shutdown is under way). */
+  shutdown(opts?: { now?: boolean }): Promise<void>;
   /** Resolves when the instance reaches `stopped` or `failed`. */
   whenStopped(): Promise<void>;
 }

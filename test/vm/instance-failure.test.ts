@@ -115,6 +115,37 @@ describe('failures', () => {
   });
 });
 
+describe('shutdown races', () => {
+  it('QEMU killed just before shutdown(): the instance still reports the VMM failure', async () => {
+    const { inst, stateDir } = await newInstance();
+    await inst.start();
+    const qemu = readRecords(stateDir).find((r) => r.name === 'qemu')!;
+    process.kill(qemu.pid, 'SIGKILL');
+    await inst.shutdown(); // begins before the exit is noticed
+    expect(inst.state()).toBe('failed');
+    expect(inst.failure()).toMatchObject({ code: 'VM_EXITED' });
+    expect(readRecords(stateDir)).toEqual([]);
+  });
+
+  it('shutdown({ now }) never asks the guest, and overtakes a graceful shutdown that cannot finish', async () => {
+    const a = await newInstance();
+    await a.inst.start();
+    await a.inst.shutdown({ now: true });
+    expect(a.inst.state()).toBe('stopped');
+    expect(fs.readFileSync(path.join(a.stateDir, 'console.log'), 'utf8')).not.toContain('shutdown requested');
+
+    const b = await newInstance();
+    await b.inst.start();
+    await b.inst.pause(); // a frozen guest: the graceful path would wait out all its timeouts (18 s)
+    const graceful = b.inst.shutdown();
+    await b.inst.shutdown({ now: true });
+    const first = await Promise.race([graceful.then(() => 'shutdown'), new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+    expect(first).toBe('shutdown');
+    expect(b.inst.state()).toBe('stopped');
+    expect(readRecords(b.stateDir)).toEqual([]);
+  });
+});
+
 describe('the owning process crashes', () => {
   it('helpers die with it; the state dir is in use while it lives; a later instance ends what escaped', async () => {
     const stateDir = path.join(tmp.dir, 'owned');

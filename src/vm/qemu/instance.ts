@@ -71,6 +71,8 @@ export class QemuInstance implements Instance {
   private shutdownPromise: Promise<void> | undefined;
   private vmmExitHandled: Promise<void> | undefined;
   private readonly consoleWaiters = new Set<() => void>();
+  private readonly hurry = new AbortController();
+  private releasing = false;
 
   constructor(stateDir: string, env: InstanceEnvironment) {
     this.stateDir = stateDir;
@@ -211,7 +213,12 @@ export class QemuInstance implements Instance {
     }
   }
 
-  shutdown(): Promise<void> {
+  /**
+   * Graceful by default (the agent syncs, unmounts and powers off; then QMP quit; then
+   * SIGKILL). `now`: skip to SIGKILL, also when a graceful shutdown is under way.
+   */
+  shutdown(opts: { now?: boolean } = {}): Promise<void> {
+    if (opts.now) this.hurry.abort();
     this.shutdownPromise ??= this.doShutdown();
     return this.shutdownPromise;
   }
@@ -246,50 +253,70 @@ export class QemuInstance implements Instance {
       await this.startPromise?.catch(() => undefined);
     }
     const qemu = this.resources.qemu;
-    if (wasRunning && qemu && !qemu.hasExited) {
+    if (wasRunning && qemu && !qemu.hasExited && !this.hurry.signal.aborted) {
       // Graceful: the agent syncs, unmounts and powers off; then QMP quit; then SIGKILL.
       try {
-        await this.resources.agent!.shutdown({ timeoutMs: 5_000 });
+        await this.hurried(this.resources.agent!.shutdown({ timeoutMs: 5_000 }));
         await this.waitExit(qemu, GRACEFUL_POWEROFF_MS);
       } catch (err) {
         this.env.logger.warn({ err: (err as Error).message }, 'agent shutdown failed; quitting QEMU');
       }
-      if (!qemu.hasExited) {
-        await this.resources.qmp?.execute('quit').catch(() => undefined);
+      if (!qemu.hasExited && !this.hurry.signal.aborted) {
+        await this.hurried(this.resources.qmp?.execute('quit')).catch(() => undefined);
         await this.waitExit(qemu, QMP_QUIT_MS);
       }
     }
+    await this.releaseAll();
     await this.vmmExitHandled;
-    await this.resources.release();
     // Anything a previous owner of this state dir left behind (it crashed).
     await reapOrphans(this.stateDir);
     this.lifecycle.stopped();
   }
 
+  /** Waits for the process to exit, at most `ms` (less if shutdown({now}) is called). */
   private async waitExit(proc: SupervisedProcess, ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const exited = await Promise.race([
+    const exited = await this.hurried(Promise.race([
       proc.exited.then(() => true),
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
-    ]);
+    ])).catch(() => false);
     clearTimeout(timer);
-    return exited;
+    return exited ?? false;
+  }
+
+  /** `p`, or a rejection as soon as shutdown({now}) is called. */
+  private hurried<T>(p: Promise<T> | undefined): Promise<T | undefined> {
+    if (this.hurry.signal.aborted) return Promise.reject(new VesselError('UNAVAILABLE', 'shutdown now'));
+    return new Promise<T | undefined>((resolve, reject) => {
+      const onHurry = () => reject(new VesselError('UNAVAILABLE', 'shutdown now'));
+      this.hurry.signal.addEventListener('abort', onHurry, { once: true });
+      Promise.resolve(p).then(resolve, reject).finally(() => this.hurry.signal.removeEventListener('abort', onHurry));
+    });
+  }
+
+  /** Frees every host resource; from here on a VMM exit is one vessel caused. */
+  private releaseAll(): Promise<void> {
+    this.releasing = true;
+    return this.resources.release();
   }
 
   private async boot(opts: StartOptions): Promise<StartResult> {
     const t0 = performance.now();
     const log = this.env.logger.child({ stateDir: this.stateDir });
     const timeoutMs = opts.timeoutMs ?? (this.env.accelerator === 'kvm' ? 30_000 : 120_000);
-    const deadline = Date.now() + timeoutMs;
+    // The boot deadline starts once the image is there (building it on first use takes longer).
+    let deadline = Infinity;
+    let deadlineTimer: NodeJS.Timeout | undefined;
     const deadlineAbort = new AbortController();
-    const deadlineTimer = setTimeout(() => deadlineAbort.abort(new VesselError('DEADLINE_EXCEEDED', `the guest was not ready within ${timeoutMs} ms`)), timeoutMs);
     const signal = AbortSignal.any([this.startAbort.signal, deadlineAbort.signal, ...(opts.signal ? [opts.signal] : [])]);
     const qemuTail = new OutputTail(8 * 1024);
     const r = this.resources;
     try {
       const qemuBinary = requireTool(QEMU);
       const virtiofsd = this.config.shares.length ? requireTool(VIRTIOFSD) : '';
-      const image = await this.env.image();
+      const image = await this.race(this.env.image(), undefined, signal);
+      deadline = Date.now() + timeoutMs;
+      deadlineTimer = setTimeout(() => deadlineAbort.abort(new VesselError('DEADLINE_EXCEEDED', `the guest was not ready within ${timeoutMs} ms`)), timeoutMs);
       signal.throwIfAborted();
 
       for (const d of this.config.disks) {
@@ -353,14 +380,20 @@ export class QemuInstance implements Instance {
       const vmmSpawnedMs = performance.now() - t0;
 
       const alive = () => !qemu.hasExited;
-      const [qmpSock, agentSock] = await Promise.all([
-        connectUnixSocket(qmpSocket, { deadline, alive, signal, what: 'the QMP socket' }),
-        connectUnixSocket(agentSocket, { deadline, alive, signal, what: 'the agent port' }),
+      // Each socket gets its owner (and so its error handling) the moment it connects, and
+      // is recorded for release() before anything else can fail.
+      await Promise.all([
+        connectUnixSocket(qmpSocket, { deadline, alive, signal, what: 'the QMP socket' }).then(async (sock) => {
+          sock.on('error', () => undefined); // until QmpClient takes it over (errors end the greeting wait)
+          r.qmpSocket = sock;
+          r.qmp = await QmpClient.open(sock);
+        }),
+        connectUnixSocket(agentSocket, { deadline, alive, signal, what: 'the agent port' }).then(async (sock) => {
+          r.session = new MuxSession(sock, { role: 'client', logger: log });
+          r.agent = await AgentClient.connect(r.session);
+        }),
       ]);
-      r.qmp = await QmpClient.open(qmpSock);
-      r.session = new MuxSession(agentSock, { role: 'client', logger: log });
-      r.agent = await AgentClient.connect(r.session);
-      await this.race(r.agent.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
+      await this.race(r.agent!.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
       const agentReadyMs = performance.now() - t0;
 
       await this.race(this.configureGuest(passts.map((p, i) => ({ mac: this.passtNics[i]!.mac, ip: p.ip }))), qemu, signal);
@@ -372,7 +405,7 @@ export class QemuInstance implements Instance {
     } catch (err) {
       const failure = this.startFailure(signal.aborted && signal.reason instanceof Error ? signal.reason : err, qemuTail);
       this.lifecycle.fail(failure);
-      await this.resources.release();
+      await this.releaseAll();
       if (this.lifecycle.state === 'failed') this.lifecycle.stopped();
       throw failure;
     } finally {
@@ -397,12 +430,12 @@ export class QemuInstance implements Instance {
   }
 
   /** Resolves with `p`, or rejects as soon as QEMU exits or the start is aborted. */
-  private race<T>(p: Promise<T>, qemu: SupervisedProcess, signal: AbortSignal): Promise<T> {
+  private race<T>(p: Promise<T>, qemu: SupervisedProcess | undefined, signal: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new VesselError('UNAVAILABLE', 'start aborted'));
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      qemu.exited.then((info) => reject(new VesselError('VM_EXITED', `QEMU exited (${info.signal ?? `code ${info.code}`}) before the guest was ready`)));
+      qemu?.exited.then((info) => reject(new VesselError('VM_EXITED', `QEMU exited (${info.signal ?? `code ${info.code}`}) before the guest was ready`)));
       p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
@@ -418,21 +451,31 @@ export class QemuInstance implements Instance {
   }
 
   private async onVmmExit(info: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): Promise<void> {
+    // QEMU exits 0 when the guest powers off or on QMP quit; a signal vessel did not send,
+    // or a non-zero code, is a VMM that died — also if a shutdown() raced to begin first.
+    const died = info.signal !== null ? !this.releasing : info.code !== 0;
+    if (this.lifecycle.state === 'stopping' && died) {
+      this.lifecycle.fail(this.vmmDiedError(info, qemuTail), { evenWhileStopping: true });
+      return; // shutdown() releases and settles
+    }
     if (this.lifecycle.state !== 'running') return; // start() and shutdown() handle their own exits
     if (info.code === 0) {
       // The guest powered itself off: a stop, not a failure.
       this.env.logger.info({ stateDir: this.stateDir }, 'the guest powered off');
       this.lifecycle.stopping();
-      await this.resources.release();
+      await this.releaseAll();
       this.lifecycle.stopped();
       return;
     }
+    this.env.logger.error({ stateDir: this.stateDir, code: info.code, signal: info.signal }, 'VMM exited unexpectedly');
+    this.lifecycle.fail(this.vmmDiedError(info, qemuTail));
+    await this.releaseAll();
+    this.lifecycle.stopped();
+  }
+
+  private vmmDiedError(info: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): VesselError {
     const why = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
     const detail = qemuTail.text().trim();
-    const failure = new VesselError('VM_EXITED', `the VMM ${why} while the instance was running${detail ? `: ${detail}` : ''}`);
-    this.env.logger.error({ stateDir: this.stateDir, code: info.code, signal: info.signal }, 'VMM exited unexpectedly');
-    this.lifecycle.fail(failure);
-    await this.resources.release();
-    this.lifecycle.stopped();
+    return new VesselError('VM_EXITED', `the VMM ${why} while the instance was running${detail ? `: ${detail}` : ''}`);
   }
 }

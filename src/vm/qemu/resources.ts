@@ -3,6 +3,7 @@
 // VMM death): the guest connection, QEMU, virtiofsd and passt processes, staged disks,
 // sockets and the console log.
 import fs from 'node:fs';
+import type net from 'node:net';
 import type { MuxSession } from '../../mux/index.js';
 import type { AgentClient } from '../../agent/index.js';
 import type { SupervisedProcess } from '../process/supervised.js';
@@ -13,6 +14,8 @@ import { removeStagedDisks, type StagedDisk } from './disks.js';
 export class VmResources {
   qemu: SupervisedProcess | undefined;
   qmp: QmpClient | undefined;
+  /** The QMP connection before QmpClient owns it (a greeting that never comes). */
+  qmpSocket: net.Socket | undefined;
   session: MuxSession | undefined;
   agent: AgentClient | undefined;
   console: ConsoleLog | undefined;
@@ -31,6 +34,7 @@ export class VmResources {
     this.agent?.close();
     this.session?.destroy();
     this.qmp?.close();
+    this.qmpSocket?.destroy();
     await this.qemu?.stop(0);
     // virtiofsd and passt exit once QEMU's end closes; the grace period covers that.
     await Promise.all(this.helpers.map((h) => h.stop(1000)));
