@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { vesselHome } from '../image/index.js';
-import { isAlive, processStartTime, type ProcessIdentity } from '../vm/process/proc-stat.js';
+import { isAlive, processStartTime, type ProcessIdentity } from '../vm/index.js';
 
 const OWNER_FILE = 'owner.json';
 

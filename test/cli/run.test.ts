@@ -166,6 +166,21 @@ describe('vessel run (real VMs)', () => {
     expect(err.text()).toBe('');
   }, BOOT);
 
+  it('a second SIGINT kills a VM that no longer answers at once (no graceful shutdown): 130, nothing left', async () => {
+    const signals = new EventEmitter();
+    const out = sink();
+    const running = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 1000'], out, sink(), { signals });
+    await waitFor(() => out.text() === 'started\n', 'the command to start', BOOT);
+    const qemu = processesOf(home).filter((p) => p.comm.startsWith('qemu'));
+    expect(qemu).toHaveLength(1);
+    process.kill(qemu[0]!.pid, 'SIGSTOP'); // the guest freezes: a graceful shutdown would wait out its timeouts (> 5 s)
+    signals.emit('SIGINT'); // forwarded (never answered)
+    const second = Date.now();
+    signals.emit('SIGINT');
+    expect(await running).toBe(130);
+    expect(Date.now() - second).toBeLessThan(4_000);
+  }, BOOT);
+
   it('QEMU killed under the command: 125 with why, everything reaped', async () => {
     const out = sink();
     const err = sink();

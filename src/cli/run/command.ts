@@ -4,12 +4,15 @@
 // SIGHUP. A host signal is forwarded to the guest process group (SIGINT as a terminal's
 // Ctrl-C would); if the process has not exited within the grace period, or a second
 // signal arrives, or the signal came while booting, the run is torn down at once and the
-// exit code is 128+N for the signal vessel received.
+// exit code is 128+N for the signal vessel received. The teardown shuts the VM down
+// gracefully, except after a repeated signal: then QEMU is killed at once (shutdown({now}),
+// also when a graceful shutdown is already under way).
 import os from 'node:os';
 import { ensureDefaultImage } from '../../image/index.js';
 import type { QemuInstance } from '../../vm/index.js';
 import type { ExitStatus } from '../../agent/index.js';
 import { execFailureExit, reportError, statusExit } from '../errors.js';
+import { guestEnvironment } from '../guest-env.js';
 import type { CliIo, HostSignal } from '../io.js';
 import { createInstanceDir, removeInstanceDir, type InstanceDir } from '../instances.js';
 import { cliLogger } from '../log.js';
@@ -25,7 +28,6 @@ const VMM_EXIT_NOTICE_MS = 1_000;
 /** How long a signalled guest process gets to exit before the VM is torn down anyway. */
 export const SIGNAL_GRACE_MS = 5_000;
 
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const TEARDOWN_SIGNALS: HostSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 class Interrupted extends Error {
@@ -38,19 +40,9 @@ function signalNumber(s: HostSignal): number {
   return os.constants.signals[s];
 }
 
-/** The guest environment: vessel's base, then -e entries (a later KEY replaces an earlier one). */
+/** The guest environment of a run (see guest-env.ts). */
 export function guestEnv(spec: RunSpec, hostEnv: NodeJS.ProcessEnv): string[] {
-  const vars = new Map<string, string>([
-    ['PATH', `PATH=${GUEST_PATH}`],
-    ['HOME', 'HOME=/root'],
-    ['TERM', `TERM=${spec.tty ? hostEnv.TERM || 'xterm' : 'dumb'}`],
-  ]);
-  for (const kv of spec.env) {
-    const key = kv.slice(0, kv.indexOf('='));
-    vars.delete(key); // re-insert at the end: order as given
-    vars.set(key, kv);
-  }
-  return [...vars.values()];
+  return guestEnvironment(spec.env, spec.tty, hostEnv);
 }
 
 export async function runRun(argv: string[], io: CliIo): Promise<number> {
@@ -158,9 +150,15 @@ class RunSession {
 
   private onSignal(s: HostSignal): void {
     this.logger.debug({ signal: s }, 'signal received');
-    if (this.received !== undefined || !this.guest?.running) {
-      // second signal, or nothing to forward to yet: tear down now
-      this.received ??= s;
+    if (this.received !== undefined) {
+      // a repeated signal: the user is done waiting
+      this.teardown.abort();
+      this.instance?.shutdown({ now: true }).catch(() => undefined);
+      return;
+    }
+    if (!this.guest?.running) {
+      // nothing to forward to yet: tear down (a boot under way is stopped)
+      this.received = s;
       this.teardown.abort();
       return;
     }
