@@ -3,11 +3,18 @@
 // in-process; `io` replaces stdin, signals, environment and working directory (default:
 // the real process's). Exit codes: see errors.ts.
 import type { Writable } from 'node:stream';
+import { runCreate } from './create.js';
 import { runDoctor } from './doctor.js';
+import { runExec } from './exec/command.js';
 import { runGc } from './gc.js';
 import { runImage } from './image.js';
 import { processIo, type CliIo } from './io.js';
+import { runLogs } from './logs.js';
+import { runPs } from './ps.js';
+import { runRm } from './rm.js';
 import { runRun } from './run/command.js';
+import { runServe } from './serve.js';
+import { runStop } from './stop.js';
 
 const USAGE = `Usage: vessel <command> [options]
 
@@ -15,6 +22,15 @@ vessel runs workloads inside microVMs.
 
 Commands:
   run           run a command in a new microVM (vessel run --help)
+
+  serve         serve the gRPC API: instances that outlive a command (vessel serve --help)
+  create        create and boot an instance on the daemon, print its id
+  ps            list the daemon's instances
+  exec          run a command in an instance of the daemon
+  logs          print an instance's guest console (-f: follow)
+  stop          shut instances down
+  rm            delete instances
+
   doctor        check what running VMs needs on this host
   gc            clean up after vessel processes that died (vessel gc --help)
   image         build, list and prune guest images (vessel image --help)
@@ -42,6 +58,20 @@ export async function runCli(argv: string[], stdout: Writable, stderr: Writable,
       return runImage(rest, stdout, stderr);
     case 'run':
       return runRun(rest, processIo({ ...io, stdout, stderr }));
+    case 'serve':
+      return runServe(rest, processIo({ ...io, stdout, stderr }));
+    case 'create':
+      return runCreate(rest, processIo({ ...io, stdout, stderr }));
+    case 'ps':
+      return runPs(rest, processIo({ ...io, stdout, stderr }));
+    case 'exec':
+      return runExec(rest, processIo({ ...io, stdout, stderr }));
+    case 'logs':
+      return runLogs(rest, processIo({ ...io, stdout, stderr }));
+    case 'stop':
+      return runStop(rest, processIo({ ...io, stdout, stderr }));
+    case 'rm':
+      return runRm(rest, processIo({ ...io, stdout, stderr }));
     case 'doctor':
       return runDoctor(rest, stdout, stderr);
     case 'gc':

@@ -83,6 +83,8 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when stdout contains `text`. */
   waitForStdout: (text: string) => Promise<void>;
+  /** Resolves when stderr contains `text`. */
+  waitForStderr: (text: string) => Promise<void>;
 }
 
 export function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
@@ -91,20 +93,22 @@ export function spawnChild(command: string, args: string[], env: NodeJS.ProcessE
   let err = '';
   const waiters = new Set<() => void>();
   proc.stdout!.on('data', (c: Buffer) => { out += c.toString(); for (const w of [...waiters]) w(); });
-  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); for (const w of [...waiters]) w(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
+  const waitFor = (name: string, text: string, current: () => string) => new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (current().includes(text)) { waiters.delete(check); resolve(); }
+    };
+    waiters.add(check);
+    exited.then(() => { if (!current().includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)} on ${name}; stdout: ${out}; stderr: ${err}`)); });
+    check();
+  });
   return {
     proc,
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitForStdout: (text) => new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (out.includes(text)) { waiters.delete(check); resolve(); }
-      };
-      waiters.add(check);
-      exited.then(() => { if (!out.includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)}; stdout: ${out}; stderr: ${err}`)); });
-      check();
-    }),
+    waitForStdout: (text) => waitFor('stdout', text, () => out),
+    waitForStderr: (text) => waitFor('stderr', text, () => err),
   };
 }

@@ -50,12 +50,12 @@ Options:
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function positiveInt(flag: string, v: string): number {
+export function positiveInt(flag: string, v: string): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new UsageError(`${flag} needs a positive integer, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
-function guestPath(flag: string, p: string): string {
+export function guestPath(flag: string, p: string): string {
   if (!p.startsWith('/')) throw new UsageError(`${flag}: the guest path must be absolute, got ${JSON.stringify(p)}`);
   const clean = path.posix.normalize(p);
   if (clean === '/') throw new UsageError(`${flag}: cannot mount over the guest's /`);

@@ -1,0 +1,128 @@
+// Contract: `vessel serve` (SERVE_USAGE) runs the gRPC daemon (src/api VesselDaemon) until
+// SIGTERM / SIGINT / SIGHUP: then it stops accepting calls, shuts every VM down, removes
+// its socket and exits 0. A second signal exits at once (128+N; the VMs' helpers die with
+// the process, by their parent-death signal). TCP is served only when asked, and only with
+// TLS: --tcp without --tls-cert and --tls-key is a usage error (2). Logs are pino JSON
+// lines on stderr (info; debug with --debug). A daemon that cannot listen exits 125.
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { VesselDaemon, type TlsOptions } from '../api/index.js';
+import { isVesselError } from '../errors/index.js';
+import { EXIT_USAGE, EXIT_VESSEL, UsageError, reportError } from './errors.js';
+import { parseFlags } from './flags.js';
+import type { CliIo, HostSignal } from './io.js';
+import { socketPathOf } from './daemon/client.js';
+
+export const SERVE_USAGE = `Usage: vessel serve [--socket PATH] [--tcp HOST:PORT --tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--debug]
+
+Serves the vessel.vm.v1 gRPC API (proto/vessel/vm/v1/vm.proto) until SIGTERM or SIGINT,
+then shuts every VM down and exits 0 (a second signal exits at once).
+
+Options:
+      --socket PATH      unix socket, mode 0600 (default $VESSEL_HOME/vessel.sock)
+      --tcp HOST:PORT    also listen on TCP (port 0: any free port); needs TLS:
+      --tls-cert FILE    server certificate chain (PEM)
+      --tls-key FILE     its private key (PEM)
+      --tls-ca FILE      require client certificates signed by this CA (PEM)
+      --debug            debug logs (default: info) on stderr
+  -h, --help             show this help
+`;
+
+const STOP_SIGNALS: HostSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+export interface ServeSpec {
+  socketPath: string;
+  tcpAddress?: string;
+  tls?: TlsOptions;
+  debug: boolean;
+  help: boolean;
+}
+
+export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
+  const f = parseFlags(argv, {
+    socket: { value: true }, tcp: { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true }, 'tls-ca': { value: true },
+    debug: {}, help: { short: 'h' },
+  });
+  if (f.positionals.length || f.rest.length) throw new UsageError(`unexpected argument ${JSON.stringify([...f.positionals, ...f.rest][0])}`);
+  const file = (name: string) => { const v = f.last(name); return v === undefined ? undefined : path.resolve(cwd, v); };
+  const spec: ServeSpec = { socketPath: socketPathOf(f.last('socket'), cwd), debug: f.has('debug'), help: f.has('help') };
+  const [cert, key, ca] = [file('tls-cert'), file('tls-key'), file('tls-ca')];
+  const tcp = f.last('tcp');
+  if (tcp === undefined) {
+    if (cert || key || ca) throw new UsageError('--tls-cert, --tls-key and --tls-ca only apply with --tcp (the unix socket is protected by its mode, 0600)');
+    return spec;
+  }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(tcp) || Number(tcp.slice(tcp.lastIndexOf(':') + 1)) > 65535) {
+    throw new UsageError(`--tcp wants HOST:PORT (e.g. 127.0.0.1:7443, [::1]:7443), got ${JSON.stringify(tcp)}`);
+  }
+  if (!cert || !key) throw new UsageError('--tcp needs --tls-cert and --tls-key: vessel serves TCP only with TLS (add --tls-ca to require client certificates)');
+  spec.tcpAddress = tcp;
+  spec.tls = { certPath: cert, keyPath: key, ...(ca ? { caPath: ca } : {}) };
+  return spec;
+}
+
+/** Fails early, with the flag's name, on a TLS file that cannot be read. */
+function checkReadable(spec: ServeSpec): void {
+  const files: Array<[string, string | undefined]> = [['--tls-cert', spec.tls?.certPath], ['--tls-key', spec.tls?.keyPath], ['--tls-ca', spec.tls?.caPath]];
+  for (const [flag, file] of files) {
+    if (file === undefined) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (err) {
+      throw new UsageError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  }
+}
+
+export async function runServe(argv: string[], io: CliIo): Promise<number> {
+  let spec: ServeSpec;
+  try {
+    spec = parseServeArgs(argv, io.cwd);
+    checkReadable(spec);
+  } catch (err) {
+    return reportError(err, 'vessel serve', io.stderr);
+  }
+  if (spec.help) {
+    io.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const logger = pino({ level: spec.debug ? 'debug' : 'info', base: { pid: process.pid } }, io.stderr);
+  const daemon = new VesselDaemon({ socketPath: spec.socketPath, tcpAddress: spec.tcpAddress, tls: spec.tls, logger });
+
+  let onSignal: (s: HostSignal) => void = () => undefined;
+  const handlers = STOP_SIGNALS.map((s) => [s, () => onSignal(s)] as const);
+  for (const [s, h] of handlers) io.signals.on(s, h);
+  try {
+    // A signal before (or while) listening stops the daemon as well.
+    const stopped = new Promise<number>((resolve) => {
+      let received: HostSignal | undefined;
+      onSignal = (s) => {
+        if (received !== undefined) {
+          logger.warn({ signal: s }, 'second signal: exiting without waiting for the VMs to shut down');
+          fs.rmSync(daemon.socketPath, { force: true });
+          resolve(128 + SIGNAL_NUMBERS[s]!);
+          return;
+        }
+        received = s;
+        logger.info({ signal: s, instances: daemon.registry.list().length }, 'stopping: no new calls; shutting every VM down');
+        daemon.stop().then(() => resolve(0), (err: unknown) => {
+          logger.error({ err: (err as Error).message }, 'stop failed');
+          resolve(EXIT_VESSEL);
+        });
+      };
+    });
+    try {
+      await daemon.listen();
+    } catch (err) {
+      // (not when another daemon serves the socket: stop() would remove its socket)
+      if (!isVesselError(err, 'ALREADY_EXISTS')) await daemon.stop().catch(() => undefined);
+      io.stderr.write(`vessel serve: cannot listen: ${isVesselError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
+      return isVesselError(err, 'INVALID_ARGUMENT') ? EXIT_USAGE : EXIT_VESSEL;
+    }
+    return await stopped;
+  } finally {
+    for (const [s, h] of handlers) io.signals.off(s, h);
+  }
+}
