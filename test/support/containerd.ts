@@ -1,0 +1,172 @@
+// A private containerd for tests (../shared/docs/containerd-shim.md): its own config, root,
+// state, sockets, opt dir and shim PATH under one temp dir — never the system's. It runs
+// under `setpriv --pdeathsig KILL`, so it dies with the test process; stop() ends it by
+// PID. Shims outlive containerd by design, so stop() also ends every process still working
+// in a bundle under the dir (shim servers have their bundle as cwd) and unmounts whatever
+// is still mounted below the dir before removing it.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { makePrivateTempDir } from './tmpdir.js';
+import { listProcesses } from './host-processes.js';
+import { waitFor } from './wait-for.js';
+
+const execFileP = promisify(execFile);
+
+export interface CtrResult { code: number; stdout: string; stderr: string }
+
+export interface CtrOptions {
+  /** Bytes for ctr's stdin (default: none, stdin is /dev/null). */
+  input?: string;
+  timeoutMs?: number;
+}
+
+export interface PrivateContainerd {
+  readonly dir: string;
+  readonly socket: string;
+  readonly binDir: string;
+  pid(): number;
+  /** Runs `ctr -a SOCKET ARGS…` and collects its output (never throws on a non-zero exit). */
+  ctr(args: string[], opts?: CtrOptions): Promise<CtrResult>;
+  /** Starts `ctr ARGS…` without waiting (for tests that act while it runs). */
+  spawnCtr(args: string[]): ChildProcess;
+  /** Flags `ctr run` needs for runc here (FIFO dir and runc root inside the dir). */
+  runcFlags(): string[];
+  /** Kills containerd (SIGTERM, then SIGKILL) and waits for it; shims keep running. */
+  kill(): Promise<void>;
+  /** Starts containerd again with the same config (after kill()). */
+  restart(): Promise<void>;
+  /** Kills containerd and every process left in its bundles, unmounts, removes the dir. */
+  stop(): Promise<void>;
+}
+
+function config(dir: string): string {
+  return `version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "${dir}/containerd.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${dir}/opt"
+`;
+}
+
+/** Mount points at or below `dir`, deepest first. */
+export function mountsBelow(dir: string): string[] {
+  const out: string[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mountPoint = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (mountPoint && (mountPoint === dir || mountPoint.startsWith(`${dir}/`))) out.push(mountPoint);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/** Processes whose working directory is at or below `dir`. */
+export function processesWorkingIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of listProcesses()) {
+    try {
+      const cwd = fs.readlinkSync(`/proc/${p.pid}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(p.pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+export async function startContainerd(opts: { shimBins?: Record<string, string> } = {}): Promise<PrivateContainerd> {
+  const tmp = await makePrivateTempDir('containerd');
+  const dir = tmp.dir;
+  const socket = path.join(dir, 'containerd.sock');
+  const binDir = path.join(dir, 'bin');
+  for (const d of ['bin', 'opt', 'fifo', 'runc', 'root', 'state']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  for (const [name, script] of Object.entries(opts.shimBins ?? {})) {
+    fs.writeFileSync(path.join(binDir, name), script, { mode: 0o755 });
+  }
+  fs.writeFileSync(path.join(dir, 'config.toml'), config(dir));
+  const env = { ...process.env, PATH: `${binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  const logPath = path.join(dir, 'containerd.log');
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const ctr = async (args: string[], o: CtrOptions = {}): Promise<CtrResult> => {
+    return new Promise((resolve, reject) => {
+      const p = spawn('ctr', ['-a', socket, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 60_000 });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+      p.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      p.once('error', reject);
+      p.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
+      p.stdin.end(o.input ?? '');
+    });
+  };
+
+  const start = async (): Promise<void> => {
+    const log = fs.openSync(logPath, 'a');
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'containerd', '--config', path.join(dir, 'config.toml')], {
+      cwd: dir, env, stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    const c = child;
+    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    let dead = false;
+    void exited.then(() => { dead = true; });
+    await waitFor(() => dead || fs.existsSync(socket), 'containerd socket', 30_000, 10);
+    if (dead) throw new Error(`containerd exited at start:\n${fs.readFileSync(logPath, 'utf8').slice(-4000)}`);
+    // The socket exists before the services are registered: wait until one answers.
+    for (;;) {
+      const r = await ctr(['version'], { timeoutMs: 10_000 });
+      if (r.code === 0) return;
+      if (dead) throw new Error(`containerd exited at start:\n${fs.readFileSync(logPath, 'utf8').slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const kill = async (): Promise<void> => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+    fs.rmSync(socket, { force: true });
+  };
+
+  await start();
+  return {
+    dir,
+    socket,
+    binDir,
+    pid: () => child?.pid ?? 0,
+    ctr,
+    spawnCtr: (args) => spawn('ctr', ['-a', socket, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+    runcFlags: () => ['--fifo-dir', path.join(dir, 'fifo'), '--runc-root', path.join(dir, 'runc')],
+    kill,
+    restart: start,
+    async stop() {
+      await kill();
+      for (const pid of processesWorkingIn(dir)) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      await waitFor(() => processesWorkingIn(dir).length === 0, 'processes in the bundles to end', 10_000, 20);
+      for (const m of mountsBelow(dir)) await execFileP('umount', ['-l', m]).catch(() => undefined);
+      await tmp.remove();
+    },
+  };
+}
+
+/** The containerd log so far (for failure messages). */
+export function containerdLog(c: PrivateContainerd): string {
+  try {
+    return fs.readFileSync(path.join(c.dir, 'containerd.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
