@@ -11,15 +11,15 @@ import type { AgentClient } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { failer } from './call-errors.js';
 import type { InstanceRegistry } from './registry.js';
-import { pumpToCall } from './stream-handler.js';
+import { pumpToCall } from './pump.js';
 
 interface ExecStart {
   instanceId: string; args: string[]; env: string[]; cwd: string; tty: boolean; rows: number; cols: number;
   uid: number; gid: number; stdinStream: string; stdoutStream: string; stderrStream: string; stdin: boolean;
 }
 interface ExecRequest {
-  msg?: 'start' | 'stdin' | 'closeStdin' | 'resize' | 'signal';
-  start?: ExecStart; stdin?: Buffer; closeStdin?: boolean; resize?: { rows: number; cols: number }; signal?: number;
+  msg?: 'start' | 'stdin' | 'closeStdin' | 'resize' | 'signal' | 'signalGroup';
+  start?: ExecStart; stdin?: Buffer; closeStdin?: boolean; resize?: { rows: number; cols: number }; signal?: number; signalGroup?: number;
 }
 
 const SIGKILL = 9;
@@ -54,9 +54,13 @@ export function execHandler(registry: InstanceRegistry) {
           opened.push(d);
           return [d, id];
         };
-        const [out, stdoutStream] = s.stdoutStream ? [undefined, s.stdoutStream] : await open('out');
-        const [err, stderrStream] = s.stderrStream || s.tty ? [undefined, s.stderrStream] : await open('err');
-        const [input, stdinStream] = s.stdinStream ? [undefined, s.stdinStream] : s.stdin ? await open('in') : [undefined, ''];
+        const none = async (id: string): Promise<[undefined, string]> => [undefined, id];
+        // The guest streams are opened concurrently (each is a round trip to the guest).
+        const [[out, stdoutStream], [err, stderrStream], [input, stdinStream]] = await Promise.all([
+          s.stdoutStream ? none(s.stdoutStream) : open('out'),
+          s.stderrStream || s.tty ? none(s.stderrStream) : open('err'),
+          s.stdinStream ? none(s.stdinStream) : s.stdin ? open('in') : none(''),
+        ]);
         if (call.cancelled) return abandon();
         const { pid } = await agent.exec({
           execId, args: s.args, env: s.env, cwd: s.cwd, uid: s.uid, gid: s.gid,
@@ -89,6 +93,9 @@ export function execHandler(registry: InstanceRegistry) {
               return;
             case 'signal':
               agent!.signal(execId, m.signal!).catch(fail);
+              return;
+            case 'signalGroup':
+              agent!.signal(execId, m.signalGroup!, true).catch(fail);
               return;
             default:
               return fail(new VesselError('INVALID_ARGUMENT', '`start` may only be the first Exec message'));

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VesselError } from '../errors/index.js';
-import type { QemuInstance, QemuManager, StartResult } from '../vm/index.js';
+import { liveForeignOwner, reapOrphans, type QemuInstance, type QemuManager, type StartResult } from '../vm/index.js';
 
 export const INSTANCE_ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
@@ -29,6 +29,22 @@ export class InstanceRegistry {
     fs.mkdirSync(rootDir, { recursive: true, mode: 0o700 });
   }
 
+  /**
+   * Clears what a previous daemon left in the instances dir (it crashed: its VMs died with
+   * it, and anything recorded that escaped is ended). Dirs a live process uses are kept.
+   */
+  async clearLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await fs.promises.readdir(this.rootDir)) {
+      const dir = path.join(this.rootDir, name);
+      if (this.instances.has(name) || liveForeignOwner(dir)) continue;
+      await reapOrphans(dir);
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
   async create(requestedId: string): Promise<ManagedInstance> {
     const id = requestedId || crypto.randomBytes(6).toString('hex');
     if (!INSTANCE_ID.test(id)) throw new VesselError('INVALID_ARGUMENT', `instance id must match ${INSTANCE_ID.source}, got ${JSON.stringify(id)}`);
@@ -37,8 +53,12 @@ export class InstanceRegistry {
     this.reserved.add(id);
     try {
       const dir = path.join(this.rootDir, id);
-      fs.rmSync(dir, { recursive: true, force: true }); // leftovers of a crashed daemon (its helpers died with it)
-      fs.mkdirSync(dir, { mode: 0o700 });
+      try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new VesselError('ALREADY_EXISTS', `state dir ${dir} already exists (left by another vessel process that is still running?)`);
+        throw err;
+      }
       const instance = await this.manager.newInstance(dir);
       const m: ManagedInstance = { id, instance, createdAtNs: nowNs() };
       this.instances.set(id, m);
@@ -73,7 +93,12 @@ export class InstanceRegistry {
     await fs.promises.rm(m.instance.stateDir, { recursive: true, force: true });
   }
 
+  /** Shuts every instance down and removes its state dir (instances do not outlive the daemon). */
   async shutdownAll(): Promise<void> {
-    await Promise.all(this.list().map((m) => m.instance.shutdown()));
+    await Promise.all(this.list().map(async (m) => {
+      await m.instance.shutdown();
+      this.instances.delete(m.id);
+      await fs.promises.rm(m.instance.stateDir, { recursive: true, force: true });
+    }));
   }
 }

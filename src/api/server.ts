@@ -5,14 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import * as protoLoader from '@grpc/proto-loader';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
 import { vesselHome } from '../image/index.js';
 import { QemuManager, type QemuManagerOptions } from '../vm/index.js';
 import { instanceService } from './instance-service.js';
 import { managerService } from './manager-service.js';
-import { vmPackageDefinition } from './proto.js';
+import { LOADER_OPTIONS, vmPackageDefinition } from './proto.js';
 import { InstanceRegistry } from './registry.js';
 
 export interface TlsOptions {
@@ -60,7 +61,8 @@ export class VesselDaemon {
     });
     this.server.addService(pkg.vessel.vm.v1.Manager.service, managerService(this.registry));
     this.server.addService(pkg.vessel.vm.v1.Instance.service, instanceService(this.registry));
-    new ReflectionService(vmPackageDefinition()).addToServer(this.server);
+    // Reflection describes everything served here: vessel.vm.v1 and grpc.health.v1.
+    new ReflectionService({ ...vmPackageDefinition(), ...protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS) }).addToServer(this.server);
     this.health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(SERVICES.map((s) => [s, 'SERVING'])) });
     this.health.addToServer(this.server);
   }
@@ -80,6 +82,8 @@ export class VesselDaemon {
       process.umask(previous);
     }
     fs.chmodSync(this.socketPath, 0o600);
+    const cleared = await this.registry.clearLeftovers();
+    if (cleared.length) this.logger.info({ cleared }, 'removed state dirs a previous daemon left behind');
     if (this.opts.tcpAddress) {
       const tls = this.opts.tls;
       if (!tls) throw new VesselError('INVALID_ARGUMENT', 'TCP listening needs TLS: give a certificate and key');

@@ -5,20 +5,11 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
 import { VesselError } from '../errors/index.js';
 import { failer } from './call-errors.js';
+import { pumpToCall } from './pump.js';
 import type { InstanceRegistry } from './registry.js';
 
 interface StreamRequest { instanceId: string; streamId: string; data: Buffer }
 interface StreamResponse { data: Buffer }
-
-/** Copies guest → call with backpressure. */
-export function pumpToCall<T>(from: Duplex, call: { write(m: T): boolean; once(e: 'drain', f: () => void): unknown }, wrap: (c: Buffer) => T): void {
-  from.on('data', (chunk: Buffer) => {
-    if (!call.write(wrap(chunk))) {
-      from.pause();
-      call.once('drain', () => from.resume());
-    }
-  });
-}
 
 export function streamHandler(registry: InstanceRegistry) {
   return (call: ServerDuplexStream<StreamRequest, StreamResponse>): void => {

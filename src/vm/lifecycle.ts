@@ -55,13 +55,13 @@ export class Lifecycle extends EventEmitter<{ state: [StateChange] }> {
       case 'running':
         return undefined;
       case 'created':
-        return new VesselError('NOT_STARTED', `${what}: the instance has not been started`);
+        return new VesselError('NOT_STARTED', `${what}: the instance has not been started; start it first`);
       case 'starting':
-        return new VesselError('NOT_STARTED', `${what}: the instance is still starting`);
+        return new VesselError('NOT_STARTED', `${what}: the instance is still starting; wait for start to finish`);
       case 'failed':
         return new VesselError('UNAVAILABLE', `${what}: the instance failed: ${this.error?.message ?? 'unknown error'}`, { cause: this.error });
       default:
-        return new VesselError('UNAVAILABLE', `${what}: the instance is ${this.current}`);
+        return new VesselError('UNAVAILABLE', `${what}: the instance is ${this.current}; create a new one`);
     }
   }
 

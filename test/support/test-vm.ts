@@ -8,6 +8,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { MuxSession } from '../../src/mux/index.js';
 import { AgentClient } from '../../src/agent/index.js';
+import { TCG_CPU_MODEL } from '../../src/vm/qemu/command-line.js';
 import { makePrivateTempDir } from './tmpdir.js';
 
 export interface TestVmOptions {
@@ -58,7 +59,7 @@ export function hostTscKhz(): number {
  * `qemu64` or `avx=off` halve it again). VESSEL_TEST_CPU overrides it for experiments.
  */
 export function testCpuModel(): string {
-  return process.env.VESSEL_TEST_CPU ?? 'max,erms=off,fsrm=off';
+  return process.env.VESSEL_TEST_CPU ?? TCG_CPU_MODEL;
 }
 
 export function qemuArgs(opts: TestVmOptions, agentSocket: string): string[] {

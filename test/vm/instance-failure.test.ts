@@ -146,6 +146,18 @@ describe('shutdown races', () => {
   });
 });
 
+describe('a wedged VMM', () => {
+  it('a graceful shutdown of a SIGSTOPped QEMU still ends (bounded waits, then SIGKILL)', async () => {
+    const { inst, stateDir } = await newInstance();
+    await inst.start();
+    const qemu = readRecords(stateDir).find((r) => r.name === 'qemu')!;
+    process.kill(qemu.pid, 'SIGSTOP'); // neither the agent nor QMP will ever answer
+    await inst.shutdown();
+    expect(isRunning(qemu.pid)).toBe(false);
+    expect(readRecords(stateDir)).toEqual([]);
+  }, 60_000);
+});
+
 describe('the owning process crashes', () => {
   it('helpers die with it; the state dir is in use while it lives; a later instance ends what escaped', async () => {
     const stateDir = path.join(tmp.dir, 'owned');

@@ -23,7 +23,7 @@ export interface QemuManagerOptions {
   imageOptions?: ImageOptions;
   accelerator?: Accelerator | 'auto';
   machine?: MachineType;
-  /** QEMU -cpu model; default `host` under KVM, `max` under TCG. */
+  /** QEMU -cpu model; default `host` under KVM, TCG_CPU_MODEL (max without ERMS/FSRM) under TCG. */
   cpuModel?: string;
   logger?: Logger;
 }
@@ -80,5 +80,5 @@ export class QemuManager implements Manager {
 
 export { QemuInstance, type ConfigSnapshot } from './instance.js';
 export { chooseAccelerator, probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator.js';
-export { qemuArgs, kernelCommandLine, type LaunchPlan, type MachineType } from './command-line.js';
+export { qemuArgs, kernelCommandLine, TCG_CPU_MODEL, type LaunchPlan, type MachineType } from './command-line.js';
 export { findTool, requireTool, QEMU, VIRTIOFSD, PASST, type HostTool } from './binaries.js';

@@ -185,14 +185,14 @@ export class QemuInstance implements Instance {
   }
 
   client(): AgentClient {
-    const err = this.lifecycle.notRunningError('client()');
+    const err = this.lifecycle.notRunningError('guest agent');
     if (err) throw err;
     return this.resources.agent!;
   }
 
   async startStream(id: string, opts: StreamOptions = {}): Promise<Duplex> {
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-    if (this.lifecycle.state === 'created') throw this.lifecycle.notRunningError('startStream()')!;
+    if (this.lifecycle.state === 'created') throw this.lifecycle.notRunningError(`stream ${JSON.stringify(id)}`)!;
     if (this.lifecycle.state === 'starting') {
       // The transport is still coming up: wait for start() (bounded by the deadline).
       let timer: NodeJS.Timeout | undefined;
@@ -203,7 +203,7 @@ export class QemuInstance implements Instance {
       clearTimeout(timer);
       if (this.lifecycle.state === 'starting') throw new VesselError('UNAVAILABLE', `startStream(${JSON.stringify(id)}): the instance did not finish starting in time`);
     }
-    const err = this.lifecycle.notRunningError(`startStream(${JSON.stringify(id)})`);
+    const err = this.lifecycle.notRunningError(`stream ${JSON.stringify(id)}`);
     if (err) throw err.code === 'NOT_STARTED' ? err : new VesselError('UNAVAILABLE', err.message, { cause: err.cause });
     try {
       return await this.resources.agent!.openStream(id);
@@ -262,7 +262,8 @@ export class QemuInstance implements Instance {
         this.env.logger.warn({ err: (err as Error).message }, 'agent shutdown failed; quitting QEMU');
       }
       if (!qemu.hasExited && !this.hurry.signal.aborted) {
-        await this.hurried(this.resources.qmp?.execute('quit')).catch(() => undefined);
+        // A frozen or wedged QEMU may never answer: the quit gets the same bounded wait.
+        void this.resources.qmp?.execute('quit').catch(() => undefined);
         await this.waitExit(qemu, QMP_QUIT_MS);
       }
     }

@@ -17,7 +17,7 @@ describe('qemuArgs', () => {
     const a = qemuArgs(base);
     expect(optionAfter(a, '-M')).toEqual(['microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem']);
     expect(optionAfter(a, '-global')).toEqual(['virtio-mmio.force-legacy=false']);
-    expect(optionAfter(a, '-cpu')).toEqual(['max']);
+    expect(optionAfter(a, '-cpu')).toEqual(['max,erms=off,fsrm=off']);
     expect(optionAfter(a, '-smp')).toEqual(['2']);
     expect(optionAfter(a, '-object')).toEqual(['memory-backend-memfd,id=mem,size=256M,share=on']);
     expect(optionAfter(a, '-qmp')).toEqual(['unix:/s/qmp.sock,server=on,wait=off']);
