@@ -3,7 +3,7 @@
 // full); with -i host stdin goes as stdin messages (paused while the call is full) and its
 // end as close_stdin; -t asks for a pty of the host's window size, puts the host terminal
 // in raw mode (Ctrl-C is then a byte for the guest's terminal) and sends a resize on
-// SIGWINCH. A host SIGINT / SIGTERM / SIGHUP is sent to the process as a signal message;
+// SIGWINCH. A host SIGINT / SIGTERM / SIGHUP is sent to the process group (signal_group);
 // a second one ends the call (the daemon kills the process group) and exits 128+N.
 // Exit: the process's status (128+N for signal N), 126 / 127 when the guest cannot
 // execute or find CMD, 125 when vessel failed (no daemon, no such instance, ...), 2 usage.
@@ -168,7 +168,7 @@ class ExecSession {
       return;
     }
     this.received = s;
-    this.call?.write({ signal: os.constants.signals[s] });
+    this.call?.write({ signalGroup: os.constants.signals[s] }); // to the process group, as a terminal does
   }
 
   private onResize(): void {
