@@ -30,6 +30,8 @@ export interface ExecSpec {
   stdoutStream?: string;
   stderrStream?: string;
   streamWaitMs?: number;
+  /** Guest directory to run the process chrooted into, in its own mount namespace (proc, sys, dev, tmp mounted by the agent). */
+  rootfs?: string;
 }
 
 export interface ExitStatus {

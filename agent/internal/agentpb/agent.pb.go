@@ -319,8 +319,13 @@ type ExecRequest struct {
 	StdoutStream   string                 `protobuf:"bytes,12,opt,name=stdout_stream,json=stdoutStream,proto3" json:"stdout_stream,omitempty"` // the same id may serve stdin and stdout
 	StderrStream   string                 `protobuf:"bytes,13,opt,name=stderr_stream,json=stderrStream,proto3" json:"stderr_stream,omitempty"`
 	StreamWaitMs   uint32                 `protobuf:"varint,14,opt,name=stream_wait_ms,json=streamWaitMs,proto3" json:"stream_wait_ms,omitempty"` // how long to wait for named streams (default 10000, max 60000)
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Non-empty: an absolute guest directory the process runs chrooted into, in its own
+	// mount namespace (a container's rootfs). Before the first process there, the agent
+	// mounts proc, sysfs, the guest's /dev (recursive bind, with /dev/pts) and a tmpfs on
+	// /tmp under it. args[0], PATH and cwd are then resolved inside it.
+	Rootfs        string `protobuf:"bytes,15,opt,name=rootfs,proto3" json:"rootfs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExecRequest) Reset() {
@@ -449,6 +454,13 @@ func (x *ExecRequest) GetStreamWaitMs() uint32 {
 		return x.StreamWaitMs
 	}
 	return 0
+}
+
+func (x *ExecRequest) GetRootfs() string {
+	if x != nil {
+		return x.Rootfs
+	}
+	return ""
 }
 
 type ExecResponse struct {
@@ -1237,7 +1249,7 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x12memory_total_bytes\x18\x06 \x01(\x04R\x10memoryTotalBytes\x124\n" +
 	"\x16memory_available_bytes\x18\a \x01(\x04R\x14memoryAvailableBytes\x12#\n" +
 	"\ragent_version\x18\b \x01(\tR\fagentVersion\x12?\n" +
-	"\rboot_timeline\x18\t \x03(\v2\x1a.vessel.agent.v1.BootEventR\fbootTimeline\"\x82\x03\n" +
+	"\rboot_timeline\x18\t \x03(\v2\x1a.vessel.agent.v1.BootEventR\fbootTimeline\"\x9a\x03\n" +
 	"\vExecRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04args\x18\x02 \x03(\tR\x04args\x12\x10\n" +
@@ -1253,7 +1265,8 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\fstdin_stream\x18\v \x01(\tR\vstdinStream\x12#\n" +
 	"\rstdout_stream\x18\f \x01(\tR\fstdoutStream\x12#\n" +
 	"\rstderr_stream\x18\r \x01(\tR\fstderrStream\x12$\n" +
-	"\x0estream_wait_ms\x18\x0e \x01(\rR\fstreamWaitMs\" \n" +
+	"\x0estream_wait_ms\x18\x0e \x01(\rR\fstreamWaitMs\x12\x16\n" +
+	"\x06rootfs\x18\x0f \x01(\tR\x06rootfs\" \n" +
 	"\fExecResponse\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\"&\n" +
 	"\vWaitRequest\x12\x17\n" +

@@ -32,6 +32,11 @@
 //     no-op for processes without a stdin stream or after exit.
 //   - ResizePty sets the pty size (TIOCSWINSZ; the kernel sends SIGWINCH);
 //     FAILED_PRECONDITION for a non-terminal exec or after the process finished.
+//   - With rootfs, the process runs chrooted there in its own mount namespace (a copy of
+//     the agent's); args[0], PATH and cwd are resolved inside it. Before the first such
+//     process, proc, sysfs (read-only), the guest's /dev (recursive bind) and a tmpfs on
+//     /tmp are mounted under the rootfs in the agent's namespace (once; undone if one
+//     fails: INTERNAL).
 //   - Once a process finished, every fd and goroutine it used is released (the pty master
 //     after the drain); streams are closed.
 package process
@@ -84,6 +89,7 @@ type Manager struct {
 	streams StreamSource
 	reaper  *reaper.Reaper
 	log     *log.Logger
+	roots   *roots
 
 	mu       sync.Mutex
 	procs    map[string]*proc
@@ -97,7 +103,7 @@ func NewManager(streams StreamSource, r *reaper.Reaper, l *log.Logger) *Manager 
 	if l == nil {
 		l = log.New(io.Discard, "", 0)
 	}
-	return &Manager{streams: streams, reaper: r, log: l,
+	return &Manager{streams: streams, reaper: r, log: l, roots: newRoots(OSMounter{}),
 		procs: make(map[string]*proc), reserved: make(map[string]bool)}
 }
 
@@ -173,9 +179,14 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 		}
 	}()
 
-	path, err := lookPath(spec.args[0], spec.cwd, spec.path)
+	path, err := lookPath(spec.args[0], spec.cwd, spec.path, spec.inRoot)
 	if err != nil {
 		return nil, err
+	}
+	if spec.rootfs != "" {
+		if err := m.roots.prepare(spec.rootfs); err != nil {
+			return nil, err
+		}
 	}
 	claimed, byID, err := m.claim(ctx, req, spec.streamWait)
 	if err != nil {
@@ -191,6 +202,12 @@ func (m *Manager) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.
 		SysProcAttr: &syscall.SysProcAttr{}}
 	if spec.cred != nil {
 		cmd.SysProcAttr.Credential = spec.cred
+	}
+	if spec.rootfs != "" {
+		// Its own mount namespace (a copy of the agent's, with the root's mounts), then
+		// chroot; Dir and Path are then the process's own paths.
+		cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWNS
+		cmd.SysProcAttr.Chroot = spec.rootfs
 	}
 	p := &proc{id: req.ExecId, terminal: req.Terminal, streams: claimed,
 		exited: make(chan struct{}), done: make(chan struct{})}

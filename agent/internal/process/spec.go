@@ -20,6 +20,7 @@ type spec struct {
 	path       string // PATH used to resolve args[0]
 	cwd        string
 	cred       *syscall.Credential // nil: keep the agent's own
+	rootfs     string              // "": the guest's root; else chroot here (clean, absolute)
 	rows, cols uint16
 	streamWait time.Duration
 }
@@ -66,6 +67,23 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 		s.env = []string{"PATH=" + DefaultPath, "HOME=" + home, "TERM=" + term}
 	}
 
+	if req.Rootfs != "" {
+		if !filepath.IsAbs(req.Rootfs) || strings.IndexByte(req.Rootfs, 0) >= 0 {
+			return nil, invalid("rootfs %q must be an absolute path", req.Rootfs)
+		}
+		s.rootfs = filepath.Clean(req.Rootfs)
+		st, err := os.Stat(s.rootfs)
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil, status.Errorf(codes.NotFound, "rootfs %q does not exist", s.rootfs)
+			}
+			return nil, invalid("rootfs %q: %v", s.rootfs, err)
+		}
+		if !st.IsDir() {
+			return nil, invalid("rootfs %q is not a directory", s.rootfs)
+		}
+	}
+
 	s.cwd = req.Cwd
 	if s.cwd == "" {
 		s.cwd = "/"
@@ -73,7 +91,7 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 	if !filepath.IsAbs(s.cwd) || strings.IndexByte(s.cwd, 0) >= 0 {
 		return nil, invalid("cwd %q must be an absolute path", req.Cwd)
 	}
-	st, err := os.Stat(s.cwd)
+	st, err := os.Stat(s.inRoot(s.cwd))
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, status.Errorf(codes.NotFound, "cwd %q does not exist", s.cwd)
@@ -121,15 +139,26 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 	return s, nil
 }
 
+// inRoot is where the process's path p is seen from the agent (p joined to rootfs).
+// Symlinks are followed from the agent's root: an absolute link inside a rootfs is
+// checked against the guest's tree, and the exec itself then reports what is missing.
+func (s *spec) inRoot(p string) string {
+	if s.rootfs == "" {
+		return p
+	}
+	return filepath.Join(s.rootfs, p)
+}
+
 // lookPath resolves name: with a '/', as a path (relative to cwd); otherwise in the
-// absolute directories of path. Errors are NOT_FOUND / INVALID_ARGUMENT statuses.
-func lookPath(name, cwd, path string) (string, error) {
+// absolute directories of path. Paths are the process's (inside rootfs, which root
+// maps to the agent's view). Errors are NOT_FOUND / INVALID_ARGUMENT statuses.
+func lookPath(name, cwd, path string, root func(string) string) (string, error) {
 	if strings.Contains(name, "/") {
 		p := name
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(cwd, p)
 		}
-		if err := checkExecutable(p); err != nil {
+		if err := checkExecutable(p, root(p)); err != nil {
 			return "", err
 		}
 		return p, nil
@@ -139,15 +168,16 @@ func lookPath(name, cwd, path string) (string, error) {
 			continue // never resolve through relative PATH entries
 		}
 		p := filepath.Join(dir, name)
-		if checkExecutable(p) == nil {
+		if checkExecutable(p, root(p)) == nil {
 			return p, nil
 		}
 	}
 	return "", status.Errorf(codes.NotFound, "executable %q not found in PATH %q", name, path)
 }
 
-func checkExecutable(p string) error {
-	st, err := os.Stat(p)
+// checkExecutable checks the file at host (the agent's view of p); messages name p.
+func checkExecutable(p, host string) error {
+	st, err := os.Stat(host)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return status.Errorf(codes.NotFound, "executable %q does not exist", p)
