@@ -5,7 +5,6 @@
 // with the exit status once the output is drained. A client that goes away before the
 // exit gets its process group killed.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { AgentClient } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
@@ -70,8 +69,8 @@ export function execHandler(registry: InstanceRegistry) {
         if (call.cancelled) return abandon();
         call.write({ started: { execId, pid } });
         const drained: Promise<unknown>[] = [];
-        if (out) { pumpToCall(out, call, (c) => ({ stdout: c })); drained.push(once(out, 'end')); }
-        if (err) { pumpToCall(err, call, (c) => ({ stderr: c })); drained.push(once(err, 'end')); }
+        if (out) drained.push(pumpToCall(out, call, (c) => ({ stdout: c })));
+        if (err) drained.push(pumpToCall(err, call, (c) => ({ stderr: c })));
         let stdinClosed = false;
         const closeStdin = () => {
           if (stdinClosed) return;

@@ -25,8 +25,7 @@ export function streamHandler(registry: InstanceRegistry) {
         guest = g;
         if (call.cancelled) return g.destroy();
         g.on('error', fail);
-        pumpToCall(g, call, (data) => ({ data }));
-        g.on('end', () => call.end());
+        void pumpToCall(g, call, (data) => ({ data })).then(() => call.end());
         if (first.data.length) g.write(first.data);
         call.on('data', (msg: StreamRequest) => {
           if (msg.data.length && !g.write(msg.data)) {
