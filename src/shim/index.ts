@@ -1,0 +1,33 @@
+// Contract: containerd-shim-vessel-v2, a containerd shim v2 (../shared/docs/containerd-shim.md)
+// that runs each container in its own microVM. `start` spawns the long-lived server
+// detached and prints only its `unix://` address (also written to <bundle>/address);
+// `delete` cleans up after a server that died (VM helpers, rootfs mount, sockets) and
+// prints a DeleteResponse, safely twice; `serve` is the server: containerd.task.v2.Task
+// over ttrpc (src/ttrpc), the container's process run by the guest agent chrooted into
+// the rootfs shared with virtio-fs, stdio through containerd's FIFOs, events to
+// $TTRPC_ADDRESS, logs to the bundle's `log` FIFO and never to stdout.
+import { isVesselError } from '../errors/index.js';
+import { parseShimArgs } from './args.js';
+import { deleteShim } from './delete.js';
+import { serveShim } from './serve.js';
+import { startShim } from './start.js';
+
+export { shimLauncher } from './launcher.js';
+
+/** Runs one shim invocation; `entry` is the script to re-run for `serve`. Resolves to the exit code. */
+export async function runShim(argv: string[], entry: string): Promise<number> {
+  try {
+    const a = parseShimArgs(argv);
+    switch (a.action) {
+      case 'start':
+        return await startShim(a, entry, process.stdout);
+      case 'delete':
+        return await deleteShim(a, process.stdout);
+      case 'serve':
+        return await serveShim(a, 3);
+    }
+  } catch (err) {
+    process.stderr.write(`containerd-shim-vessel-v2: ${isVesselError(err) ? err.message : (err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
