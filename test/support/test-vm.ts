@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { once } from 'node:events';
 import { MuxSession } from '../../src/mux/index.js';
 import { AgentClient } from '../../src/agent/index.js';
+import { connectUnixSocket } from '../../src/transport/index.js';
 import { TCG_CPU_MODEL } from '../../src/vm/qemu/command-line.js';
 import { makePrivateTempDir } from './tmpdir.js';
 
@@ -143,25 +143,14 @@ export async function startQemu(opts: TestVmOptions): Promise<TestVmProcess> {
 }
 
 /**
- * Connects to a unix socket QEMU serves. QEMU binds the path before it listens, so a
- * connect can meet ENOENT or ECONNREFUSED for a moment: retried until `deadline` (epoch
- * ms), or until QEMU exits.
+ * Connects to a unix socket QEMU serves (retrying while QEMU binds it: src/transport),
+ * until `deadline` (epoch ms) or until QEMU exits; the error then carries the console.
  */
 export async function connectQemuSocket(vm: TestVmProcess, socketPath: string, deadline: number): Promise<net.Socket> {
-  for (;;) {
-    if (vm.qemu.exitCode !== null || vm.qemu.signalCode !== null) {
-      throw new Error(`QEMU exited (${vm.qemu.exitCode ?? vm.qemu.signalCode}):\n${vm.console().slice(-4000)}`);
-    }
-    const socket = net.connect(socketPath);
-    try {
-      await once(socket, 'connect');
-      return socket;
-    } catch (err) {
-      socket.destroy();
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+  try {
+    return await connectUnixSocket(socketPath, { deadline, alive: () => vm.qemu.exitCode === null && vm.qemu.signalCode === null, what: socketPath });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}:\n${vm.console().slice(-4000)}`, { cause: err });
   }
 }
 
