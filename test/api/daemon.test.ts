@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { status as Status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VesselDaemon } from '../../src/api/index.js';
+import { runInGuest } from '../support/guest-exec.js';
 import { MemoryProbe } from '../support/memory-probe.js';
 import { call, callError, vmClients, type VmClients } from '../support/grpc-client.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
@@ -143,6 +144,30 @@ describe('a running instance over gRPC', () => {
     await streamDone;
     expect(exit).toMatchObject({ exitCode: 0 });
     expect(received).toBe(total);
+  });
+
+  it('a client that stops reading Exec output stalls the guest writer too', async () => {
+    const total = 64 * 1024 * 1024;
+    const exec = c.instance.Exec();
+    let stdout = 0;
+    let exit: any;
+    exec.on('data', (m: any) => { if (m.msg === 'stdout') stdout += m.stdout.length; if (m.msg === 'exit') exit = m.exit; });
+    const execDone = finished(exec);
+    exec.pause();
+    exec.write({ start: { instanceId: id, args: ['dd', 'if=/dev/zero', 'bs=65536', `count=${total / 65536}`] } });
+    const probe = new MemoryProbe(50);
+    // an observation window: with the client not reading, dd must not get through 64 MiB
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const figure = probe.stop();
+    // (the paused call shows us nothing, so ask the guest directly whether dd still runs)
+    const ps = await runInGuest(daemon.registry.get(id).instance, ['pidof', 'dd']);
+    expect(ps.exitCode).toBe(0);
+    expect(figure.growthMiB).toBeLessThan(32);
+    exec.resume();
+    exec.end();
+    await execDone;
+    expect(exit).toMatchObject({ exitCode: 0 });
+    expect(stdout).toBe(total);
   });
 
   it('a client that goes away mid-Exec gets its guest process killed', async () => {
