@@ -1,42 +1,16 @@
 // containerd-shim-vessel-v2 under a real (private) containerd: `ctr run` with the vessel
 // runtime runs the container's process in a microVM, with its output and exact exit code.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultImage } from '../../src/image/index.js';
-import { shimLauncher } from '../../src/shim/index.js';
-import { containerdLog, mountsBelow, processesWorkingIn, startContainerd, type PrivateContainerd } from '../support/containerd.js';
-import { listProcesses } from '../support/host-processes.js';
-import { buildOciImage } from '../support/oci-image.js';
-
-const RUNTIME = 'io.containerd.vessel.v2';
-const IMAGE = 'docker.io/library/vessel-shim:latest';
-
-function vmHelpers(dir: string): string[] {
-  return listProcesses()
-    .filter((p) => /^(qemu-system|virtiofsd)/.test(p.comm))
-    .filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map((p) => `${p.pid} ${p.comm}`);
-}
+import { mountsBelow, processesWorkingIn, type PrivateContainerd } from '../support/containerd.js';
+import { IMAGE, RUNTIME, containerdWithVessel, eventually, logTail, vmHelpers } from './helpers.js';
 
 describe('ctr with the vessel runtime', () => {
   let c: PrivateContainerd;
-  const why = () => containerdLog(c).slice(-6000);
+  const why = () => logTail(c);
 
   beforeAll(async () => {
-    await ensureDefaultImage();
-    c = await startContainerd({ shimBins: { 'containerd-shim-vessel-v2': shimLauncher() } });
-    const work = path.join(c.dir, 'image');
-    fs.mkdirSync(work);
-    const img = await buildOciImage(work, { name: IMAGE, files: { 'etc/hostname': 'vessel-shim\n' } });
-    const r = await c.ctr(['images', 'import', img.tarPath]);
-    expect(r.code, r.stderr).toBe(0);
+    c = await containerdWithVessel();
   }, 600_000);
 
   afterAll(async () => {
@@ -57,11 +31,8 @@ describe('ctr with the vessel runtime', () => {
     expect(ps.stdout).toMatch(/^PID\s+INFO\n\d+\s+-$/m);
     const kill = await c.ctr(['task', 'kill', 'd1']);
     expect(kill.code, kill.stderr).toBe(0);
-    // kill returns at once; the exit reaches State when the agent reports it: poll the listing
-    for (const deadline = Date.now() + 30_000; !/^d1\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout);) {
-      if (Date.now() > deadline) throw new Error(`d1 never STOPPED\n${why()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // kill returns at once; the exit reaches State when the agent reports it
+    await eventually('d1 STOPPED', async () => /^d1\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
     const del = await c.ctr(['task', 'delete', 'd1']);
     expect(del.code, `${del.stderr}\n${why()}`).toBe(0);
     expect((await c.ctr(['task', 'ls', '-q'])).stdout.trim()).toBe('');
