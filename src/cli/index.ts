@@ -3,6 +3,7 @@
 // in-process; `io` replaces stdin, signals, environment and working directory (default:
 // the real process's). Exit codes: see errors.ts.
 import type { Writable } from 'node:stream';
+import { runContainerd } from './containerd.js';
 import { runCreate } from './create.js';
 import { runDoctor } from './doctor.js';
 import { runExec } from './exec/command.js';
@@ -31,6 +32,7 @@ Commands:
   stop          shut instances down
   rm            delete instances
 
+  containerd    install the containerd shim (vessel containerd install --bin-dir DIR)
   doctor        check what running VMs needs on this host
   gc            clean up after vessel processes that died (vessel gc --help)
   image         build, list and prune guest images (vessel image --help)
@@ -74,6 +76,8 @@ export async function runCli(argv: string[], stdout: Writable, stderr: Writable,
       return runRm(rest, processIo({ ...io, stdout, stderr }));
     case 'doctor':
       return runDoctor(rest, stdout, stderr);
+    case 'containerd':
+      return runContainerd(rest, stdout, stderr);
     case 'gc':
       return runGc(rest, stdout, stderr, io?.cwd);
     default:
