@@ -380,13 +380,25 @@ type gatedConn struct {
 	fin     atomic.Bool
 }
 
+// Write passes bytes through up to limit, then blocks until gate is closed (a write that
+// straddles the limit is split there, whatever the copier's buffer size).
 func (g *gatedConn) Write(b []byte) (int, error) {
-	if g.written.Load() >= g.limit {
+	done := 0
+	if room := g.limit - g.written.Load(); room < int64(len(b)) {
+		if room > 0 {
+			n, err := g.UnixConn.Write(b[:room])
+			g.written.Add(int64(n))
+			done += n
+			if err != nil {
+				return done, err
+			}
+			b = b[n:]
+		}
 		<-g.gate
 	}
 	n, err := g.UnixConn.Write(b)
 	g.written.Add(int64(n))
-	return n, err
+	return done + n, err
 }
 
 func (g *gatedConn) CloseWrite() error {
@@ -399,7 +411,7 @@ func TestWaitReturnsOnlyAfterDrain(t *testing.T) {
 	const total = 4 << 20
 	host, agent := socketPair(t)
 	defer host.Close()
-	// The process can exit with the last 40 KiB still in its pipe (64 KiB).
+	// The process can exit with the last 40 KiB still in its pipe (256 KiB, pipe.go).
 	g := &gatedConn{UnixConn: agent, limit: total - 40<<10, gate: make(chan struct{})}
 	src.addConn("out", g)
 	outCh := readAll(host)
