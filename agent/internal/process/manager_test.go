@@ -549,7 +549,7 @@ func TestValidationAndUnknownIDs(t *testing.T) {
 	}{
 		{"no args", req("v"), codes.InvalidArgument},
 		{"no id", req("", "true"), codes.InvalidArgument},
-		{"missing cwd", func() *agentpb.ExecRequest { r := req("v", "true"); r.Cwd = "/nonexistent/dir"; return r }(), codes.NotFound},
+		{"missing cwd", func() *agentpb.ExecRequest { r := req("v", "true"); r.Cwd = "/nonexistent/dir"; return r }(), codes.InvalidArgument},
 		{"relative cwd", func() *agentpb.ExecRequest { r := req("v", "true"); r.Cwd = "tmp"; return r }(), codes.InvalidArgument},
 		{"cwd is a file", func() *agentpb.ExecRequest { r := req("v", "true"); r.Cwd = "/etc/passwd"; return r }(), codes.InvalidArgument},
 		{"no such program", req("v", "no-such-program-xyz"), codes.NotFound},

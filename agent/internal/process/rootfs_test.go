@@ -135,8 +135,8 @@ func TestRootfsValidation(t *testing.T) {
 		code        codes.Code
 	}{
 		{"relative", "", []string{"/bin/sh"}, codes.InvalidArgument},
-		{filepath.Join(root, "missing"), "", []string{"/bin/sh"}, codes.NotFound},
-		{root, "/nope", []string{"/bin/sh"}, codes.NotFound},
+		{filepath.Join(root, "missing"), "", []string{"/bin/sh"}, codes.InvalidArgument},
+		{root, "/nope", []string{"/bin/sh"}, codes.InvalidArgument}, // NotFound is kept for a missing executable
 		{root, "", []string{"sh"}, codes.NotFound},      // PATH is searched inside the rootfs
 		{root, "", []string{"/bin/sh"}, codes.NotFound}, // so is an absolute args[0]
 	} {

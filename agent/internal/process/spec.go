@@ -75,7 +75,7 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 		st, err := os.Stat(s.rootfs)
 		if err != nil {
 			if os.IsNotExist(err) {
-				return nil, status.Errorf(codes.NotFound, "rootfs %q does not exist", s.rootfs)
+				return nil, status.Errorf(codes.InvalidArgument, "rootfs %q does not exist", s.rootfs)
 			}
 			return nil, invalid("rootfs %q: %v", s.rootfs, err)
 		}
@@ -94,7 +94,8 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 	st, err := os.Stat(s.inRoot(s.cwd))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, status.Errorf(codes.NotFound, "cwd %q does not exist", s.cwd)
+			// not NOT_FOUND: that code means "no such executable" to callers (exit 127)
+			return nil, status.Errorf(codes.InvalidArgument, "cwd %q does not exist", s.cwd)
 		}
 		return nil, invalid("cwd %q: %v", s.cwd, err)
 	}
