@@ -13,6 +13,12 @@ export interface AgentInfo {
   memoryAvailableBytes: bigint;
   agentVersion: string;
   bootTimeline: BootEvent[];
+  /** CPU time since boot (/proc/stat), ns over all CPUs: user + nice. */
+  cpuUserNs: bigint;
+  /** system + irq + softirq, ns. */
+  cpuSystemNs: bigint;
+  /** Each CPU's busy (user + system) time, ns, cpu0 first. */
+  cpuBusyNs: bigint[];
 }
 
 export interface ExecSpec {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { QemuManager, type QemuInstance } from '../vm/index.js';
 import { readBundleSpec, type OciProcess } from './oci.js';
@@ -98,9 +99,10 @@ export class Container {
     this.paused = false;
   }
 
-  /** Guest memory (bytes) and CPU count, from the agent. */
-  async stats(): Promise<{ memoryTotalBytes: bigint; memoryAvailableBytes: bigint; cpus: number; uptimeSeconds: number }> {
-    return this.instance.client().info();
+  /** The guest's Info (memory, CPU time). A paused VM cannot answer: refused, not hung. */
+  async info(): Promise<AgentInfo> {
+    if (this.paused) throw new VesselError('NOT_STARTED', `container ${this.id} is paused: its VM cannot report stats until resumed`);
+    return this.instance.client().info({ timeoutMs: 10_000 });
   }
 
   /** Shuts the VM down and releases the host side; idempotent. */

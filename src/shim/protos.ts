@@ -19,6 +19,7 @@ export function shimProtos(): ShimProtos {
       'containerd/runtime/v2/task/shim.proto',
       'containerd/events/task.proto',
       'containerd/services/events/ttrpc/v1/events.proto',
+      'containerd/cgroups/stats/v1/metrics.proto',
     ]);
     loaded = {
       root,
@@ -41,7 +42,14 @@ export function timestampFromNanos(ns: bigint): { seconds: number; nanos: number
   return { seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) };
 }
 
+/**
+ * google.protobuf.Any as protobufjs takes it. Its bundled Any keeps the proto's field name
+ * `type_url` (a `typeUrl` key would be dropped silently, leaving an Any containerd cannot
+ * decode).
+ */
+export interface AnyMessage { type_url: string; value: Uint8Array }
+
 /** Any whose type url is `typeUrl` (containerd's typeurl names, e.g. `containerd.events.TaskExit`). */
-export function packAny(typeUrl: string, typeName: string, value: unknown): { typeUrl: string; value: Uint8Array } {
-  return { typeUrl, value: encodeMessage(shimProtos().type(typeName), value) };
+export function packAny(typeUrl: string, typeName: string, value: unknown): AnyMessage {
+  return { type_url: typeUrl, value: encodeMessage(shimProtos().type(typeName), value) };
 }

@@ -7,6 +7,7 @@ import { VesselError } from '../errors/index.js';
 import { Code, TtrpcError } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
+import { guestMetrics, metricsAny } from './metrics.js';
 import { parseProcess } from './oci.js';
 import type { ShimProcess } from './process.js';
 import { timestamp } from './protos.js';
@@ -193,8 +194,10 @@ export class TaskService {
     return {};
   }
 
-  async Stats(): Promise<unknown> {
-    return unimplemented('Stats (cgroup metrics; the VM has no per-container cgroups yet)');
+  /** The guest's memory and CPU (one VM per container) as cgroups v1 Metrics. */
+  async Stats(req: Req): Promise<unknown> {
+    const c = this.get(req.id);
+    return { stats: metricsAny(guestMetrics(await c.info())) };
   }
 
   async Update(): Promise<unknown> {

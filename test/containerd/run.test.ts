@@ -41,6 +41,37 @@ describe('ctr with the vessel runtime', () => {
     expect(vmHelpers(c.dir)).toEqual([]);
   }, 240_000);
 
+  it('ctr task metrics reports the guest memory and CPU, and CPU time grows with work', async () => {
+    const run = await c.ctr(['run', '-d', '--runtime', RUNTIME, IMAGE, 'm1', 'sleep', '600'], { timeoutMs: 120_000 });
+    expect(run.code, `${run.stderr}\n${why()}`).toBe(0);
+    const metrics = async (): Promise<Record<string, string>> => {
+      const r = await c.ctr(['task', 'metrics', 'm1']);
+      expect(r.code, `${r.stderr}\n${why()}`).toBe(0);
+      return Object.fromEntries(r.stdout.split('\n').map((l) => l.trim().split(/\s{2,}/)).filter((f) => f.length === 2) as [string, string][]);
+    };
+    const before = await metrics();
+    const limit = Number(before['memory.limit_in_bytes']);
+    const usage = Number(before['memory.usage_in_bytes']);
+    // the library's default VM: 256 MiB, of which the kernel keeps some
+    expect(limit, JSON.stringify(before)).toBeGreaterThan(128 * 2 ** 20);
+    expect(limit).toBeLessThanOrEqual(256 * 2 ** 20);
+    expect(usage).toBeGreaterThan(0);
+    expect(usage).toBeLessThan(limit);
+    const cpu = BigInt(before['cpuacct.usage']!);
+    expect(cpu).toBeGreaterThan(0n);
+    // one vCPU: the per-CPU list has one entry, the total's
+    expect(before['cpuacct.usage_percpu']).toBe(`[${cpu}]`);
+    const burn = await c.ctr(['task', 'exec', '--exec-id', 'burn', 'm1', 'sh', '-c', 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done'], { timeoutMs: 60_000 });
+    expect(burn.code, burn.stderr).toBe(0);
+    const after = await metrics();
+    // the loop alone takes well over 100 ms of guest CPU under TCG
+    expect(BigInt(after['cpuacct.usage']!) - cpu).toBeGreaterThan(100_000_000n);
+    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'm1'])).code).toBe(0);
+    await eventually('m1 STOPPED', async () => /^m1\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
+    expect((await c.ctr(['task', 'delete', 'm1'])).code).toBe(0);
+    expect((await c.ctr(['containers', 'rm', 'm1'])).code).toBe(0);
+  }, 240_000);
+
   it('ctr run --rm prints the output and exits with the exact status; nothing is left', async () => {
     const r = await c.ctr(['run', '--rm', '--runtime', RUNTIME, IMAGE, 'c1', 'sh', '-c', 'echo hi; echo oops >&2; exit 3'], { timeoutMs: 120_000 });
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }, why()).toEqual({ code: 3, stdout: 'hi\n', stderr: 'oops\n' });

@@ -206,8 +206,12 @@ type InfoResponse struct {
 	MemoryAvailableBytes uint64                 `protobuf:"varint,7,opt,name=memory_available_bytes,json=memoryAvailableBytes,proto3" json:"memory_available_bytes,omitempty"` // MemAvailable
 	AgentVersion         string                 `protobuf:"bytes,8,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
 	BootTimeline         []*BootEvent           `protobuf:"bytes,9,rep,name=boot_timeline,json=bootTimeline,proto3" json:"boot_timeline,omitempty"` // from PID 1 start to "ready" (control plane served)
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// CPU time since boot from /proc/stat, in nanoseconds, over all CPUs:
+	CpuUserNs     uint64   `protobuf:"varint,10,opt,name=cpu_user_ns,json=cpuUserNs,proto3" json:"cpu_user_ns,omitempty"`        // user + nice
+	CpuSystemNs   uint64   `protobuf:"varint,11,opt,name=cpu_system_ns,json=cpuSystemNs,proto3" json:"cpu_system_ns,omitempty"`  // system + irq + softirq
+	CpuBusyNs     []uint64 `protobuf:"varint,12,rep,packed,name=cpu_busy_ns,json=cpuBusyNs,proto3" json:"cpu_busy_ns,omitempty"` // per CPU (cpu0, cpu1, …): its user + system time
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -299,6 +303,27 @@ func (x *InfoResponse) GetAgentVersion() string {
 func (x *InfoResponse) GetBootTimeline() []*BootEvent {
 	if x != nil {
 		return x.BootTimeline
+	}
+	return nil
+}
+
+func (x *InfoResponse) GetCpuUserNs() uint64 {
+	if x != nil {
+		return x.CpuUserNs
+	}
+	return 0
+}
+
+func (x *InfoResponse) GetCpuSystemNs() uint64 {
+	if x != nil {
+		return x.CpuSystemNs
+	}
+	return 0
+}
+
+func (x *InfoResponse) GetCpuBusyNs() []uint64 {
+	if x != nil {
+		return x.CpuBusyNs
 	}
 	return nil
 }
@@ -1239,7 +1264,7 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\vInfoRequest\"4\n" +
 	"\tBootEvent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x13\n" +
-	"\x05at_ns\x18\x02 \x01(\x03R\x04atNs\"\xfd\x02\n" +
+	"\x05at_ns\x18\x02 \x01(\x03R\x04atNs\"\xe1\x03\n" +
 	"\fInfoResponse\x12%\n" +
 	"\x0ekernel_release\x18\x01 \x01(\tR\rkernelRelease\x12%\n" +
 	"\x0ekernel_version\x18\x02 \x01(\tR\rkernelVersion\x12\x1a\n" +
@@ -1249,7 +1274,11 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x12memory_total_bytes\x18\x06 \x01(\x04R\x10memoryTotalBytes\x124\n" +
 	"\x16memory_available_bytes\x18\a \x01(\x04R\x14memoryAvailableBytes\x12#\n" +
 	"\ragent_version\x18\b \x01(\tR\fagentVersion\x12?\n" +
-	"\rboot_timeline\x18\t \x03(\v2\x1a.vessel.agent.v1.BootEventR\fbootTimeline\"\x9a\x03\n" +
+	"\rboot_timeline\x18\t \x03(\v2\x1a.vessel.agent.v1.BootEventR\fbootTimeline\x12\x1e\n" +
+	"\vcpu_user_ns\x18\n" +
+	" \x01(\x04R\tcpuUserNs\x12\"\n" +
+	"\rcpu_system_ns\x18\v \x01(\x04R\vcpuSystemNs\x12\x1e\n" +
+	"\vcpu_busy_ns\x18\f \x03(\x04R\tcpuBusyNs\"\x9a\x03\n" +
 	"\vExecRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04args\x18\x02 \x03(\tR\x04args\x12\x10\n" +

@@ -115,6 +115,9 @@ func (s *Service) Info(ctx context.Context, _ *agentpb.InfoRequest) (*agentpb.In
 		MemoryTotalBytes:     info.MemTotal,
 		MemoryAvailableBytes: info.MemAvailable,
 		AgentVersion:         version.Version,
+		CpuUserNs:            info.CPUTime.UserNs,
+		CpuSystemNs:          info.CPUTime.SystemNs,
+		CpuBusyNs:            info.CPUTime.PerCPUNs,
 	}
 	if resp.Hostname == "" {
 		resp.Hostname, _ = os.Hostname()

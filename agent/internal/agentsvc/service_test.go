@@ -111,7 +111,8 @@ func ctx(t *testing.T) context.Context {
 func TestPingInfo(t *testing.T) {
 	c := serve(t, New(Config{
 		SysInfo: func() (sysinfo.Info, error) {
-			return sysinfo.Info{KernelRelease: "6.1.0-test", Hostname: "vm1", CPUs: 2, MemTotal: 100, MemAvailable: 50, UptimeSeconds: 1.5}, nil
+			return sysinfo.Info{KernelRelease: "6.1.0-test", Hostname: "vm1", CPUs: 2, MemTotal: 100, MemAvailable: 50, UptimeSeconds: 1.5,
+				CPUTime: sysinfo.CPUTimes{UserNs: 7, SystemNs: 3, PerCPUNs: []uint64{6, 4}}}, nil
 		},
 		Timeline: func() []BootEvent { return []BootEvent{{"mounts", 10}, {"ready", 20}} },
 	}))
@@ -125,7 +126,8 @@ func TestPingInfo(t *testing.T) {
 	}
 	if info.KernelRelease != "6.1.0-test" || info.Hostname != "vm1" || info.Cpus != 2 || info.MemoryTotalBytes != 100 ||
 		info.MemoryAvailableBytes != 50 || info.UptimeSeconds != 1.5 || info.AgentVersion != version.Version ||
-		len(info.BootTimeline) != 2 || info.BootTimeline[1].Name != "ready" || info.BootTimeline[1].AtNs != 20 {
+		len(info.BootTimeline) != 2 || info.BootTimeline[1].Name != "ready" || info.BootTimeline[1].AtNs != 20 ||
+		info.CpuUserNs != 7 || info.CpuSystemNs != 3 || len(info.CpuBusyNs) != 2 || info.CpuBusyNs[0] != 6 {
 		t.Fatalf("%+v", info)
 	}
 }
@@ -133,7 +135,7 @@ func TestPingInfo(t *testing.T) {
 func TestInfoRealSystemAndError(t *testing.T) {
 	c := serve(t, New(Config{}))
 	info, err := c.Info(ctx(t), &agentpb.InfoRequest{})
-	if err != nil || info.KernelRelease == "" || info.Cpus == 0 || info.MemoryTotalBytes == 0 {
+	if err != nil || info.KernelRelease == "" || info.Cpus == 0 || info.MemoryTotalBytes == 0 || len(info.CpuBusyNs) == 0 {
 		t.Fatalf("%+v %v", info, err)
 	}
 	c = serve(t, New(Config{SysInfo: func() (sysinfo.Info, error) { return sysinfo.Info{}, errors.New("boom") }}))

@@ -1,5 +1,5 @@
-// Package sysinfo reads what the agent reports in Info: uname, uptime, online CPUs and
-// memory, from /proc and /sys. Missing or malformed sources give an error naming the
+// Package sysinfo reads what the agent reports in Info: uname, uptime, online CPUs,
+// memory and CPU time, from /proc and /sys. Missing or malformed sources give an error naming the
 // file; parsers are exported separately so they can be tested on fixtures.
 package sysinfo
 
@@ -25,6 +25,7 @@ type Info struct {
 	CPUs          uint32
 	MemTotal      uint64 // bytes
 	MemAvailable  uint64 // bytes
+	CPUTime       CPUTimes
 }
 
 // Read reads Info from the running system.
@@ -62,7 +63,16 @@ func ReadFrom(procDir, sysDir string) (Info, error) {
 		return info, err
 	}
 	defer f.Close()
-	info.MemTotal, info.MemAvailable, err = ParseMeminfo(f)
+	if info.MemTotal, info.MemAvailable, err = ParseMeminfo(f); err != nil {
+		return info, err
+	}
+
+	st, err := os.Open(filepath.Join(procDir, "stat"))
+	if err != nil {
+		return info, err
+	}
+	defer st.Close()
+	info.CPUTime, err = ParseCPUStat(st)
 	return info, err
 }
 

@@ -59,12 +59,14 @@ func TestReadFromFixture(t *testing.T) {
 	}
 	write(filepath.Join(proc, "uptime"), "7.25 3.00\n")
 	write(filepath.Join(proc, "meminfo"), "MemTotal: 4 kB\nMemAvailable: 2 kB\n")
+	write(filepath.Join(proc, "stat"), "cpu 1 0 2 9 0 0 0\ncpu0 1 0 2 9 0 0 0\n")
 	write(filepath.Join(sys, "devices/system/cpu/online"), "0-2\n")
 	info, err := ReadFrom(proc, sys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.UptimeSeconds != 7.25 || info.CPUs != 3 || info.MemTotal != 4096 || info.MemAvailable != 2048 || info.KernelRelease == "" {
+	if info.UptimeSeconds != 7.25 || info.CPUs != 3 || info.MemTotal != 4096 || info.MemAvailable != 2048 || info.KernelRelease == "" ||
+		info.CPUTime.UserNs != 10_000_000 || info.CPUTime.SystemNs != 20_000_000 || len(info.CPUTime.PerCPUNs) != 1 {
 		t.Fatalf("%+v", info)
 	}
 }

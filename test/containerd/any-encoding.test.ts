@@ -1,0 +1,43 @@
+// The Anys the shim hands containerd carry their type url (protobufjs's bundled Any names
+// the field `type_url`; a `typeUrl` key was once dropped silently and containerd could
+// decode neither events nor metrics), and the metrics decode with containerd/cgroups'
+// stats/v1 field numbers, written out independently here.
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage } from '../../src/ttrpc/index.js';
+import { guestMetrics, metricsAny, METRICS_TYPE } from '../../src/shim/metrics.js';
+import { packAny, shimProtos } from '../../src/shim/protos.js';
+import type { AgentInfo } from '../../src/agent/index.js';
+
+const reference = protobuf.parse(`syntax = "proto3";
+package ref;
+message Metrics { CPUStat cpu = 3; MemoryStat memory = 4; }
+message CPUStat { CPUUsage usage = 1; }
+message CPUUsage { uint64 total = 1; uint64 kernel = 2; uint64 user = 3; repeated uint64 per_cpu = 4; }
+message MemoryStat { uint64 total_cache = 18; MemoryEntry usage = 33; }
+message MemoryEntry { uint64 limit = 1; uint64 usage = 2; uint64 max = 3; uint64 failcnt = 4; }
+`).root.lookupType('ref.Metrics');
+
+describe('Anys for containerd', () => {
+  it('a StatsResponse carries io.containerd.cgroups.v1.Metrics with the guest memory and CPU', () => {
+    const info = {
+      memoryTotalBytes: 1000n, memoryAvailableBytes: 400n, cpuUserNs: 70n, cpuSystemNs: 30n, cpuBusyNs: [60n, 40n],
+    } as AgentInfo;
+    const t = shimProtos().type('containerd.task.v2.StatsResponse');
+    const res = decodeMessage(t, encodeMessage(t, { stats: metricsAny(guestMetrics(info)) }));
+    expect(res.stats.type_url).toBe(METRICS_TYPE);
+    const m = reference.toObject(reference.decode(res.stats.value), { longs: String });
+    expect(m).toEqual({
+      memory: { usage: { limit: '1000', usage: '600' } },
+      cpu: { usage: { total: '100', kernel: '30', user: '70', perCpu: ['60', '40'] } },
+    });
+  });
+
+  it('an event envelope carries the event type url', () => {
+    const t = shimProtos().type('containerd.services.events.ttrpc.v1.ForwardRequest');
+    const event = packAny('containerd.events.TaskStart', 'containerd.events.TaskStart', { containerId: 'c1', pid: 7 });
+    const req = decodeMessage(t, encodeMessage(t, { envelope: { namespace: 'default', topic: '/tasks/start', event } }));
+    expect(req.envelope.event.type_url).toBe('containerd.events.TaskStart');
+    expect(decodeMessage(shimProtos().type('containerd.events.TaskStart'), req.envelope.event.value)).toMatchObject({ containerId: 'c1', pid: 7 });
+  });
+});
