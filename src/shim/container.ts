@@ -1,6 +1,6 @@
 // One container = one microVM. create(): mount the rootfs on the host, boot a VM whose
 // state dir lives with the bundle, share the rootfs with virtio-fs and mount it in the
-// guest; the init process starts on Start. destroy(): shut the VM down, unmount, remove
+// guest, give the VM the spec's hostname; the init process starts on Start. destroy(): shut the VM down, unmount, remove
 // the state dir. The VM's helpers die with this process (pdeathsig), and `delete` reaps
 // what a crash left.
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { QemuManager, type QemuInstance } from '../vm/index.js';
+import { setGuestHostname } from './guest-command.js';
 import { readBundleSpec, type OciProcess } from './oci.js';
 import { createVmStateDir, bundleVmLink } from './paths.js';
 import { ShimProcess, type Stdio } from './process.js';
@@ -57,6 +58,7 @@ export class Container {
       instance.addFS(ROOTFS_TAG, spec.rootPath, { mountPoint: GUEST_ROOTFS });
       const consoleLog = fs.createWriteStream(path.join(o.bundle, 'console.log'));
       await instance.start({ consoleWriter: consoleLog });
+      if (spec.hostname) await setGuestHostname(instance.client(), spec.hostname);
       return new Container(o.id, o.bundle, spec.rootPath, instance, spec.process, o.stdio, o.logger);
     } catch (err) {
       await instance?.shutdown({ now: true }).catch(() => undefined);

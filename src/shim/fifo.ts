@@ -1,5 +1,9 @@
 // containerd's stdio FIFOs, opened so that no open can hang (containerd-shim.md): stdin
-// O_RDONLY|O_NONBLOCK (ctr may already have closed its writer: then it reads as EOF); an
+// O_RDONLY|O_NONBLOCK. Its writer may not have opened yet (ctr opens its end only once a
+// reader exists): the stream must wait, not end. It does: libuv reads only when epoll
+// reports the fd ready, and Linux reports a FIFO reader ready (data, or HUP = EOF) only
+// once a writer that opened after it wrote or closed — never for "no writer yet". A writer
+// that came and went before our open is invisible; containerd's CloseIO ends stdin then. An
 // output FIFO gets a reader of our own first (O_RDONLY|O_NONBLOCK), so opening the writer
 // cannot block or fail with ENXIO; that reader stays open until the writer is closed, as
 // containerd's runc shim does. Streams are net.Sockets over the fds (non-blocking pipes).

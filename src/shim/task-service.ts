@@ -7,6 +7,7 @@ import { VesselError } from '../errors/index.js';
 import { Code, TtrpcError } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
+import { signalAllGuestProcesses } from './guest-command.js';
 import { guestMetrics, metricsAny } from './metrics.js';
 import { parseProcess } from './oci.js';
 import type { ShimProcess } from './process.js';
@@ -106,16 +107,25 @@ export class TaskService {
     return { exitStatus: exit.exitStatus, exitedAt: timestamp(exit.exitedAt.getTime()) };
   }
 
+  /**
+   * Kill{all}: every process of the container, i.e. every process in its VM but the agent
+   * (even after the init process exited: orphans it left). Otherwise the process (the init
+   * process's whole process group).
+   */
   async Kill(req: Req): Promise<unknown> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
-    if (p.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${req.execId || 'init'} already finished`);
     if (p.status === 'created') {
       p.abandon(128 + req.signal);
       this.exited(c, p);
       return {};
     }
-    await c.guest.agent.signal(p.guestId, req.signal, req.all || !req.execId);
+    if (req.all) {
+      await signalAllGuestProcesses(c.guest.agent, req.signal);
+      return {};
+    }
+    if (p.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${req.execId || 'init'} already finished`);
+    await c.guest.agent.signal(p.guestId, req.signal, !req.execId);
     return {};
   }
 

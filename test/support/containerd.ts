@@ -104,7 +104,10 @@ export async function startContainerd(opts: { shimBins?: Record<string, string> 
       p.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
       p.once('error', reject);
       p.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
-      p.stdin.end(o.input ?? '');
+      // ctr may exit without reading its stdin: EPIPE there is no failure of ours (its exit code tells)
+      p.stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') reject(err); });
+      if (o.input) p.stdin.end(o.input);
+      else p.stdin.end();
     });
   };
 
