@@ -8,5 +8,7 @@ export default defineConfig({
     // Interop tests spawn Go peers and move hundreds of MiB; two cores: run files one at a time.
     fileParallelism: false,
     pool: 'forks',
+    // After the whole suite, nothing a test started may still run (test/leak-check.global.ts).
+    globalSetup: ['test/leak-check.global.ts'],
   },
 });
