@@ -10,6 +10,7 @@ import type { AgentClient } from '../src/agent/index.js';
 import { QemuManager } from '../src/vm/index.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 import { median, printFigure, round } from './stats.js';
+import { execTrueMs } from './exec-true.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PER_ROUND = Number(process.env.BENCH_CALLS ?? 40);
@@ -41,15 +42,7 @@ async function main(): Promise<void> {
     await inst.start();
     const agent = inst.client();
     let id = 0;
-    const execOnce = async () => {
-      const execId = `true-${++id}`;
-      const t0 = performance.now();
-      await agent.exec({ execId, args: ['true'] });
-      const st = await agent.wait(execId);
-      const ms = performance.now() - t0;
-      if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
-      return ms;
-    };
+    const execOnce = () => execTrueMs(agent, `true-${++id}`);
     const pingOnce = async () => {
       const t0 = performance.now();
       await agent.ping();

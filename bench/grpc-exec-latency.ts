@@ -9,6 +9,7 @@
 import os from 'node:os';
 import { callEnded, startBenchDaemon, type BenchDaemon } from './grpc-common.js';
 import { median, printFigure, round } from './stats.js';
+import { execTrueMs } from './exec-true.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PER_ROUND = Number(process.env.BENCH_CALLS ?? 40);
@@ -29,15 +30,8 @@ async function viaGrpc(b: BenchDaemon): Promise<number> {
   return ms;
 }
 
-async function viaTs(b: BenchDaemon): Promise<number> {
-  const agent = b.instance.client();
-  const execId = `ts-true-${++seq}`;
-  const t0 = performance.now();
-  await agent.exec({ execId, args: ['true'] });
-  const st = await agent.wait(execId);
-  const ms = performance.now() - t0;
-  if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
-  return ms;
+function viaTs(b: BenchDaemon): Promise<number> {
+  return execTrueMs(b.instance.client(), `ts-true-${++seq}`);
 }
 
 /** The TypeScript API doing what the daemon's Exec does: stdout and stderr on raw streams. */
