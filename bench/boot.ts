@@ -6,7 +6,7 @@ import { ensureDefaultImage } from '../src/image/index.js';
 import { bootTestVm } from '../test/support/test-vm.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 import { buildFloorInitramfs, floorBootMs } from './boot-floor.js';
-import { median, printFigure, round } from './stats.js';
+import { median, printFigure, round, roundRatios } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -47,10 +47,7 @@ async function main(): Promise<void> {
       agentMedianMs: Math.round(m.agent),
       agentGzipMedianMs: Math.round(m.agentGzip),
       ratioAgentOverFloor: round(m.agent / m.floor, 3),
-      // Each round's agent boot over the floor boot just before it: the host is shared and
-      // noisy, and neighbouring boots see the most similar load.
-      roundRatios: agent.map((a, i) => round(a / floor[i]!, 3)),
-      roundRatioMedian: round(median(agent.map((a, i) => a / floor[i]!)), 3),
+      ...roundRatios(agent, floor),
       ratioAgentGzipOverFloor: round(m.agentGzip / m.floor, 3),
       faster: m.agentGzip < m.agent ? 'gzip' : 'none',
       goal: '<= 1.10',

@@ -23,7 +23,7 @@ import { reapOrphans } from '../src/vm/index.js';
 import { chooseAccelerator } from '../src/vm/qemu/index.js';
 import { startContainerd, type PrivateContainerd } from '../test/support/containerd.js';
 import { buildOciImage } from '../test/support/oci-image.js';
-import { median, printFigure, round } from './stats.js';
+import { median, printFigure, round, roundRatios } from './stats.js';
 
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 7));
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_RUN_TIMEOUT_MS ?? 120_000);
@@ -148,8 +148,7 @@ async function main(): Promise<void> {
       runcMedianMs: Math.round(m.runc),
       vesselMedianMs: Math.round(m.vessel),
       ratioVesselOverRunc: round(m.vessel / m.runc, 2),
-      roundRatios: vessel.map((v, i) => round(v / runc[i]!, 2)),
-      medianRoundRatio: round(median(vessel.map((v, i) => v / runc[i]!)), 2),
+      ...roundRatios(vessel, runc, 2),
       loadAvg1m: round(os.loadavg()[0]!, 2),
       note: 'informative: the VM costs what it costs',
     });

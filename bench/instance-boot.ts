@@ -9,7 +9,7 @@ import { ensureDefaultImage } from '../src/image/index.js';
 import { QemuManager } from '../src/vm/index.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 import { buildFloorInitramfs, floorBootMs } from './boot-floor.js';
-import { median, printFigure, round } from './stats.js';
+import { median, printFigure, round, roundRatios } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -51,10 +51,7 @@ async function main(): Promise<void> {
       floorMedianMs: Math.round(m.floor),
       startMedianMs: Math.round(m.start),
       ratioStartOverFloor: round(m.start / m.floor, 3),
-      // The host is shared and noisy: each round's pair ran back to back, so the median of
-      // the per-round ratios is the steadier figure.
-      roundRatios: start.map((v, i) => round(v / floor[i]!, 3)),
-      medianRoundRatio: round(median(start.map((v, i) => v / floor[i]!)), 3),
+      ...roundRatios(start, floor),
       goal: '<= 1.10',
     });
   } finally {

@@ -14,3 +14,13 @@ export function round(n: number, digits = 2): number {
 export function printFigure(figure: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
+
+/**
+ * Each round's measurement over its reference from the same round, and their median. The
+ * host is shared and noisy; measurements taken back to back see the most similar load, so
+ * the median of these ratios is steadier than the ratio of the medians.
+ */
+export function roundRatios(values: number[], references: number[], digits = 3): { roundRatios: number[]; medianRoundRatio: number } {
+  const ratios = values.map((v, i) => v / references[i]!);
+  return { roundRatios: ratios.map((r) => round(r, digits)), medianRoundRatio: round(median(ratios), digits) };
+}
