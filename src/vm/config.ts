@@ -42,12 +42,19 @@ export interface NicConfig {
   ip: IPConfig | null | undefined;
 }
 
+/** A NIC on a passt that vessel starts itself (net/passt.ts). */
+export interface PasstNicConfig {
+  mac: string;
+  ip: IPConfig;
+}
+
 export class VmConfig {
   cpus = DEFAULT_CPUS;
   ramMiB = DEFAULT_RAM_MIB;
   readonly shares: ShareConfig[] = [];
   readonly disks: DiskConfig[] = [];
   readonly nics: NicConfig[] = [];
+  readonly passtNics: PasstNicConfig[] = [];
 
   setCPUAndMemory(cpus: number, ramMiB: number): void {
     validateCPUAndMemory(cpus, ramMiB);
@@ -75,8 +82,7 @@ export class VmConfig {
 
   addNIC(endpoint: string, mac: string, mode: NetworkMode, opts: NICOptions = {}): void {
     if (mode !== 'unixstream' && mode !== 'unixgram') throw new VesselError('INVALID_ARGUMENT', `network mode must be "unixstream" or "unixgram", got ${JSON.stringify(mode)}`);
-    const normalized = validateMac(mac);
-    if (this.nics.some((n) => n.mac === normalized)) throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
+    const normalized = this.unusedMac(mac);
     const abs = validateHostPath(endpoint, 'socket', `NIC ${normalized}: endpoint`);
     validateNicFeatures(opts.features, opts.flags);
     if (opts.ip) validateIPConfig(opts.ip);
@@ -84,8 +90,25 @@ export class VmConfig {
     this.nics.push({ endpoint: abs, mac: normalized, mode, features: opts.features, ip: opts.ip });
   }
 
+  addPasstNIC(mac: string, ip: IPConfig): void {
+    const normalized = this.unusedMac(mac);
+    validateIPConfig(ip);
+    if (!ip.addresses[0]?.includes('.')) throw new VesselError('INVALID_ARGUMENT', 'a passt NIC needs an IPv4 address first in ip.addresses');
+    this.checkDeviceRoom();
+    this.passtNics.push({ mac: normalized, ip });
+  }
+
+  /** The normalized MAC, if it is valid and no NIC of this config has it yet. */
+  private unusedMac(mac: string): string {
+    const normalized = validateMac(mac);
+    if (this.nics.some((n) => n.mac === normalized) || this.passtNics.some((n) => n.mac === normalized)) {
+      throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
+    }
+    return normalized;
+  }
+
   private checkDeviceRoom(): void {
-    if (this.shares.length + this.disks.length + this.nics.length >= MAX_DEVICES) {
+    if (this.shares.length + this.disks.length + this.nics.length + this.passtNics.length >= MAX_DEVICES) {
       throw new VesselError('INVALID_ARGUMENT', `at most ${MAX_DEVICES} shares, disks and NICs fit in one VM`);
     }
   }

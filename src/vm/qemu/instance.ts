@@ -20,8 +20,7 @@ import { SupervisedProcess } from '../process/supervised.js';
 import type {
   DiskOptions, FSOptions, IPConfig, Instance, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
 } from '../types.js';
-import { validateInitArgs, validateMac } from '../validate.js';
-import { validateIPConfig } from '../ip-config.js';
+import { validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
 import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
 import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic } from './command-line.js';
@@ -40,8 +39,6 @@ export interface InstanceEnvironment {
   cpuModel: string | undefined;
   logger: Logger;
 }
-
-interface PasstNic { mac: string; ip: IPConfig }
 
 export interface ConfigSnapshot {
   cpus: number;
@@ -63,7 +60,6 @@ export class QemuInstance implements Instance {
   readonly stateDir: string;
   private readonly env: InstanceEnvironment;
   private readonly config = new VmConfig();
-  private readonly passtNics: PasstNic[] = [];
   private readonly lifecycle = new Lifecycle();
   private readonly resources = new VmResources();
   private readonly startAbort = new AbortController();
@@ -125,7 +121,7 @@ export class QemuInstance implements Instance {
       disks: this.config.disks.map((d) => ({ ...d })),
       nics: [
         ...this.config.nics.map((n) => ({ endpoint: n.endpoint, mac: n.mac, mode: n.mode, features: n.features ?? 0, passt: false })),
-        ...this.passtNics.map((n) => ({ endpoint: '', mac: n.mac, mode: 'unixstream' as const, features: 0, passt: true })),
+        ...this.config.passtNics.map((n) => ({ endpoint: '', mac: n.mac, mode: 'unixstream' as const, features: 0, passt: true })),
       ],
     };
   }
@@ -147,8 +143,6 @@ export class QemuInstance implements Instance {
 
   addNIC(endpoint: string, mac: string, mode: NetworkMode, opts?: NICOptions): void {
     this.lifecycle.assertConfigurable('addNIC');
-    const normalized = validateMac(mac);
-    if (this.passtNics.some((n) => n.mac === normalized)) throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
     this.config.addNIC(endpoint, mac, mode, opts);
   }
 
@@ -158,14 +152,7 @@ export class QemuInstance implements Instance {
    */
   addPasstNIC(mac: string, opts: { ip?: IPConfig } = {}): void {
     this.lifecycle.assertConfigurable('addPasstNIC');
-    const normalized = validateMac(mac);
-    if (this.passtNics.some((n) => n.mac === normalized) || this.config.nics.some((n) => n.mac === normalized)) {
-      throw new VesselError('ALREADY_EXISTS', `MAC address ${normalized} is already used by another NIC of this instance`);
-    }
-    const ip = opts.ip ?? passtHostDefaults();
-    validateIPConfig(ip);
-    if (!ip.addresses[0]?.includes('.')) throw new VesselError('INVALID_ARGUMENT', 'a passt NIC needs an IPv4 address first in ip.addresses');
-    this.passtNics.push({ mac: normalized, ip });
+    this.config.addPasstNIC(mac, opts.ip ?? passtHostDefaults());
   }
 
   // async: a guard that throws becomes a rejection; the guard itself runs synchronously,
@@ -339,9 +326,9 @@ export class QemuInstance implements Instance {
         r.sockets.push(localPath);
         return { mac: n.mac, mode: 'unixgram', endpoint: n.endpoint, localPath, features: n.features };
       });
-      const passts = await Promise.all(this.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, logger: log })));
+      const passts = await Promise.all(this.config.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, logger: log })));
       for (const p of passts) r.helpers.push(p.process);
-      passts.forEach((p, i) => nics.push({ mac: this.passtNics[i]!.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
+      this.config.passtNics.forEach((n, i) => nics.push({ mac: n.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
 
       const agentSocket = path.join(this.stateDir, 'agent.sock');
       const qmpSocket = path.join(this.stateDir, 'qmp.sock');
@@ -397,7 +384,7 @@ export class QemuInstance implements Instance {
       await this.race(r.agent!.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
       const agentReadyMs = performance.now() - t0;
 
-      await this.race(this.configureGuest(passts.map((p, i) => ({ mac: this.passtNics[i]!.mac, ip: p.ip }))), qemu, signal);
+      await this.race(this.configureGuest(), qemu, signal);
       const configuredMs = performance.now() - t0;
       signal.throwIfAborted();
       this.lifecycle.running();
@@ -415,7 +402,7 @@ export class QemuInstance implements Instance {
   }
 
   /** Mounts the shares and configures the NICs the config asks for. */
-  private async configureGuest(passtNics: PasstNic[]): Promise<void> {
+  private async configureGuest(): Promise<void> {
     const agent = this.resources.agent!;
     const work: Promise<unknown>[] = [];
     for (const s of this.config.shares) {
@@ -426,7 +413,7 @@ export class QemuInstance implements Instance {
       const ip = n.ip ?? (n.mode === 'unixstream' ? passtHostDefaults() : { addresses: [] });
       work.push(agent.configureInterface({ mac: n.mac, ...ip }));
     }
-    for (const n of passtNics) work.push(agent.configureInterface({ mac: n.mac, ...n.ip }));
+    for (const n of this.config.passtNics) work.push(agent.configureInterface({ mac: n.mac, ...n.ip }));
     await Promise.all(work);
   }
 

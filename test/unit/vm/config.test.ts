@@ -95,6 +95,11 @@ describe('configuration values', () => {
     expect(code(() => i.addNIC(streamSocket, '52:54:00:12:34:56', 'unixstream', { ip: { addresses: ['10.0.0.300/24'] } }))).toBe('INVALID_ARGUMENT');
     i.addNIC(streamSocket, '52:54:00:12:34:56', 'unixstream', { features: (1 << 0) | (1 << 11) });
     expect(code(() => i.addNIC(streamSocket, '52-54-00-12-34-56', 'unixgram'))).toBe('ALREADY_EXISTS');
+    // a passt NIC shares the MAC space with the others, both ways
+    expect(code(() => i.addPasstNIC('52:54:00:12:34:56', { ip: { addresses: ['10.0.0.2/24'] } }))).toBe('ALREADY_EXISTS');
+    i.addPasstNIC('52:54:00:12:34:57', { ip: { addresses: ['10.0.0.2/24'] } });
+    expect(code(() => i.addNIC(streamSocket, '52:54:00:12:34:57', 'unixstream'))).toBe('ALREADY_EXISTS');
+    expect(code(() => i.addPasstNIC('52:54:00:12:34:58', { ip: { addresses: ['fd00::2/64'] } }))).toBe('INVALID_ARGUMENT');
   });
 
   it('a state dir must exist', async () => {
