@@ -3,7 +3,8 @@
 // streams claimed by id.
 import type protobuf from 'protobufjs';
 import type { MuxSession, MuxStream } from '../mux/index.js';
-import { TtrpcClient, loadProtos, type CallOptions } from '../ttrpc/index.js';
+import { VesselError, errorFromStatus } from '../errors/index.js';
+import { TtrpcClient, isTtrpcError, loadProtos, type CallOptions } from '../ttrpc/index.js';
 import { openClaimedStream } from './stream-claim.js';
 import type { AgentInfo, ExecSpec, ExitStatus, InterfaceSpec, MountSpec } from './types.js';
 
@@ -34,8 +35,13 @@ export class AgentClient {
     return new AgentClient(session, new TtrpcClient(await session.open()));
   }
 
-  private call(method: string, req: Record<string, unknown>, opts?: CallOptions): Promise<any> {
-    return this.rpc[method]!(req, opts);
+  /** One RPC; a status the agent answered with becomes a VesselError of its code here. */
+  private async call(method: string, req: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+    try {
+      return await this.rpc[method]!(req, opts);
+    } catch (err) {
+      throw isTtrpcError(err) ? errorFromStatus(err.status, err.message, { cause: err }) : err;
+    }
   }
 
   async ping(opts?: CallOptions): Promise<{ agentVersion: string }> {
@@ -46,8 +52,20 @@ export class AgentClient {
     return this.call('Info', {}, opts);
   }
 
+  /**
+   * Starts a guest process. The agent refusing the program itself becomes
+   * COMMAND_NOT_FOUND (NOT_FOUND: no such file) or COMMAND_NOT_EXECUTABLE (PERMISSION_DENIED
+   * or INVALID_ARGUMENT: not executable, a missing cwd or rootfs), a shell's 127 and 126.
+   */
   async exec(spec: ExecSpec, opts?: CallOptions): Promise<{ pid: number }> {
-    return this.call('Exec', { ...spec }, opts);
+    try {
+      return await this.call('Exec', { ...spec }, opts);
+    } catch (err) {
+      if (!(err instanceof VesselError)) throw err;
+      if (err.code === 'NOT_FOUND') throw new VesselError('COMMAND_NOT_FOUND', err.message, { cause: err });
+      if (err.code === 'PERMISSION_DENIED' || err.code === 'INVALID_ARGUMENT') throw new VesselError('COMMAND_NOT_EXECUTABLE', err.message, { cause: err });
+      throw err;
+    }
   }
 
   async wait(execId: string, opts?: CallOptions): Promise<ExitStatus> {

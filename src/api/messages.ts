@@ -9,11 +9,11 @@ export function stateName(s: InstanceState): string {
 
 export function errorMessage(err: Error | undefined): { code: string; message: string } | null {
   if (!err) return null;
-  return { code: isVesselError(err) ? err.code : 'INTERNAL', message: err.message };
+  return { code: isVesselError(err) ? err.code : 'UNKNOWN', message: err.message };
 }
 
 export function instanceInfo(m: ManagedInstance): Record<string, unknown> {
-  const c = m.instance.configSnapshot();
+  const c = m.instance.describe();
   const t = m.startResult?.timings;
   return {
     id: m.id,
@@ -25,7 +25,7 @@ export function instanceInfo(m: ManagedInstance): Record<string, unknown> {
       disks: c.disks.map((d) => ({ blockId: d.blockId, hostPath: d.hostPath, readOnly: d.readOnly, vmdk: d.format === 'vmdk' })),
       nics: c.nics.map((n) => ({ endpoint: n.endpoint, mac: n.mac, mode: n.mode === 'unixgram' ? 'NETWORK_MODE_UNIXGRAM' : 'NETWORK_MODE_UNIXSTREAM', features: n.features, flags: 0 })),
     },
-    accelerator: m.instance.accelerator,
+    accelerator: c.accelerator,
     timings: {
       createdAtUnixNano: m.createdAtNs.toString(),
       startedAtUnixNano: (m.startedAtNs ?? 0n).toString(),

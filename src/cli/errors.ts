@@ -4,7 +4,6 @@
 // status (128+N when signal N ended it).
 import type { Writable } from 'node:stream';
 import { isVesselError } from '../errors/index.js';
-import { Code, isTtrpcError } from '../ttrpc/index.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_VESSEL = 125;
@@ -19,12 +18,16 @@ export class UsageError extends Error {
   }
 }
 
-/** The guest could not start the command (the agent's Exec failed): 126 or 127, as a shell does. */
-export function execFailureExit(err: unknown): number | undefined {
-  if (!isTtrpcError(err)) return undefined;
-  if (err.status === Code.NOT_FOUND) return EXIT_NOT_FOUND;
-  if (err.status === Code.PERMISSION_DENIED || err.status === Code.INVALID_ARGUMENT) return EXIT_CANNOT_EXECUTE;
+/** The exit for a vessel error code when the guest could not start the command: 127 or 126, as a shell does. */
+export function commandFailureExit(code: string | undefined): number | undefined {
+  if (code === 'COMMAND_NOT_FOUND') return EXIT_NOT_FOUND;
+  if (code === 'COMMAND_NOT_EXECUTABLE') return EXIT_CANNOT_EXECUTE;
   return undefined;
+}
+
+/** The guest could not start the command (the agent's Exec failed): 126 or 127. */
+export function execFailureExit(err: unknown): number | undefined {
+  return isVesselError(err) ? commandFailureExit(err.code) : undefined;
 }
 
 /** Exit status of a guest process: its code, or 128+N when signal N ended it. */

@@ -1,20 +1,3 @@
-// google.rpc.Code values carried in ttrpc's Response.status.code.
-export enum Code {
-  OK = 0,
-  CANCELLED = 1,
-  UNKNOWN = 2,
-  INVALID_ARGUMENT = 3,
-  DEADLINE_EXCEEDED = 4,
-  NOT_FOUND = 5,
-  ALREADY_EXISTS = 6,
-  PERMISSION_DENIED = 7,
-  RESOURCE_EXHAUSTED = 8,
-  FAILED_PRECONDITION = 9,
-  ABORTED = 10,
-  OUT_OF_RANGE = 11,
-  UNIMPLEMENTED = 12,
-  INTERNAL = 13,
-  UNAVAILABLE = 14,
-  DATA_LOSS = 15,
-  UNAUTHENTICATED = 16,
-}
+// google.rpc.Code values carried in ttrpc's Response.status.code: the same numbers gRPC
+// uses, defined once next to VesselError (src/errors/status.ts).
+export { StatusCode as Code } from '../errors/index.js';

@@ -4,11 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
+import { newTestManager } from '../support/backend.js';
 import { UsageError, execFailureExit, statusExit } from '../../src/cli/errors.js';
 import { parseRunArgs } from '../../src/cli/run/args.js';
 import { guestEnv } from '../../src/cli/run/command.js';
 import { diskFsType } from '../../src/cli/run/disk.js';
-import { Code, TtrpcError } from '../../src/ttrpc/index.js';
+import { VesselError } from '../../src/errors/index.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 import { sink } from './helpers.js';
 
@@ -79,13 +80,13 @@ describe('vessel run arguments', () => {
 
   it('usage errors exit 2 through runCli, with the message on stderr', async () => {
     const err = sink();
-    expect(await runCli(['run', '--cpus', 'x', '--', 'true'], sink(), err)).toBe(2);
+    expect(await runCli(['run', '--cpus', 'x', '--', 'true'], newTestManager, sink(), err)).toBe(2);
     expect(err.text()).toBe('vessel run: --cpus needs a positive integer, got "x"\nSee \'vessel run --help\'.\n');
     const out = sink();
-    expect(await runCli(['run', '--help'], out, sink())).toBe(0);
+    expect(await runCli(['run', '--help'], newTestManager, out, sink())).toBe(0);
     expect(out.text()).toContain('Usage: vessel run [OPTIONS] [--] CMD [ARG...]');
-    expect(await runCli(['gc', '--bogus'], sink(), sink())).toBe(2);
-    expect(await runCli(['doctor', 'extra'], sink(), sink())).toBe(2);
+    expect(await runCli(['gc', '--bogus'], newTestManager, sink(), sink())).toBe(2);
+    expect(await runCli(['doctor', 'extra'], newTestManager, sink(), sink())).toBe(2);
   });
 
   it('the guest environment: a base PATH/HOME/TERM, -e replaces by key', () => {
@@ -100,10 +101,12 @@ describe('exit codes', () => {
     expect(statusExit({ exitCode: 0, signal: 0 })).toBe(0);
     expect(statusExit({ exitCode: 7, signal: 0 })).toBe(7);
     expect(statusExit({ exitCode: 0, signal: 9 })).toBe(137);
-    expect(execFailureExit(new TtrpcError(Code.NOT_FOUND, 'x'))).toBe(127);
-    expect(execFailureExit(new TtrpcError(Code.PERMISSION_DENIED, 'x'))).toBe(126);
-    expect(execFailureExit(new TtrpcError(Code.INVALID_ARGUMENT, 'x'))).toBe(126);
-    expect(execFailureExit(new TtrpcError(Code.UNAVAILABLE, 'x'))).toBeUndefined();
+    expect(execFailureExit(new VesselError('COMMAND_NOT_FOUND', 'x'))).toBe(127);
+    expect(execFailureExit(new VesselError('COMMAND_NOT_EXECUTABLE', 'x'))).toBe(126);
+    // the daemon's own NOT_FOUND / INVALID_ARGUMENT (no such instance, a bad request) are vessel's failures
+    expect(execFailureExit(new VesselError('NOT_FOUND', 'x'))).toBeUndefined();
+    expect(execFailureExit(new VesselError('INVALID_ARGUMENT', 'x'))).toBeUndefined();
+    expect(execFailureExit(new VesselError('UNAVAILABLE', 'x'))).toBeUndefined();
     expect(execFailureExit(new Error('x'))).toBeUndefined();
   });
 });

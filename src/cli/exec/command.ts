@@ -8,10 +8,10 @@
 // Exit: the process's status (128+N for signal N), 126 / 127 when the guest cannot
 // execute or find CMD, 125 when vessel failed (no daemon, no such instance, ...), 2 usage.
 import os from 'node:os';
-import { status as Status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { connectDaemon, socketPathOf, type DaemonClient } from '../daemon/client.js';
-import { reportDaemonError, vesselCode } from '../daemon/errors.js';
-import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, reportError, statusExit } from '../errors.js';
+import { isServiceError, reportDaemonError, vesselCode } from '../daemon/errors.js';
+import { commandFailureExit, reportError, statusExit } from '../errors.js';
 import { guestEnvironment } from '../guest-env.js';
 import type { CliIo, HostSignal } from '../io.js';
 import { enterRawMode, windowSize } from '../run/tty.js';
@@ -26,13 +26,9 @@ class Interrupted extends Error {
   }
 }
 
-/** 126 / 127 when the guest agent refused to start the command (its status travels as TTRPC_STATUS). */
+/** 126 / 127 when the guest agent refused to start the command (the daemon's vessel-error-code says so). */
 function cannotExecute(err: unknown): number | undefined {
-  const e = err as ServiceError;
-  if (typeof e?.code !== 'number' || vesselCode(e) !== 'TTRPC_STATUS') return undefined;
-  if (e.code === Status.NOT_FOUND) return EXIT_NOT_FOUND;
-  if (e.code === Status.PERMISSION_DENIED || e.code === Status.INVALID_ARGUMENT) return EXIT_CANNOT_EXECUTE;
-  return undefined;
+  return isServiceError(err) ? commandFailureExit(vesselCode(err)) : undefined;
 }
 
 export async function runExec(argv: string[], io: CliIo): Promise<number> {

@@ -9,7 +9,6 @@ import { AgentClient } from '../../agent/index.js';
 import { VesselError, isVesselError } from '../../errors/index.js';
 import type { GuestImage } from '../../image/index.js';
 import { MuxSession } from '../../mux/index.js';
-import { Code, isTtrpcError } from '../../ttrpc/index.js';
 import { connectUnixSocket } from '../../transport/index.js';
 import { VmConfig } from '../config.js';
 import { Lifecycle, type StateChange } from '../lifecycle.js';
@@ -17,8 +16,9 @@ import { passtHostDefaults } from '../net/host-defaults.js';
 import { startPasst } from '../net/passt.js';
 import { reapOrphans } from '../process/orphans.js';
 import { SupervisedProcess } from '../process/supervised.js';
+import type { ManagedNetworking, Pausable } from '../extras.js';
 import type {
-  DiskOptions, FSOptions, IPConfig, Instance, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
+  DiskOptions, FSOptions, IPConfig, Instance, InstanceDescription, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
 } from '../types.js';
 import { validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
@@ -40,14 +40,6 @@ export interface InstanceEnvironment {
   logger: Logger;
 }
 
-export interface ConfigSnapshot {
-  cpus: number;
-  ramMiB: number;
-  shares: Array<{ tag: string; hostPath: string; readOnly: boolean; mountPoint: string | null }>;
-  disks: Array<{ blockId: string; hostPath: string; readOnly: boolean; format: 'raw' | 'vmdk'; ephemeral: boolean }>;
-  nics: Array<{ endpoint: string; mac: string; mode: NetworkMode; features: number; passt: boolean }>;
-}
-
 const GRACEFUL_POWEROFF_MS = 10_000;
 const QMP_QUIT_MS = 3_000;
 
@@ -56,7 +48,7 @@ function hostnameFor(stateDir: string): string {
   return name || 'vessel';
 }
 
-export class QemuInstance implements Instance {
+export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   readonly stateDir: string;
   private readonly env: InstanceEnvironment;
   private readonly config = new VmConfig();
@@ -83,7 +75,6 @@ export class QemuInstance implements Instance {
     return this.lifecycle.failure;
   }
 
-  /** State changes, for watchers (the gRPC Watch call). */
   onStateChange(listener: (change: StateChange) => void): () => void {
     this.lifecycle.on('state', listener);
     return () => this.lifecycle.off('state', listener);
@@ -112,16 +103,16 @@ export class QemuInstance implements Instance {
     return () => { this.consoleWaiters.delete(attach); for (const u of unsubscribe) u(); };
   }
 
-  /** What the instance was configured with (for status reporting). */
-  configSnapshot(): ConfigSnapshot {
+  describe(): InstanceDescription {
     return {
+      accelerator: this.env.accelerator,
       cpus: this.config.cpus,
       ramMiB: this.config.ramMiB,
       shares: this.config.shares.map((s) => ({ ...s })),
       disks: this.config.disks.map((d) => ({ ...d })),
       nics: [
-        ...this.config.nics.map((n) => ({ endpoint: n.endpoint, mac: n.mac, mode: n.mode, features: n.features ?? 0, passt: false })),
-        ...this.config.passtNics.map((n) => ({ endpoint: '', mac: n.mac, mode: 'unixstream' as const, features: 0, passt: true })),
+        ...this.config.nics.map((n) => ({ endpoint: n.endpoint, mac: n.mac, mode: n.mode, features: n.features ?? 0, managed: false })),
+        ...this.config.passtNics.map((n) => ({ endpoint: '', mac: n.mac, mode: 'unixstream' as const, features: 0, managed: true })),
       ],
     };
   }
@@ -434,7 +425,7 @@ export class QemuInstance implements Instance {
     const base = err instanceof Error ? err.message : String(err);
     const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
     if (isVesselError(err) && (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code.startsWith('IMAGE_'))) return err;
-    const code = isTtrpcError(err, Code.DEADLINE_EXCEEDED) || isVesselError(err, 'DEADLINE_EXCEEDED') ? 'DEADLINE_EXCEEDED' : 'START_FAILED';
+    const code = isVesselError(err, 'DEADLINE_EXCEEDED') ? 'DEADLINE_EXCEEDED' : 'START_FAILED';
     return new VesselError(code, `start failed: ${base}${details ? `\n${details}` : ''}`, { cause: err });
   }
 
