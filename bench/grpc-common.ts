@@ -6,7 +6,7 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { VesselDaemon, vmPackageDefinition } from '../src/api/index.js';
-import type { QemuInstance } from '../src/vm/index.js';
+import { QemuManager, type Instance } from '../src/vm/index.js';
 import { testCpuModel } from '../test/support/test-vm.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 
@@ -16,7 +16,7 @@ export interface BenchDaemon {
   /** vessel.vm.v1.Instance client (grpc-js). */
   rpc: any;
   instanceId: string;
-  instance: QemuInstance;
+  instance: Instance;
   stop(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export async function startBenchDaemon(): Promise<BenchDaemon> {
   const daemon = new VesselDaemon({
     socketPath: path.join(tmp.dir, 'vessel.sock'),
     instancesDir: path.join(tmp.dir, 'instances'),
-    manager: { cpuModel: testCpuModel() },
+    manager: new QemuManager({ cpuModel: testCpuModel() }),
   });
   await daemon.listen();
   const pkg = grpc.loadPackageDefinition(vmPackageDefinition()) as any;

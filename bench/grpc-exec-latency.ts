@@ -8,6 +8,7 @@
 // object; the ratio is informative (no goal).
 import os from 'node:os';
 import { callEnded, startBenchDaemon, type BenchDaemon } from './grpc-common.js';
+import { execWithStreams } from '../src/agent/index.js';
 import { median, printFigure, round } from './stats.js';
 import { execTrueMs } from './exec-true.js';
 
@@ -36,17 +37,13 @@ function viaTs(b: BenchDaemon): Promise<number> {
 
 /** The TypeScript API doing what the daemon's Exec does: stdout and stderr on raw streams. */
 async function viaTsWithStreams(b: BenchDaemon): Promise<number> {
-  const agent = b.instance.client();
-  const execId = `ts-io-${++seq}`;
   const t0 = performance.now();
-  const [out, err] = await Promise.all([b.instance.startStream(`${execId}:out`), b.instance.startStream(`${execId}:err`)]);
-  const ended = Promise.all([out, err].map((s) => new Promise((resolve) => { s.on('end', resolve); s.resume(); })));
-  await agent.exec({ execId, args: ['true'], stdoutStream: `${execId}:out`, stderrStream: `${execId}:err` });
-  const st = await agent.wait(execId);
-  await ended;
+  const exec = await execWithStreams(b.instance.client(), { execId: `ts-io-${++seq}`, args: ['true'] }, { stdout: 'open', stderr: 'open' });
+  exec.stdout!.resume();
+  exec.stderr!.resume();
+  const st = await exec.exited;
   const ms = performance.now() - t0;
-  out.end();
-  err.end();
+  exec.close();
   if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
   return ms;
 }
@@ -70,7 +67,7 @@ async function main(): Promise<void> {
     const m = { grpc: median(grpc), ts: median(ts), tsIo: median(tsIo) };
     printFigure({
       figure: 'grpc-exec-latency',
-      accel: b.instance.accelerator,
+      accel: b.instance.describe().accelerator,
       calls: grpc.length,
       grpcMedianMs: round(m.grpc, 3),
       tsApiMedianMs: round(m.ts, 3),

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const ratios = grpc.map((g, i) => g / ts[i]!);
     printFigure({
       figure: 'grpc-stream',
-      accel: b.instance.accelerator,
+      accel: b.instance.describe().accelerator,
       direction: 'guest→host',
       guestCommand: DD.join(' '),
       bytesPerRound: BLOCKS * BLOCK,

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { execWithStreams } from '../src/agent/index.js';
 import type { TestVm } from '../test/support/test-vm.js';
 
 const CHUNK = 64 * 1024;
@@ -38,56 +39,53 @@ export async function runGuest(vm: TestVm, args: string[]): Promise<string> {
 }
 
 export async function runGuestBytes(vm: TestVm, args: string[]): Promise<Buffer> {
-  const id = `sh-${++seq}`;
-  const out = await vm.agent.openStream(`${id}:out`);
+  const exec = await execWithStreams(vm.agent, { execId: `sh-${++seq}`, args }, { stdout: 'open' });
   const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const ended = once(out, 'end');
-  await vm.agent.exec({ execId: id, args, stdoutStream: `${id}:out` });
-  const status = await vm.agent.wait(id);
-  await ended;
-  out.end();
+  exec.stdout!.on('data', (c: Buffer) => chunks.push(c));
+  const status = await exec.exited;
+  exec.close();
   if (status.exitCode !== 0) throw new Error(`${args.join(' ')} exited ${status.exitCode}`);
   return Buffer.concat(chunks);
 }
 
 /** vessel, host→guest: `bytes` into a guest `dd of=/dev/null` through a raw stream (EOF = our FIN). */
 export async function vesselIn(vm: TestVm, bytes: number): Promise<number> {
-  const id = `in-${++seq}`;
-  const s = await vm.agent.openStream(`${id}:in`);
-  await vm.agent.exec({ execId: id, args: ['dd', 'of=/dev/null', 'bs=65536'], stdinStream: `${id}:in` });
+  const exec = await execWithStreams(vm.agent, { execId: `in-${++seq}`, args: ['dd', 'of=/dev/null', 'bs=65536'] }, { stdin: 'open' });
   const t0 = performance.now();
-  await writeBytes(s, bytes);
-  s.end();
-  await vm.agent.wait(id);
-  return bytes / 2 ** 20 / ((performance.now() - t0) / 1000);
+  await writeBytes(exec.stdin!, bytes);
+  await exec.closeStdin();
+  await exec.exited;
+  const mibps = bytes / 2 ** 20 / ((performance.now() - t0) / 1000);
+  exec.close();
+  return mibps;
 }
 
-/** vessel, guest→host: a guest `dd if=/dev/zero` into our raw stream. */
+/** vessel, guest→host: a guest `dd if=/dev/zero` into our raw stream (the clock starts before the stream is opened). */
 export async function vesselOut(vm: TestVm, bytes: number): Promise<number> {
   const blocks = Math.ceil(bytes / CHUNK);
-  const id = `out-${++seq}`;
-  const s = await vm.agent.openStream(`${id}:out`);
-  const done = countUntil(s, blocks * CHUNK);
   const t0 = performance.now();
-  await vm.agent.exec({ execId: id, args: ['dd', 'if=/dev/zero', 'bs=65536', `count=${blocks}`], stdoutStream: `${id}:out` });
-  await done;
+  const exec = await execWithStreams(vm.agent, { execId: `out-${++seq}`, args: ['dd', 'if=/dev/zero', 'bs=65536', `count=${blocks}`] }, { stdout: 'open' });
+  await countUntil(exec.stdout!, blocks * CHUNK);
   const mibps = bytes / 2 ** 20 / ((performance.now() - t0) / 1000);
-  await vm.agent.wait(id);
-  s.end();
+  await exec.exited;
+  exec.close();
   return mibps;
+}
+
+/** Starts `args` in the guest without stdio; resolves with the exec (its exit in `exited`). */
+function guestCommand(vm: TestVm, id: string, args: string[]) {
+  return execWithStreams(vm.agent, { execId: id, args });
 }
 
 /** raw virtio-serial, host→guest: our bytes into `dd if=<port> of=/dev/null`; EOF = we disconnect. */
 export async function rawIn(vm: TestVm, rawSocket: string, port: string, bytes: number): Promise<number> {
   const raw = net.connect(rawSocket);
   await once(raw, 'connect');
-  const id = `rawin-${++seq}`;
-  await vm.agent.exec({ execId: id, args: ['dd', `if=/dev/${port}`, 'of=/dev/null', 'bs=65536'] });
+  const exec = await guestCommand(vm, `rawin-${++seq}`, ['dd', `if=/dev/${port}`, 'of=/dev/null', 'bs=65536']);
   const t0 = performance.now();
   await writeBytes(raw, bytes);
   raw.end();
-  await vm.agent.wait(id);
+  await exec.exited;
   const mibps = bytes / 2 ** 20 / ((performance.now() - t0) / 1000);
   raw.destroy();
   return mibps;
@@ -98,13 +96,12 @@ export async function rawOut(vm: TestVm, rawSocket: string, port: string, bytes:
   const blocks = Math.ceil(bytes / CHUNK);
   const raw = net.connect(rawSocket);
   await once(raw, 'connect');
-  const id = `rawout-${++seq}`;
   const done = countUntil(raw, blocks * CHUNK);
   const t0 = performance.now();
-  await vm.agent.exec({ execId: id, args: ['dd', 'if=/dev/zero', `of=/dev/${port}`, 'bs=65536', `count=${blocks}`] });
+  const exec = await guestCommand(vm, `rawout-${++seq}`, ['dd', 'if=/dev/zero', `of=/dev/${port}`, 'bs=65536', `count=${blocks}`]);
   await done;
   const mibps = bytes / 2 ** 20 / ((performance.now() - t0) / 1000);
-  await vm.agent.wait(id);
+  await exec.exited;
   raw.destroy();
   return mibps;
 }

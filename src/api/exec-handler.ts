@@ -5,8 +5,7 @@
 // with the exit status once the output is drained. A client that goes away before the
 // exit gets its process group killed.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { Duplex } from 'node:stream';
-import type { AgentClient } from '../agent/index.js';
+import { execWithStreams, newExecId, type GuestExec } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { failer } from './call-errors.js';
 import type { InstanceRegistry } from './registry.js';
@@ -22,19 +21,18 @@ interface ExecRequest {
 }
 
 const SIGKILL = 9;
-let counter = 0;
 
 export function execHandler(registry: InstanceRegistry) {
   return (call: ServerDuplexStream<ExecRequest, Record<string, unknown>>): void => {
     const fail = failer(call);
-    const opened: Duplex[] = [];
-    let agent: AgentClient | undefined;
-    let execId = '';
+    let exec: GuestExec | undefined;
     let running = false;
+    let abandoned = false;
     const abandon = () => {
-      if (running && agent) agent.signal(execId, SIGKILL, true).catch(() => undefined);
+      abandoned = true;
+      if (running && exec) exec.signal(SIGKILL, true).catch(() => undefined);
       running = false;
-      for (const d of opened) d.destroy();
+      exec?.close();
     };
     call.on('cancelled', abandon);
     call.on('error', abandon);
@@ -45,38 +43,28 @@ export function execHandler(registry: InstanceRegistry) {
         const s = first.start;
         if (s.args.length === 0) throw new VesselError('INVALID_ARGUMENT', 'start.args must name a program');
         const inst = registry.get(s.instanceId).instance;
-        agent = inst.client();
-        execId = `grpc-${process.pid}-${++counter}`;
-        const open = async (suffix: string): Promise<[Duplex, string]> => {
-          const id = `${execId}:${suffix}`;
-          const d = await inst.startStream(id);
-          opened.push(d);
-          return [d, id];
-        };
-        const none = async (id: string): Promise<[undefined, string]> => [undefined, id];
-        // The guest streams are opened concurrently (each is a round trip to the guest).
-        const [[out, stdoutStream], [err, stderrStream], [input, stdinStream]] = await Promise.all([
-          s.stdoutStream ? none(s.stdoutStream) : open('out'),
-          s.stderrStream || s.tty ? none(s.stderrStream) : open('err'),
-          s.stdinStream ? none(s.stdinStream) : s.stdin ? open('in') : none(''),
-        ]);
-        if (call.cancelled) return abandon();
-        const { pid } = await agent.exec({
-          execId, args: s.args, env: s.env, cwd: s.cwd, uid: s.uid, gid: s.gid,
-          terminal: s.tty, rows: s.rows, cols: s.cols, stdinStream, stdoutStream, stderrStream,
+        // Output the client did not send to a stream of its own comes back as messages.
+        const ex = await execWithStreams(inst.client(), {
+          execId: newExecId('grpc'), args: s.args, env: s.env, cwd: s.cwd, uid: s.uid, gid: s.gid,
+          terminal: s.tty, rows: s.rows, cols: s.cols,
+        }, {
+          stdout: s.stdoutStream ? { id: s.stdoutStream } : 'open',
+          ...(s.stderrStream ? { stderr: { id: s.stderrStream } } : s.tty ? {} : { stderr: 'open' as const }),
+          ...(s.stdinStream ? { stdin: { id: s.stdinStream } } : s.stdin ? { stdin: 'open' as const } : {}),
         });
+        exec = ex;
         running = true;
-        if (call.cancelled) return abandon();
-        call.write({ started: { execId, pid } });
+        if (abandoned || call.cancelled) return abandon();
+        call.write({ started: { execId: ex.execId, pid: ex.pid } });
         const drained: Promise<unknown>[] = [];
-        if (out) drained.push(pumpToCall(out, call, (c) => ({ stdout: c })));
-        if (err) drained.push(pumpToCall(err, call, (c) => ({ stderr: c })));
+        if (ex.stdout) drained.push(pumpToCall(ex.stdout, call, (c) => ({ stdout: c })));
+        if (ex.stderr) drained.push(pumpToCall(ex.stderr, call, (c) => ({ stderr: c })));
+        const input = ex.stdin;
         let stdinClosed = false;
         const closeStdin = () => {
           if (stdinClosed) return;
           stdinClosed = true;
-          if (input) input.end();
-          else if (s.stdinStream) agent!.closeStdin(execId).catch(() => undefined);
+          if (input || s.stdinStream) ex.closeStdin().catch(() => undefined);
         };
         call.on('data', (m: ExecRequest) => {
           switch (m.msg) {
@@ -88,13 +76,13 @@ export function execHandler(registry: InstanceRegistry) {
             case 'closeStdin':
               return closeStdin();
             case 'resize':
-              agent!.resizePty(execId, m.resize!.rows, m.resize!.cols).catch(fail);
+              ex.resize(m.resize!.rows, m.resize!.cols).catch(fail);
               return;
             case 'signal':
-              agent!.signal(execId, m.signal!).catch(fail);
+              ex.signal(m.signal!).catch(fail);
               return;
             case 'signalGroup':
-              agent!.signal(execId, m.signalGroup!, true).catch(fail);
+              ex.signal(m.signalGroup!, true).catch(fail);
               return;
             default:
               return fail(new VesselError('INVALID_ARGUMENT', '`start` may only be the first Exec message'));
@@ -103,10 +91,10 @@ export function execHandler(registry: InstanceRegistry) {
         // A half-close ends stdin sent as messages; a stdin_stream is the client's own to end.
         call.on('end', () => { if (input) closeStdin(); });
         call.resume();
-        const status = await agent.wait(execId);
+        const status = await ex.exited;
         await Promise.all(drained);
         running = false;
-        for (const d of opened) d.end();
+        for (const d of [ex.stdin, ex.stdout, ex.stderr]) d?.end();
         call.write({ exit: { exitCode: status.exitCode, signal: status.signal, exitedAtUnixNano: status.exitedAtUnixNano.toString() } });
         call.end();
       })().catch((e: unknown) => { abandon(); fail(e); });

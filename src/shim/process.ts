@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { AgentClient } from '../agent/index.js';
+import { execWithStreams, type AgentClient, type GuestExec } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { openOutputFifo, openStdinFifo, type OutputFifo } from './fifo.js';
 import type { OciProcess } from './oci.js';
@@ -16,10 +16,9 @@ export interface Stdio { stdin: string; stdout: string; stderr: string; terminal
 
 export interface ProcessExit { exitStatus: number; exitedAt: Date }
 
-/** The guest side a process needs: the agent and raw streams by id. */
+/** The guest side a process needs: its agent and the container's rootfs in the guest. */
 export interface GuestHandle {
   agent: AgentClient;
-  openStream(id: string): Promise<Duplex>;
   /** The rootfs inside the guest. */
   rootfs: string;
 }
@@ -30,7 +29,7 @@ export class ShimProcess {
   exit: ProcessExit | undefined;
   private readonly exitPromise: Promise<ProcessExit>;
   private resolveExit!: (e: ProcessExit) => void;
-  private stdinStream: Duplex | undefined;
+  private exec: GuestExec | undefined;
   private fifos: OutputFifo[] = [];
 
   constructor(
@@ -53,68 +52,42 @@ export class ShimProcess {
   async start(guest: GuestHandle, onExit: (p: ShimProcess) => void): Promise<number> {
     if (this.status !== 'created') throw new VesselError('ALREADY_STARTED', `process ${this.label} was already started`);
     this.status = 'running';
-    const id = this.guestId;
-    const terminal = this.stdio.terminal;
-    const outputs: Promise<void>[] = [];
-    const streams: Duplex[] = [];
-    const open = async (suffix: string): Promise<Duplex> => {
-      const s = await guest.openStream(`${id}:${suffix}`);
-      streams.push(s);
-      return s;
-    };
+    const { terminal, stdin, stdout, stderr } = this.stdio;
+    let exec: GuestExec;
     try {
-      const execSpec: Parameters<AgentClient['exec']>[0] = {
-        execId: id, args: this.spec.args, env: this.spec.env, cwd: this.spec.cwd, uid: this.spec.uid, gid: this.spec.gid,
-        additionalGids: this.spec.additionalGids, terminal, rootfs: guest.rootfs,
-      };
-      if (terminal) {
-        execSpec.rows = this.spec.rows;
-        execSpec.cols = this.spec.cols;
-        const tty = await open('tty');
-        execSpec.stdoutStream = `${id}:tty`;
-        if (this.stdio.stdout) outputs.push(this.copyToFifo(tty, this.stdio.stdout));
-        else tty.resume();
-        if (this.stdio.stdin) {
-          execSpec.stdinStream = `${id}:tty`;
-          this.stdinStream = tty;
-        }
-      } else {
-        if (this.stdio.stdin) {
-          const input = await open('in');
-          input.resume(); // the agent never writes on it
-          execSpec.stdinStream = `${id}:in`;
-          this.stdinStream = input;
-        }
-        for (const [suffix, fifo] of [['out', this.stdio.stdout], ['err', this.stdio.stderr]] as const) {
-          if (!fifo) continue;
-          const s = await open(suffix);
-          outputs.push(this.copyToFifo(s, fifo));
-          if (suffix === 'out') execSpec.stdoutStream = `${id}:out`;
-          else execSpec.stderrStream = `${id}:err`;
-        }
-      }
-      const { pid } = await guest.agent.exec(execSpec);
-      this.pid = pid;
+      exec = await execWithStreams(guest.agent, {
+        execId: this.guestId, args: this.spec.args, env: this.spec.env, cwd: this.spec.cwd, uid: this.spec.uid, gid: this.spec.gid,
+        additionalGids: this.spec.additionalGids, rootfs: guest.rootfs,
+        terminal, ...(terminal ? { rows: this.spec.rows, cols: this.spec.cols } : {}),
+      }, terminal
+        // one stream carries the terminal both ways; it is opened even without a stdout FIFO
+        ? { stdout: 'open', ...(stdin ? { stdin: 'stdout' as const } : {}) }
+        : { ...(stdin ? { stdin: 'open' as const } : {}), ...(stdout ? { stdout: 'open' as const } : {}), ...(stderr ? { stderr: 'open' as const } : {}) });
     } catch (err) {
       this.status = 'stopped';
-      for (const s of streams) s.destroy();
-      this.releaseFifos();
       const exit = { exitStatus: 255, exitedAt: new Date() };
       this.exit = exit;
       this.resolveExit(exit);
       throw err;
     }
-    if (this.stdinStream && this.stdio.stdin) this.forwardStdin(this.stdinStream, this.stdio.stdin);
+    this.exec = exec;
+    this.pid = exec.pid;
+    const outputs: Promise<void>[] = [];
+    if (exec.stdout) {
+      if (stdout) outputs.push(this.copyToFifo(exec.stdout, stdout));
+      else exec.stdout.resume();
+    }
+    if (exec.stderr && stderr) outputs.push(this.copyToFifo(exec.stderr, stderr));
+    if (exec.stdin && stdin) this.forwardStdin(exec.stdin, stdin);
     void (async () => {
       let exitStatus = 255;
       try {
-        const st = await guest.agent.wait(id);
-        exitStatus = st.exitCode;
+        exitStatus = (await exec.exited).exitCode;
       } catch (err) {
         this.logger.warn({ err, exec: this.label }, 'waiting for the process failed');
       }
       await Promise.allSettled(outputs);
-      for (const s of streams) s.destroy();
+      exec.close();
       this.releaseFifos();
       this.status = 'stopped';
       this.exit = { exitStatus, exitedAt: new Date() };
@@ -132,11 +105,22 @@ export class ShimProcess {
     this.resolveExit(this.exit);
   }
 
-  async closeStdin(agent: AgentClient): Promise<void> {
-    const s = this.stdinStream;
-    if (!s) return;
-    if (this.stdio.terminal) await agent.closeStdin(this.guestId);
-    else s.end();
+  async closeStdin(): Promise<void> {
+    if (this.exec?.stdin) await this.exec.closeStdin();
+  }
+
+  /** Signals the process (or its whole process group); it must have been started. */
+  async signal(signal: number, group: boolean): Promise<void> {
+    await this.started().signal(signal, group);
+  }
+
+  async resize(rows: number, cols: number): Promise<void> {
+    await this.started().resize(rows, cols);
+  }
+
+  private started(): GuestExec {
+    if (!this.exec) throw new VesselError('NOT_STARTED', `process ${this.label} has not been started`);
+    return this.exec;
   }
 
   private get label(): string {

@@ -1,9 +1,8 @@
-// One guest process for `vessel run`: opens its raw streams (stdout and stderr on
-// different ids; with a TTY one stream carries stdin and the terminal's output), starts
-// it, forwards stdin, and resolves with its exit status once its output is drained.
-import crypto from 'node:crypto';
-import type { Duplex } from 'node:stream';
-import type { AgentClient, ExitStatus } from '../../agent/index.js';
+// One guest process for `vessel run`: started through the agent's execWithStreams (stdout
+// and stderr on different streams; with a TTY one stream carries stdin and the terminal's
+// output), its output copied to the host's stdio and stdin forwarded; `exited` resolves
+// with its exit status once its output is drained.
+import { execWithStreams, newExecId, type AgentClient, type ExitStatus, type GuestExec } from '../../agent/index.js';
 import type { CliIo } from '../io.js';
 import { closeStream, copyOut, forwardStdin } from './stdio.js';
 import type { WindowSize } from './tty.js';
@@ -17,49 +16,25 @@ export interface GuestCommand {
   tty: WindowSize | undefined;
 }
 
-type StreamOpener = (id: string) => Promise<Duplex>;
-
 export class GuestProcess {
-  readonly execId = `run-${crypto.randomBytes(4).toString('hex')}`;
-  private readonly streams: Duplex[] = [];
+  private exec: GuestExec | undefined;
   private stdin: { stop: () => void } | undefined;
-  private started = false;
 
-  constructor(private readonly agent: AgentClient, private readonly openStream: StreamOpener, private readonly io: CliIo) {}
+  constructor(private readonly agent: AgentClient, private readonly io: CliIo) {}
 
   /** Starts the process; rejects with the agent's error if it cannot be executed. */
   async start(cmd: GuestCommand): Promise<{ exited: Promise<ExitStatus> }> {
-    const id = this.execId;
-    let outputs: Promise<void>[];
-    let stdinTarget: Duplex | undefined;
-    let spec: Parameters<AgentClient['exec']>[0];
-    if (cmd.tty) {
-      const tty = await this.open(`${id}:tty`);
-      outputs = [copyOut(tty, this.io.stdout)];
-      spec = { execId: id, args: cmd.args, env: cmd.env, cwd: cmd.cwd, terminal: true, rows: cmd.tty.rows, cols: cmd.tty.cols, stdoutStream: `${id}:tty` };
-      if (cmd.interactive) {
-        spec.stdinStream = `${id}:tty`;
-        stdinTarget = tty;
-      }
-    } else {
-      const [out, err, input] = await Promise.all([
-        this.open(`${id}:out`),
-        this.open(`${id}:err`),
-        cmd.interactive ? this.open(`${id}:in`) : Promise.resolve(undefined),
-      ]);
-      outputs = [copyOut(out, this.io.stdout), copyOut(err, this.io.stderr)];
-      spec = { execId: id, args: cmd.args, env: cmd.env, cwd: cmd.cwd, stdoutStream: `${id}:out`, stderrStream: `${id}:err` };
-      if (input) {
-        spec.stdinStream = `${id}:in`;
-        input.resume(); // the agent never writes on it; see its end
-        stdinTarget = input;
-      }
-    }
-    await this.agent.exec(spec);
-    this.started = true;
-    if (stdinTarget) this.stdin = forwardStdin(this.io.stdin, stdinTarget);
+    const base = { execId: newExecId('run'), args: cmd.args, env: cmd.env, cwd: cmd.cwd };
+    const exec = cmd.tty
+      ? await execWithStreams(this.agent, { ...base, terminal: true, rows: cmd.tty.rows, cols: cmd.tty.cols },
+        { stdout: 'open', ...(cmd.interactive ? { stdin: 'stdout' as const } : {}) })
+      : await execWithStreams(this.agent, base,
+        { stdout: 'open', stderr: 'open', ...(cmd.interactive ? { stdin: 'open' as const } : {}) });
+    this.exec = exec;
+    const outputs = [copyOut(exec.stdout!, this.io.stdout), ...(exec.stderr ? [copyOut(exec.stderr, this.io.stderr)] : [])];
+    if (exec.stdin) this.stdin = forwardStdin(this.io.stdin, exec.stdin);
     const exited = (async () => {
-      const status = await this.agent.wait(id);
+      const status = await exec.exited;
       await Promise.all(outputs);
       return status;
     })();
@@ -69,28 +44,22 @@ export class GuestProcess {
 
   /** True once the process was started (and until the run ends). */
   get running(): boolean {
-    return this.started;
+    return this.exec !== undefined;
   }
 
   /** Forwards a host signal to the process group (as a terminal's Ctrl-C would). */
   async signal(signal: number): Promise<void> {
-    if (this.started) await this.agent.signal(this.execId, signal, true);
+    await this.exec?.signal(signal, true);
   }
 
   async resize(size: WindowSize): Promise<void> {
-    if (this.started) await this.agent.resizePty(this.execId, size.rows, size.cols);
+    await this.exec?.resize(size.rows, size.cols);
   }
 
   /** Detaches stdin and closes our side of every stream. */
   close(): void {
     this.stdin?.stop();
     this.stdin = undefined;
-    for (const s of this.streams) closeStream(s);
-  }
-
-  private async open(id: string): Promise<Duplex> {
-    const s = await this.openStream(id);
-    this.streams.push(s);
-    return s;
+    for (const s of new Set([this.exec?.stdin, this.exec?.stdout, this.exec?.stderr])) closeStream(s);
   }
 }
