@@ -5,13 +5,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VesselError } from '../errors/index.js';
-import { liveForeignOwner, reapOrphans, type QemuInstance, type QemuManager, type StartResult } from '../vm/index.js';
+import { liveForeignOwner, reapOrphans, type Instance, type Manager, type StartResult } from '../vm/index.js';
 
 export const INSTANCE_ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
 export interface ManagedInstance {
   id: string;
-  instance: QemuInstance;
+  instance: Instance;
   createdAtNs: bigint;
   startedAtNs?: bigint;
   startResult?: StartResult;
@@ -25,7 +25,7 @@ export class InstanceRegistry {
   private readonly instances = new Map<string, ManagedInstance>();
   private readonly reserved = new Set<string>();
 
-  constructor(private readonly manager: QemuManager, readonly rootDir: string, private readonly maxInstances = 64) {
+  constructor(private readonly manager: Manager, readonly rootDir: string, private readonly maxInstances = 64) {
     fs.mkdirSync(rootDir, { recursive: true, mode: 0o700 });
   }
 

@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
 import { vesselHome } from '../image/index.js';
-import { QemuManager, type QemuManagerOptions } from '../vm/index.js';
+import type { Manager } from '../vm/index.js';
 import { instanceService } from './instance-service.js';
 import { managerService } from './manager-service.js';
 import { LOADER_OPTIONS, vmPackageDefinition } from './proto.js';
@@ -32,7 +32,8 @@ export interface DaemonOptions {
   /** Where instance state dirs go; default $VESSEL_HOME/daemon/instances. */
   instancesDir?: string;
   maxInstances?: number;
-  manager?: QemuManagerOptions;
+  /** The VM backend (built once by the entry point). */
+  manager: Manager;
   logger?: Logger;
 }
 
@@ -47,11 +48,10 @@ export class VesselDaemon {
   private tcpPort: number | undefined;
   private stopping: Promise<void> | undefined;
 
-  constructor(private readonly opts: DaemonOptions = {}) {
+  constructor(private readonly opts: DaemonOptions) {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.socketPath = path.resolve(opts.socketPath ?? path.join(vesselHome(), 'vessel.sock'));
-    const manager = new QemuManager({ logger: this.logger, ...opts.manager });
-    this.registry = new InstanceRegistry(manager, opts.instancesDir ?? path.join(vesselHome(), 'daemon', 'instances'), opts.maxInstances);
+    this.registry = new InstanceRegistry(opts.manager, opts.instancesDir ?? path.join(vesselHome(), 'daemon', 'instances'), opts.maxInstances);
     const pkg = grpc.loadPackageDefinition(vmPackageDefinition()) as unknown as {
       vessel: { vm: { v1: { Manager: grpc.ServiceClientConstructor; Instance: grpc.ServiceClientConstructor } } };
     };

@@ -1,8 +1,10 @@
-// Contract: `runCli(argv, stdout, stderr, io?)` runs one `vessel` command and resolves to
-// the process exit code. It never calls process.exit itself, so it can be tested
-// in-process; `io` replaces stdin, signals, environment and working directory (default:
-// the real process's). Exit codes: see errors.ts.
+// Contract: `runCli(argv, newManager, stdout, stderr, io?)` runs one `vessel` command and
+// resolves to the process exit code. It never calls process.exit itself, so it can be
+// tested in-process; `newManager` builds the VM backend's Manager (the entry point chooses
+// the backend: cli never names one); `io` replaces stdin, signals, environment and working
+// directory (default: the real process's). Exit codes: see errors.ts.
 import type { Writable } from 'node:stream';
+import type { NewManager } from '../vm/index.js';
 import { runContainerd } from './containerd.js';
 import { runCreate } from './create.js';
 import { runDoctor } from './doctor.js';
@@ -45,7 +47,7 @@ Options:
 
 const VERSION = '0.1.0';
 
-export async function runCli(argv: string[], stdout: Writable, stderr: Writable, io?: Partial<CliIo>): Promise<number> {
+export async function runCli(argv: string[], newManager: NewManager, stdout: Writable, stderr: Writable, io?: Partial<CliIo>): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '-h' || command === '--help') {
     stdout.write(USAGE);
@@ -59,9 +61,9 @@ export async function runCli(argv: string[], stdout: Writable, stderr: Writable,
     case 'image':
       return runImage(rest, stdout, stderr);
     case 'run':
-      return runRun(rest, processIo({ ...io, stdout, stderr }));
+      return runRun(rest, processIo({ ...io, stdout, stderr }), newManager);
     case 'serve':
-      return runServe(rest, processIo({ ...io, stdout, stderr }));
+      return runServe(rest, processIo({ ...io, stdout, stderr }), newManager);
     case 'create':
       return runCreate(rest, processIo({ ...io, stdout, stderr }));
     case 'ps':

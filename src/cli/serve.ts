@@ -9,6 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { VesselDaemon, type TlsOptions } from '../api/index.js';
 import { isVesselError } from '../errors/index.js';
+import type { NewManager } from '../vm/index.js';
 import { EXIT_USAGE, EXIT_VESSEL, UsageError, reportError } from './errors.js';
 import { parseFlags } from './flags.js';
 import type { CliIo, HostSignal } from './io.js';
@@ -76,7 +77,7 @@ function checkReadable(spec: ServeSpec): void {
   }
 }
 
-export async function runServe(argv: string[], io: CliIo): Promise<number> {
+export async function runServe(argv: string[], io: CliIo, newManager: NewManager): Promise<number> {
   let spec: ServeSpec;
   try {
     spec = parseServeArgs(argv, io.cwd);
@@ -89,7 +90,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const logger = pino({ level: spec.debug ? 'debug' : 'info', base: { pid: process.pid } }, io.stderr);
-  const daemon = new VesselDaemon({ socketPath: spec.socketPath, tcpAddress: spec.tcpAddress, tls: spec.tls, logger });
+  const daemon = new VesselDaemon({ socketPath: spec.socketPath, tcpAddress: spec.tcpAddress, tls: spec.tls, logger, manager: newManager({ logger }) });
 
   let onSignal: (s: HostSignal) => void = () => undefined;
   const handlers = STOP_SIGNALS.map((s) => [s, () => onSignal(s)] as const);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
-import { QemuManager, type QemuInstance } from '../vm/index.js';
+import { pausable, type Instance, type Manager } from '../vm/index.js';
 import { setGuestHostname } from './guest-command.js';
 import { readBundleSpec, type OciProcess } from './oci.js';
 import { createVmStateDir, bundleVmLink } from './paths.js';
@@ -24,6 +24,7 @@ export interface CreateOptions {
   bundle: string;
   rootfs: RootfsMount[];
   stdio: Stdio;
+  manager: Manager;
   logger: Logger;
 }
 
@@ -37,7 +38,7 @@ export class Container {
     readonly id: string,
     readonly bundle: string,
     readonly rootfsDir: string,
-    private readonly instance: QemuInstance,
+    private readonly instance: Instance,
     init: OciProcess,
     stdio: Stdio,
     private readonly logger: Logger,
@@ -51,10 +52,10 @@ export class Container {
       throw new VesselError('INVALID_ARGUMENT', `Create.terminal (${o.stdio.terminal}) differs from the spec's process.terminal`);
     }
     if (o.rootfs.length > 0) await mountRootfs(o.rootfs, spec.rootPath);
-    let instance: QemuInstance | undefined;
+    let instance: Instance | undefined;
     try {
       const stateDir = createVmStateDir(o.bundle, o.namespace, o.id);
-      instance = await new QemuManager({ logger: o.logger }).newInstance(stateDir);
+      instance = await o.manager.newInstance(stateDir);
       instance.addFS(ROOTFS_TAG, spec.rootPath, { mountPoint: GUEST_ROOTFS });
       const consoleLog = fs.createWriteStream(path.join(o.bundle, 'console.log'));
       await instance.start({ consoleWriter: consoleLog });
@@ -71,7 +72,6 @@ export class Container {
   get guest() {
     return {
       agent: this.instance.client(),
-      openStream: (id: string) => this.instance.startStream(id),
       rootfs: GUEST_ROOTFS,
     };
   }
@@ -92,12 +92,12 @@ export class Container {
   }
 
   async pause(): Promise<void> {
-    await this.instance.pause();
+    await pausable(this.instance, 'Pause').pause();
     this.paused = true;
   }
 
   async resume(): Promise<void> {
-    await this.instance.resume();
+    await pausable(this.instance, 'Resume').resume();
     this.paused = false;
   }
 

@@ -7,6 +7,7 @@
 // the rootfs shared with virtio-fs, stdio through containerd's FIFOs, events to
 // $TTRPC_ADDRESS, logs to the bundle's `log` FIFO and never to stdout.
 import { isVesselError } from '../errors/index.js';
+import type { NewManager } from '../vm/index.js';
 import { parseShimArgs } from './args.js';
 import { deleteShim } from './delete.js';
 import { serveShim } from './serve.js';
@@ -14,8 +15,11 @@ import { startShim } from './start.js';
 
 export { shimLauncher } from './launcher.js';
 
-/** Runs one shim invocation; `entry` is the script to re-run for `serve`. Resolves to the exit code. */
-export async function runShim(argv: string[], entry: string): Promise<number> {
+/**
+ * Runs one shim invocation; `entry` is the script to re-run for `serve`; `newManager` builds
+ * the VM backend's Manager (chosen by the entry point). Resolves to the exit code.
+ */
+export async function runShim(argv: string[], entry: string, newManager: NewManager): Promise<number> {
   try {
     const a = parseShimArgs(argv);
     switch (a.action) {
@@ -24,7 +28,7 @@ export async function runShim(argv: string[], entry: string): Promise<number> {
       case 'delete':
         return await deleteShim(a, process.stdout);
       case 'serve':
-        return await serveShim(a, 3);
+        return await serveShim(a, 3, newManager);
     }
   } catch (err) {
     process.stderr.write(`containerd-shim-vessel-v2: ${isVesselError(err) ? err.message : (err as Error).stack ?? String(err)}\n`);

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { TtrpcServer } from '../ttrpc/index.js';
+import type { NewManager } from '../vm/index.js';
 import type { ShimArgs } from './args.js';
 import { eventPublisher } from './events.js';
 import { shimProtos } from './protos.js';
@@ -20,14 +21,15 @@ function bundleLogger(bundle: string, debug: boolean): Logger {
   return pino({ level: debug ? 'debug' : 'info', base: { pid: process.pid, runtime: 'vessel' } }, pino.destination({ fd, sync: false }));
 }
 
-export async function serveShim(a: ShimArgs, readyFd: number | undefined): Promise<number> {
+export async function serveShim(a: ShimArgs, readyFd: number | undefined, newManager: NewManager): Promise<number> {
   const bundle = process.cwd();
   const logger = bundleLogger(bundle, a.debug);
   const events = eventPublisher(process.env.TTRPC_ADDRESS, a.namespace, logger);
   const server = new TtrpcServer({ logger });
   let done!: () => void;
   const finished = new Promise<void>((resolve) => { done = resolve; });
-  const service = new TaskService({ namespace: a.namespace, id: a.id, logger, events, onShutdown: () => setImmediate(done) });
+  const manager = newManager({ logger });
+  const service = new TaskService({ namespace: a.namespace, id: a.id, logger, events, manager, onShutdown: () => setImmediate(done) });
   server.register(shimProtos().task, service as unknown as Record<string, Function>);
   await server.listen(a.socket!);
   logger.info({ socket: a.socket, id: a.id, namespace: a.namespace }, 'shim serving');

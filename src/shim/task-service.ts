@@ -4,7 +4,7 @@
 // what vessel does not support answers UNIMPLEMENTED with a message.
 import type { Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
-import { Code, TtrpcError } from '../ttrpc/index.js';
+import type { Manager } from '../vm/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
 import { signalAllGuestProcesses } from './guest-command.js';
@@ -23,12 +23,14 @@ export interface TaskServiceOptions {
   id: string;
   logger: Logger;
   events: EventSink;
+  /** The VM backend (one VM per container). */
+  manager: Manager;
   /** Called after Shutdown answered: stop serving and exit. */
   onShutdown: () => void;
 }
 
 function unimplemented(what: string): never {
-  throw new TtrpcError(Code.UNIMPLEMENTED, `${what} is not supported by containerd-shim-vessel-v2`);
+  throw new VesselError('UNIMPLEMENTED', `${what} is not supported by containerd-shim-vessel-v2`);
 }
 
 export class TaskService {
@@ -60,7 +62,7 @@ export class TaskService {
     if (req.checkpoint) unimplemented('Create from a checkpoint');
     const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
     const creating = Container.create({
-      id: req.id, namespace: this.o.namespace, bundle: req.bundle, rootfs: req.rootfs, stdio, logger: this.o.logger,
+      id: req.id, namespace: this.o.namespace, bundle: req.bundle, rootfs: req.rootfs, stdio, manager: this.o.manager, logger: this.o.logger,
     });
     this.creating = creating;
     try {
@@ -125,7 +127,7 @@ export class TaskService {
       return {};
     }
     if (p.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${req.execId || 'init'} already finished`);
-    await c.guest.agent.signal(p.guestId, req.signal, !req.execId);
+    await p.signal(req.signal, !req.execId);
     return {};
   }
 
@@ -170,13 +172,13 @@ export class TaskService {
     const c = this.get(req.id);
     const p = c.process(req.execId);
     if (!p.stdio.terminal) throw new VesselError('INVALID_ARGUMENT', `process ${req.execId || 'init'} has no terminal`);
-    if (p.status === 'running') await c.guest.agent.resizePty(p.guestId, req.height, req.width);
+    if (p.status === 'running') await p.resize(req.height, req.width);
     return {};
   }
 
   async CloseIO(req: Req): Promise<unknown> {
     const c = this.get(req.id);
-    if (req.stdin) await c.process(req.execId).closeStdin(c.guest.agent);
+    if (req.stdin) await c.process(req.execId).closeStdin();
     return {};
   }
 

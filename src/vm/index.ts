@@ -8,13 +8,15 @@
 // instance cannot be reused. The QEMU backend is in ./qemu; process supervision (nothing
 // outlives its owner; orphans found from the state dir) in ./process.
 export type {
-  Manager, Instance, InstanceState, NetworkMode, FSOptions, DiskOptions, NICOptions, IPConfig, StartOptions, StartResult, StreamOptions,
+  Manager, ManagerOptions, NewManager, Instance, InstanceDescription, InstanceState, NetworkMode, FSOptions, DiskOptions, NICOptions, IPConfig,
+  StartOptions, StartResult, StreamOptions,
 } from './types.js';
+export { pausable, managedNetworking, type Pausable, type ManagedNetworking } from './extras.js';
 export type { StateChange } from './lifecycle.js';
 export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';
 export { FEATURE_PROPERTIES } from './nic-features.js';
-export { QemuManager, QemuInstance, type QemuManagerOptions, type ConfigSnapshot } from './qemu/index.js';
+export { QemuManager, QemuInstance, type QemuManagerOptions } from './qemu/index.js';
 export { reapOrphans, liveForeignOwner, type OrphanReport } from './process/orphans.js';
 export { isAlive, processStartTime, selfIdentity, type ProcessIdentity } from './process/proc-stat.js';
 export { passtHostDefaults } from './net/host-defaults.js';

@@ -1,6 +1,10 @@
-// The seed interface (nerdbox pkg/vm) in TypeScript: what every backend implements.
+// The seed interface (nerdbox pkg/vm) in TypeScript: what every backend implements, and
+// the optional extras a backend may add (checked where used, see ./extras.ts).
 import type { Duplex, Writable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { AgentClient } from '../agent/index.js';
+import type { GuestImage } from '../image/index.js';
+import type { StateChange } from './lifecycle.js';
 
 export type NetworkMode = 'unixstream' | 'unixgram';
 
@@ -76,11 +80,30 @@ export interface StreamOptions {
   timeoutMs?: number;
 }
 
+/** What an instance was configured with and runs on (for status reporting). */
+export interface InstanceDescription {
+  cpus: number;
+  ramMiB: number;
+  shares: Array<{ tag: string; hostPath: string; readOnly: boolean; mountPoint: string | null }>;
+  disks: Array<{ blockId: string; hostPath: string; readOnly: boolean; format: 'raw' | 'vmdk'; ephemeral: boolean }>;
+  /** `managed`: a NIC whose network helper the backend runs itself (e.g. passt). */
+  nics: Array<{ endpoint: string; mac: string; mode: NetworkMode; features: number; managed: boolean }>;
+  /** How the guest's CPU runs, e.g. `kvm` or `tcg`. */
+  accelerator: string;
+}
+
 export interface Instance {
   readonly stateDir: string;
   state(): InstanceState;
   /** Why the instance failed, if it did. */
   failure(): Error | undefined;
+  /** State changes from now on; returns the unsubscribe. */
+  onStateChange(listener: (change: StateChange) => void): () => void;
+  /** Live guest console output from now on (nothing before start); returns the unsubscribe. */
+  onConsole(listener: (chunk: Buffer) => void): () => void;
+  /** Where the guest console is logged. */
+  readonly consoleLogPath: string;
+  describe(): InstanceDescription;
 
   setCPUAndMemory(cpus: number, ramMiB: number): void;
   addFS(tag: string, hostPath: string, opts?: FSOptions): void;
@@ -99,3 +122,12 @@ export interface Instance {
 export interface Manager {
   newInstance(stateDir: string): Promise<Instance>;
 }
+
+/** What an entry point hands the faces (api, shim, cli) to build their one Manager with. */
+export interface ManagerOptions {
+  logger?: Logger;
+  /** The guest image to boot; default: the default image (built on first use). */
+  image?: GuestImage;
+}
+
+export type NewManager = (opts: ManagerOptions) => Manager;

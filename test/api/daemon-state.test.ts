@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VesselDaemon } from '../../src/api/index.js';
-import { processStartTime } from '../../src/vm/index.js';
+import { QemuManager, processStartTime } from '../../src/vm/index.js';
 import { writeRecord } from '../../src/vm/process/records.js';
 import { call, vmClients } from '../support/grpc-client.js';
 import { isRunning } from '../support/host-processes.js';
@@ -26,7 +26,7 @@ describe('daemon state dirs', () => {
     // recorded as started by a process that no longer exists
     writeRecord(leftover, { name: 'qemu', pid: escaped.pid!, startTime: processStartTime(escaped.pid!)!, command: 'qemu', owner: { pid: 999_999_999, startTime: '1' } });
 
-    const daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir });
+    const daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir, manager: new QemuManager() });
     await daemon.listen();
     const c = vmClients(daemon.socketPath);
     try {

@@ -3,6 +3,7 @@
 // the guest writer; the daemon's memory stays bounded), a client that goes away mid-Exec
 // gets its process killed, Console and Watch. (Python and Go clients: test/interop-grpc.)
 import crypto from 'node:crypto';
+import { QemuManager } from '../../src/vm/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   share = path.join(tmp.dir, 'share');
   fs.mkdirSync(share);
   fs.writeFileSync(path.join(share, 'f.txt'), 'from the host\n');
-  daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir: path.join(tmp.dir, 'instances') });
+  daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir: path.join(tmp.dir, 'instances'), manager: new QemuManager() });
   await daemon.listen();
   c = vmClients(daemon.socketPath);
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
+import { newTestManager } from '../support/backend.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 
 function capture(): { stream: PassThrough; text: () => string } {
@@ -23,7 +24,7 @@ describe('vessel containerd install', () => {
     remove = tmp.remove;
     const out = capture();
     const err = capture();
-    const code = await runCli(['containerd', 'install', '--bin-dir', path.join(tmp.dir, 'bin')], out.stream, err.stream);
+    const code = await runCli(['containerd', 'install', '--bin-dir', path.join(tmp.dir, 'bin')], newTestManager, out.stream, err.stream);
     expect(code, err.text()).toBe(0);
     const launcher = path.join(tmp.dir, 'bin', 'containerd-shim-vessel-v2');
     expect(fs.statSync(launcher).mode & 0o777).toBe(0o755);
@@ -41,7 +42,7 @@ describe('vessel containerd install', () => {
 
   it('refuses a missing --bin-dir with exit 2', async () => {
     const err = capture();
-    expect(await runCli(['containerd', 'install'], capture().stream, err.stream)).toBe(2);
+    expect(await runCli(['containerd', 'install'], newTestManager, capture().stream, err.stream)).toBe(2);
     expect(err.text()).toContain('install --bin-dir DIR');
   });
 });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
+import { newTestManager } from '../support/backend.js';
 import { createInstanceDir } from '../../src/cli/instances.js';
 import { processStartTime } from '../../src/vm/process/proc-stat.js';
 import { repoRoot } from '../support/repo.js';
@@ -18,7 +19,7 @@ afterAll(async () => { await home?.restore(); });
 describe('vessel doctor', () => {
   it('reports every item on this host and says vessel can run VMs (exit 0)', async () => {
     const out = sink();
-    expect(await runCli(['doctor'], out, sink())).toBe(0);
+    expect(await runCli(['doctor'], newTestManager, out, sink())).toBe(0);
     const text = out.text();
     for (const line of [
       /^ok {4}accelerator {8}(kvm|tcg)/m,
@@ -38,7 +39,7 @@ describe('vessel doctor', () => {
     process.env.VESSEL_PASST = '/nonexistent/passt';
     try {
       const out = sink();
-      expect(await runCli(['doctor'], out, sink())).toBe(1);
+      expect(await runCli(['doctor'], newTestManager, out, sink())).toBe(1);
       const text = out.text();
       expect(text).toMatch(/^FAIL  qemu-system-x86_64 not found\n.*→ apt-get install qemu-system-x86/m);
       expect(text).toMatch(/^WARN  passt {14}not found \(needed for --net\)\n.*→ apt-get install passt/m);
@@ -77,7 +78,7 @@ describe('vessel gc', () => {
     try {
       // while the owner lives, its dir is in use
       const busy = sink();
-      expect(await runCli(['gc', dir], busy, sink())).toBe(0);
+      expect(await runCli(['gc', dir], newTestManager, busy, sink())).toBe(0);
       expect(busy.text()).toBe(`skipped ${dir}: in use by vessel process ${owner.proc.pid}\n`);
 
       owner.proc.kill('SIGKILL');
@@ -86,7 +87,7 @@ describe('vessel gc', () => {
 
       const out = sink();
       const err = sink();
-      expect(await runCli(['gc'], out, err)).toBe(0);
+      expect(await runCli(['gc'], newTestManager, out, err)).toBe(0);
       expect(out.text()).toContain(`killed helper-sleep (pid ${pid}, owner ${owner.proc.pid} gone) in ${dir}\nremoved ${dir}\n`);
       expect(out.text()).toContain(`skipped ${live.dir}: in use by vessel process ${process.pid}\n`);
       expect(processStartTime(pid)).toBeUndefined();
@@ -95,7 +96,7 @@ describe('vessel gc', () => {
 
       const again = sink();
       const missing = sink();
-      expect(await runCli(['gc', path.join(home.dir, 'nope')], again, missing)).toBe(1);
+      expect(await runCli(['gc', path.join(home.dir, 'nope')], newTestManager, again, missing)).toBe(1);
       expect(missing.text()).toMatch(/nope is not a directory/);
     } finally {
       fs.rmSync(live.dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
+import { newTestManager } from '../support/backend.js';
 import { passtHostDefaults } from '../../src/vm/index.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 import { waitFor } from '../support/wait-for.js';
@@ -37,10 +38,10 @@ afterEach(() => {
   expect(processesOf(home)).toEqual([]);
 });
 
-async function run(args: string[], stdin?: PassThrough, extra: Parameters<typeof runCli>[3] = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[], stdin?: PassThrough, extra: Parameters<typeof runCli>[4] = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = sink();
   const err = sink();
-  const code = await runCli(['run', ...args], out, err, { ...(stdin ? { stdin } : {}), ...extra });
+  const code = await runCli(['run', ...args], newTestManager, out, err, { ...(stdin ? { stdin } : {}), ...extra });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -146,7 +147,7 @@ describe('vessel run (real VMs)', () => {
     const signals = new EventEmitter();
     const out = Object.assign(sink(), { isTTY: true, rows: 24, columns: 80 });
     const err = sink();
-    const running = runCli(['run', '-t', '--', 'sh', '-c', 'trap "stty size; exit 0" WINCH; stty size; while :; do sleep 1; done'], out, err, { signals });
+    const running = runCli(['run', '-t', '--', 'sh', '-c', 'trap "stty size; exit 0" WINCH; stty size; while :; do sleep 1; done'], newTestManager, out, err, { signals });
     await waitFor(() => out.text().includes('24 80'), 'the first size', BOOT);
     Object.assign(out, { rows: 40, columns: 100 });
     signals.emit('SIGWINCH');
@@ -158,7 +159,7 @@ describe('vessel run (real VMs)', () => {
   it('SIGTERM while the VM boots stops the boot: 143, nothing left', async () => {
     const signals = new EventEmitter();
     const err = sink();
-    const running = runCli(['run', '-v', `${scratch.dir}:/s`, '--', 'true'], sink(), err, { signals });
+    const running = runCli(['run', '-v', `${scratch.dir}:/s`, '--', 'true'], newTestManager, sink(), err, { signals });
     // once QEMU runs (the boot is under way), not before
     await waitFor(() => processesOf(home).some((p) => p.comm.startsWith('qemu')), 'QEMU to start', BOOT);
     signals.emit('SIGTERM');
@@ -169,7 +170,7 @@ describe('vessel run (real VMs)', () => {
   it('a second SIGINT kills a VM that no longer answers at once (no graceful shutdown): 130, nothing left', async () => {
     const signals = new EventEmitter();
     const out = sink();
-    const running = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 1000'], out, sink(), { signals });
+    const running = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 1000'], newTestManager, out, sink(), { signals });
     await waitFor(() => out.text() === 'started\n', 'the command to start', BOOT);
     const qemu = processesOf(home).filter((p) => p.comm.startsWith('qemu'));
     expect(qemu).toHaveLength(1);
@@ -184,7 +185,7 @@ describe('vessel run (real VMs)', () => {
   it('QEMU killed under the command: 125 with why, everything reaped', async () => {
     const out = sink();
     const err = sink();
-    const running = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 1000'], out, err);
+    const running = runCli(['run', '--', 'sh', '-c', 'echo started; sleep 1000'], newTestManager, out, err);
     await waitFor(() => out.text() === 'started\n', 'the command to start', BOOT);
     const qemu = processesOf(home).filter((p) => p.comm.startsWith('qemu'));
     expect(qemu).toHaveLength(1);

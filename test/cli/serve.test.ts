@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
+import { newTestManager } from '../support/backend.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 import { waitFor } from '../support/wait-for.js';
 import { processesOf, sink, spawnChild, useTestHome, vesselBin, type Child, type Sink, type TestHome } from './helpers.js';
@@ -29,7 +30,7 @@ async function cli(args: string[], opts: { stdin?: PassThrough; signals?: EventE
   const out = opts.stdout ?? sink();
   const err = sink();
   const [command, ...rest] = args;
-  const code = await runCli([command!, '--socket', socket, ...rest], out, err, {
+  const code = await runCli([command!, '--socket', socket, ...rest], newTestManager, out, err, {
     signals: opts.signals ?? new EventEmitter(), ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
   return { code, stdout: out.text(), stderr: err.text() };

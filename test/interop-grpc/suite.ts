@@ -3,6 +3,7 @@
 // (which boots one VM through the API and prints a JSON report), then the checks of that
 // report against expectations.ts. The client only observes; every judgement is here.
 import { execFile } from 'node:child_process';
+import { QemuManager } from '../../src/vm/index.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,7 +64,7 @@ export function interopSuite(language: string, prepare: (tmpDir: string) => Prom
       fs.mkdirSync(params.share);
       fs.writeFileSync(path.join(params.share, 'hello.txt'), fileContent);
       instancesDir = path.join(tmp.dir, 'instances');
-      daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir, manager: { cpuModel: testCpuModel() } });
+      daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir, manager: new QemuManager({ cpuModel: testCpuModel() }) });
       await daemon.listen();
       const c = command({ socket: daemon.socketPath, share: params.share, tag: params.tag, file: 'hello.txt', instance: params.instanceId, bytes: STREAM_BYTES });
       const out = await run(c.file, c.args, { env: c.env ?? process.env });

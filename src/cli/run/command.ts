@@ -9,7 +9,7 @@
 // also when a graceful shutdown is already under way).
 import os from 'node:os';
 import { ensureDefaultImage } from '../../image/index.js';
-import type { QemuInstance } from '../../vm/index.js';
+import type { Instance, NewManager } from '../../vm/index.js';
 import type { ExitStatus } from '../../agent/index.js';
 import { execFailureExit, reportError, statusExit } from '../errors.js';
 import { guestEnvironment } from '../guest-env.js';
@@ -45,7 +45,7 @@ export function guestEnv(spec: RunSpec, hostEnv: NodeJS.ProcessEnv): string[] {
   return guestEnvironment(spec.env, spec.tty, hostEnv);
 }
 
-export async function runRun(argv: string[], io: CliIo): Promise<number> {
+export async function runRun(argv: string[], io: CliIo, newManager: NewManager): Promise<number> {
   let spec: RunSpec;
   try {
     spec = parseRunArgs(argv, { cwd: io.cwd, env: io.env });
@@ -56,7 +56,7 @@ export async function runRun(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(RUN_USAGE);
     return 0;
   }
-  return new RunSession(spec, io).run();
+  return new RunSession(spec, io, newManager).run();
 }
 
 class RunSession {
@@ -64,12 +64,12 @@ class RunSession {
   private readonly teardown = new AbortController();
   private received: HostSignal | undefined;
   private instanceDir: InstanceDir | undefined;
-  private instance: QemuInstance | undefined;
+  private instance: Instance | undefined;
   private guest: GuestProcess | undefined;
   private restoreTerminal: () => void = () => undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly spec: RunSpec, private readonly io: CliIo) {
+  constructor(private readonly spec: RunSpec, private readonly io: CliIo, private readonly newManager: NewManager) {
     this.logger = cliLogger(spec.debug, io.stderr);
   }
 
@@ -124,12 +124,12 @@ class RunSession {
     const image = await this.interruptible(ensureDefaultImage({ onProgress: bar.onProgress, logger: this.logger }).finally(() => bar.finish()));
     this.instanceDir = createInstanceDir();
     this.logger.debug({ dir: this.instanceDir.dir, image: image.id }, 'instance dir created');
-    const { instance, mounts } = await this.interruptible(configureInstance(spec, this.instanceDir.dir, image, this.logger));
+    const { instance, mounts } = await this.interruptible(configureInstance(spec, this.instanceDir.dir, this.newManager({ image, logger: this.logger })));
     this.instance = instance;
     await this.interruptible(startInstance(instance, mounts, { console: spec.console ? io.stderr : undefined, signal: this.teardown.signal }));
 
     const tty = spec.tty ? windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 } : undefined;
-    this.guest = new GuestProcess(instance.client(), (id) => instance.startStream(id), io);
+    this.guest = new GuestProcess(instance.client(), io);
     if (spec.tty && spec.interactive) this.restoreTerminal = enterRawMode(io.stdin);
     const { exited } = await this.interruptible(this.guest.start({
       args: spec.command, env: guestEnv(spec, io.env), cwd: spec.workdir, interactive: spec.interactive, tty,

@@ -2,18 +2,14 @@
 // RunSpec (CPUs, memory, virtio-fs volumes, disks mounted by the agent, a passt NIC).
 import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { Logger } from 'pino';
-import type { GuestImage } from '../../image/index.js';
-import { QemuManager, type QemuInstance } from '../../vm/index.js';
-import { DEFAULT_CPUS, DEFAULT_RAM_MIB } from '../../vm/index.js';
+import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, type Instance, type Manager } from '../../vm/index.js';
 import type { RunSpec } from './args.js';
 import { diskFsType } from './disk.js';
 
 export interface PlannedMount { blockId: string; target: string; fstype: string; readOnly: boolean }
 
 /** Creates and configures the instance (nothing runs yet); returns the disk mounts to do after start. */
-export async function configureInstance(spec: RunSpec, stateDir: string, image: GuestImage, logger: Logger): Promise<{ instance: QemuInstance; mounts: PlannedMount[] }> {
-  const manager = new QemuManager({ image, logger });
+export async function configureInstance(spec: RunSpec, stateDir: string, manager: Manager): Promise<{ instance: Instance; mounts: PlannedMount[] }> {
   const instance = await manager.newInstance(stateDir);
   instance.setCPUAndMemory(spec.cpus ?? DEFAULT_CPUS, spec.memoryMiB ?? DEFAULT_RAM_MIB);
   spec.volumes.forEach((v, i) => instance.addFS(`vol${i}`, v.host, { readOnly: v.readOnly, mountPoint: v.guest }));
@@ -24,11 +20,11 @@ export async function configureInstance(spec: RunSpec, stateDir: string, image: 
     instance.addDisk(blockId, d.host, { readOnly: d.readOnly, vmdk: d.vmdk });
     if (d.mountPoint !== undefined) mounts.push({ blockId, target: d.mountPoint, fstype: fstype!, readOnly: d.readOnly });
   }
-  if (spec.net) instance.addPasstNIC(randomMac());
+  if (spec.net) managedNetworking(instance, '--net').addPasstNIC(randomMac());
   return { instance, mounts };
 }
 
-export async function startInstance(instance: QemuInstance, mounts: PlannedMount[], opts: { console: Writable | undefined; signal: AbortSignal }): Promise<void> {
+export async function startInstance(instance: Instance, mounts: PlannedMount[], opts: { console: Writable | undefined; signal: AbortSignal }): Promise<void> {
   await instance.start({ consoleWriter: opts.console, signal: opts.signal });
   const agent = instance.client();
   // Sequential: a later mount point may lie inside an earlier one.

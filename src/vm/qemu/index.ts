@@ -78,7 +78,7 @@ export class QemuManager implements Manager {
   }
 }
 
-export { QemuInstance, type ConfigSnapshot } from './instance.js';
+export { QemuInstance } from './instance.js';
 export { chooseAccelerator, probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator.js';
 export { qemuArgs, kernelCommandLine, TCG_CPU_MODEL, type LaunchPlan, type MachineType } from './command-line.js';
 export { findTool, requireTool, QEMU, VIRTIOFSD, PASST, type HostTool } from './binaries.js';

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/index.js';
+import { newTestManager } from '../../support/backend.js';
 import { progressReporter } from '../../../src/cli/progress.js';
 import { makePrivateTempDir } from '../../support/tmpdir.js';
 
@@ -29,33 +30,33 @@ describe('vessel image (CLI)', () => {
 
   it('is listed in the help; keeps --version; has its own usage', async () => {
     const out = sink();
-    expect(await runCli(['--help'], out, sink())).toBe(0);
+    expect(await runCli(['--help'], newTestManager, out, sink())).toBe(0);
     expect(out.text()).toMatch(/image\s+build, list and prune/);
     const v = sink();
-    expect(await runCli(['--version'], v, sink())).toBe(0);
+    expect(await runCli(['--version'], newTestManager, v, sink())).toBe(0);
     expect(v.text()).toMatch(/^vessel \d+\.\d+\.\d+\n$/);
     const u = sink();
-    expect(await runCli(['image'], u, sink())).toBe(2);
+    expect(await runCli(['image'], newTestManager, u, sink())).toBe(2);
     expect(u.text()).toContain('vessel image <command>');
   });
 
   it('rejects unknown subcommands, flags and compressions with exit code 2', async () => {
     const err = sink();
-    expect(await runCli(['image', 'frobnicate'], sink(), err)).toBe(2);
+    expect(await runCli(['image', 'frobnicate'], newTestManager, sink(), err)).toBe(2);
     expect(err.text()).toContain('unknown command "frobnicate"');
-    expect(await runCli(['image', 'build', '--compression', 'lz4'], sink(), sink())).toBe(2);
-    expect(await runCli(['image', 'list', '--bogus'], sink(), sink())).toBe(2);
+    expect(await runCli(['image', 'build', '--compression', 'lz4'], newTestManager, sink(), sink())).toBe(2);
+    expect(await runCli(['image', 'list', '--bogus'], newTestManager, sink(), sink())).toBe(2);
   });
 
   it('lists an empty home as JSON and as text', async () => {
     const j = sink();
-    expect(await runCli(['image', 'list', '--json'], j, sink())).toBe(0);
+    expect(await runCli(['image', 'list', '--json'], newTestManager, j, sink())).toBe(0);
     expect(JSON.parse(j.text())).toEqual([]);
     const t = sink();
-    expect(await runCli(['image', 'list'], t, sink())).toBe(0);
+    expect(await runCli(['image', 'list'], newTestManager, t, sink())).toBe(0);
     expect(t.text()).toContain('no images');
     const p = sink();
-    expect(await runCli(['image', 'prune', '--all'], p, sink())).toBe(0);
+    expect(await runCli(['image', 'prune', '--all'], newTestManager, p, sink())).toBe(0);
     expect(p.text()).toContain('nothing to remove');
   });
 });
