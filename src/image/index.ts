@@ -17,14 +17,13 @@ import {
   listImagesIn,
   pruneImagesIn,
   rebuildImage,
-  vesselHome,
   type GuestImage,
   type ImageListEntry,
   type ImageOptions,
 } from './store.js';
+import { vesselHome } from '../host/index.js';
 
 export {
-  vesselHome,
   verifyImage,
   defaultAgentDir,
   BUILDER_VERSION,

@@ -10,13 +10,13 @@
 import crypto from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { VesselError, isVesselError } from '../errors/index.js';
+import { vesselHome } from '../host/index.js';
 import { buildAgent, goVersion, hashAgentTree } from './agent.js';
 import { busyboxApplets, findBusybox, BUSYBOX_CANDIDATES, type Busybox } from './busybox.js';
 import { initramfsWriter } from './initramfs.js';
@@ -101,12 +101,6 @@ export interface ImageListEntry {
   sizeBytes: number;
   kernelRelease: string;
   isDefault: boolean;
-}
-
-export function vesselHome(): string {
-  const env = process.env.VESSEL_HOME;
-  if (env !== undefined && env !== '') return path.resolve(env);
-  return path.join(os.homedir(), '.cache', 'vessel');
 }
 
 function findRepoRoot(start: string): string | undefined {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VesselDaemon } from '../../src/api/index.js';
-import { processStartTime } from '../../src/vm/index.js';
+import { processStartTime } from '../../src/host/index.js';
 import { writeRecord } from '../../src/vm/process/records.js';
 import { call, vmClients } from '../support/grpc-client.js';
 import { isRunning } from '../support/host-processes.js';
