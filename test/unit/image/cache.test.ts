@@ -6,7 +6,11 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVesselError } from '../../../src/errors/index.js';
 import { sha256File } from '../../../src/image/kernel.js';
-import { ensureImage, listImagesIn, pruneImagesIn, rebuildImage, verifyImage, type BuildProgress, type ImageOptions, type ImageSourceOverrides } from '../../../src/image/store.js';
+import { ensureImage, rebuildImage } from '../../../src/image/install.js';
+import { listImagesIn } from '../../../src/image/list.js';
+import { pruneImagesIn } from '../../../src/image/prune.js';
+import type { BuildProgress, ImageOptions, ImageSourceOverrides } from '../../../src/image/types.js';
+import { verifyImage } from '../../../src/image/verify.js';
 import { makePrivateTempDir } from '../../support/tmpdir.js';
 import { FAKE_MODULES, FAKE_RELEASE, FakeKernelSource, makeFakeKernelDeb, makeStandInAgent, parseNewc } from './fixtures.js';
 
