@@ -1,9 +1,10 @@
 // A cross-process lock per image id: the lock file is created with O_EXCL and holds the
-// holder's pid. A lock whose holder is gone is stale and is broken; an empty lock file is a
-// holder between open and write, stale only when old.
+// holder's pid and start time (`<pid> <startTime>\n`; a lock with only a pid, as older
+// vessels wrote, is checked by pid alone). A lock whose holder is gone is stale and is
+// broken; an empty lock file is a holder between open and write, stale only when old.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import { pidExists } from '../host/index.js';
+import { isAlive, pidExists, selfIdentity } from '../host/index.js';
 import { VesselError } from '../errors/index.js';
 
 const LOCK_WAIT_MS = 15 * 60_000;
@@ -14,9 +15,10 @@ const EMPTY_LOCK_GRACE_MS = 10_000;
 /** The pid holding the lock at `lockPath` ('?' while it is being written) and whether that holder is gone. */
 export async function inspectLock(lockPath: string): Promise<{ holderPid: string; stale: boolean }> {
   const [text, st] = await Promise.all([fs.readFile(lockPath, 'utf8').catch(() => ''), fs.stat(lockPath).catch(() => undefined)]);
-  const pidText = text.trim();
+  const [pidText = '', startTime] = text.trim().split(/\s+/);
   if (pidText === '') return { holderPid: '?', stale: st !== undefined && Date.now() - st.mtimeMs > EMPTY_LOCK_GRACE_MS };
-  return { holderPid: pidText, stale: !pidExists(Number.parseInt(pidText, 10)) };
+  const pid = Number.parseInt(pidText, 10);
+  return { holderPid: pidText, stale: startTime === undefined ? !pidExists(pid) : !isAlive({ pid, startTime }) };
 }
 
 /** Runs `fn` holding the lock `lockPath`, waiting (bounded) while a live process holds it. */
@@ -26,7 +28,8 @@ export async function withLock<T>(lockPath: string, log: (msg: string) => void, 
   for (;;) {
     try {
       const fh = await fs.open(lockPath, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
+      const self = selfIdentity();
+      await fh.writeFile(`${self.pid} ${self.startTime}\n`);
       await fh.close();
       break;
     } catch (err) {
