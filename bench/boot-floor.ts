@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { CpioWriter } from '../src/image/cpio.js';
 import { collectModules } from '../src/image/modules.js';
 import { unpackKernel } from '../src/image/kernel.js';
-import { vesselHome, type GuestImage } from '../src/image/index.js';
+import { vesselHome } from '../src/host/index.js';
+import type { GuestImage } from '../src/image/index.js';
 import { agentDir } from '../test/support/repo.js';
 import { connectQemuSocket, startQemu } from '../test/support/test-vm.js';
 

@@ -9,7 +9,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import * as protoLoader from '@grpc/proto-loader';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
-import { vesselHome } from '../image/index.js';
+import { vesselHome } from '../host/index.js';
 import type { Manager } from '../vm/index.js';
 import { instanceService } from './instance-service.js';
 import { managerService } from './manager-service.js';

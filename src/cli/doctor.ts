@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { listImages, vesselHome, verifyImage } from '../image/index.js';
+import { vesselHome } from '../host/index.js';
+import { listImages, verifyImage } from '../image/index.js';
 import { PASST, QEMU, VIRTIOFSD, chooseAccelerator, findTool, type HostTool } from '../vm/qemu/index.js';
 import { isVesselError } from '../errors/index.js';
 

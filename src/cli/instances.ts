@@ -6,8 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { vesselHome } from '../image/index.js';
-import { isAlive, processStartTime, type ProcessIdentity } from '../vm/index.js';
+import { isAlive, selfIdentity, vesselHome, type ProcessIdentity } from '../host/index.js';
 
 const OWNER_FILE = 'owner.json';
 
@@ -29,7 +28,7 @@ export function createInstanceDir(): InstanceDir {
   fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
   const tmp = fs.mkdtempSync(path.join(parent, '.new-'));
   fs.chmodSync(tmp, 0o700); // mkdtemp makes 0700 already; be explicit about the contract
-  const owner: ProcessIdentity = { pid: process.pid, startTime: processStartTime(process.pid) ?? '' };
+  const owner: ProcessIdentity = selfIdentity();
   fs.writeFileSync(path.join(tmp, OWNER_FILE), JSON.stringify(owner), { mode: 0o600 });
   for (;;) {
     const id = crypto.randomBytes(6).toString('hex');

@@ -12,31 +12,28 @@
 // Progress (`onProgress`): phases 'download kernel' (done/total bytes), 'unpack', 'modules'
 // (done/total), 'agent build', 'initramfs write' (done/total bytes), and 'log' (a message
 // such as why an image is rebuilt; also sent to `logger.info`).
-import {
-  ensureImage,
-  listImagesIn,
-  pruneImagesIn,
-  rebuildImage,
-  vesselHome,
-  type GuestImage,
-  type ImageListEntry,
-  type ImageOptions,
-} from './store.js';
+// Files: types.ts (shapes), inputs.ts (inputs and id), cache-layout.ts (names on disk),
+// verify.ts, lock.ts (per-id cross-process lock), build.ts (artifacts), install.ts (verified
+// reuse or atomic build), list.ts, prune.ts; kernel/modules/agent/busybox/initramfs/cpio
+// make the pieces. $VESSEL_HOME comes from src/host.
+import { ensureImage, rebuildImage } from './install.js';
+import { listImagesIn } from './list.js';
+import { pruneImagesIn } from './prune.js';
+import type { GuestImage, ImageListEntry, ImageOptions } from './types.js';
 
-export {
-  vesselHome,
-  verifyImage,
-  defaultAgentDir,
-  BUILDER_VERSION,
-  type BuildProgress,
-  type Compression,
-  type GuestImage,
-  type ImageInputs,
-  type ImageListEntry,
-  type ImageManifest,
-  type ImageOptions,
-  type ArtifactRecord,
-} from './store.js';
+export { verifyImage } from './verify.js';
+export { defaultAgentDir } from './repo.js';
+export { BUILDER_VERSION } from './inputs.js';
+export type {
+  BuildProgress,
+  Compression,
+  GuestImage,
+  ImageInputs,
+  ImageListEntry,
+  ImageManifest,
+  ImageOptions,
+  ArtifactRecord,
+} from './types.js';
 export { AGENT_MODULES } from './modules.js';
 
 /** Build on first use, else verified reuse (rebuilds, with a log line, when verification fails). */
@@ -50,7 +47,7 @@ export async function buildImage(opts: ImageOptions = {}): Promise<GuestImage> {
 }
 
 export async function listImages(home?: string): Promise<ImageListEntry[]> {
-  return listImagesIn(home ?? vesselHome());
+  return listImagesIn(home);
 }
 
 /** Removes every image except those built from the current default inputs (or all with `all`). */

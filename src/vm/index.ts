@@ -18,5 +18,4 @@ export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';
 export { FEATURE_PROPERTIES } from './nic-features.js';
 export { QemuManager, QemuInstance, type QemuManagerOptions } from './qemu/index.js';
 export { reapOrphans, liveForeignOwner, type OrphanReport } from './process/orphans.js';
-export { isAlive, processStartTime, selfIdentity, type ProcessIdentity } from './process/proc-stat.js';
 export { passtHostDefaults } from './net/host-defaults.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { newTestManager } from '../support/backend.js';
 import { createInstanceDir } from '../../src/cli/instances.js';
-import { processStartTime } from '../../src/vm/process/proc-stat.js';
+import { processStartTime } from '../../src/host/index.js';
 import { repoRoot } from '../support/repo.js';
 import { instanceDirs, sink, spawnChild, useTestHome, type TestHome } from './helpers.js';
 
@@ -58,7 +58,7 @@ describe('vessel gc', () => {
     import { spawn } from 'node:child_process';
     const { createInstanceDir } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/cli/instances.js'))});
     const { writeRecord } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/vm/process/records.js'))});
-    const { processStartTime, selfIdentity } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/vm/process/proc-stat.js'))});
+    const { processStartTime, selfIdentity } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/host/index.js'))});
     const { dir } = createInstanceDir();
     // no pdeathsig: this helper outlives its owner, as a helper of a crashed vessel could
     const helper = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });

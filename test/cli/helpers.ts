@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ensureDefaultImage, vesselHome } from '../../src/image/index.js';
+import { vesselHome } from '../../src/host/index.js';
+import { ensureDefaultImage } from '../../src/image/index.js';
 import { repoRoot } from '../support/repo.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 

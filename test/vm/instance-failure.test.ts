@@ -11,7 +11,7 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_RAM_MIB, QemuManager, type QemuInstance } from '../../src/vm/index.js';
 import { readRecords, writeRecord, type ProcessRecord } from '../../src/vm/process/records.js';
-import { processStartTime } from '../../src/vm/process/proc-stat.js';
+import { processStartTime } from '../../src/host/index.js';
 import { runInGuest } from '../support/guest-exec.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';
 import { repoRoot } from '../support/repo.js';

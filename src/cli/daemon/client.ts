@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { vmPackageDefinition } from '../../api/proto.js';
-import { vesselHome } from '../../image/index.js';
+import { vesselHome } from '../../host/index.js';
 import { DaemonUnreachable } from './errors.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -1,7 +1,7 @@
 // Orphans: helper processes recorded in a state dir whose owner (the vessel process that
 // started them) is gone. They are SIGKILLed and their records removed. A record whose
 // owner is still alive (and is not this process) means the state dir is in use.
-import { processStartTime, isAlive, type ProcessIdentity } from './proc-stat.js';
+import { processStartTime, isAlive, type ProcessIdentity } from '../../host/index.js';
 import { readRecords, removeRecord, type ProcessRecord } from './records.js';
 
 export interface OrphanReport {

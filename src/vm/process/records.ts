@@ -3,7 +3,7 @@
 // instance on the same state dir, or `vessel gc`, end what a crashed owner left behind.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProcessIdentity } from './proc-stat.js';
+import type { ProcessIdentity } from '../../host/index.js';
 
 export interface ProcessRecord extends ProcessIdentity {
   name: string;

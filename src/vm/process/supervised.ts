@@ -6,7 +6,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { VesselError } from '../../errors/index.js';
-import { processStartTime, selfIdentity } from './proc-stat.js';
+import { processStartTime, selfIdentity } from '../../host/index.js';
 import { removeRecord, writeRecord } from './records.js';
 
 export interface ExitInfo {

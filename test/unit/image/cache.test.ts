@@ -5,8 +5,14 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVesselError } from '../../../src/errors/index.js';
+import { processStartTime, selfIdentity } from '../../../src/host/index.js';
 import { sha256File } from '../../../src/image/kernel.js';
-import { ensureImage, listImagesIn, pruneImagesIn, rebuildImage, verifyImage, type BuildProgress, type ImageOptions, type ImageSourceOverrides } from '../../../src/image/store.js';
+import { ensureImage, rebuildImage } from '../../../src/image/install.js';
+import { listImagesIn } from '../../../src/image/list.js';
+import { inspectLock } from '../../../src/image/lock.js';
+import { pruneImagesIn } from '../../../src/image/prune.js';
+import type { BuildProgress, ImageOptions, ImageSourceOverrides } from '../../../src/image/types.js';
+import { verifyImage } from '../../../src/image/verify.js';
 import { makePrivateTempDir } from '../../support/tmpdir.js';
 import { FAKE_MODULES, FAKE_RELEASE, FakeKernelSource, makeFakeKernelDeb, makeStandInAgent, parseNewc } from './fixtures.js';
 
@@ -164,5 +170,38 @@ describe('image cache', () => {
     const pruned = await pruneImagesIn({ home, agentDir, kernelSource: source, modules: FAKE_MODULES });
     expect(pruned.removed).toEqual([]);
     await expect(fs.access(leftover)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('breaks a lock whose pid now names another process (its start time differs)', async () => {
+    const home = await homeDir('reused-pid-lock');
+    const id = (await ensureImage(opts(home))).id;
+    await fs.rm(path.join(home, 'images', id), { recursive: true });
+    // This test process is alive, but it is not the process that took the lock.
+    const otherStart = String(Number(processStartTime(process.pid)) + 1);
+    await fs.writeFile(path.join(home, 'images', `.lock-${id}`), `${process.pid} ${otherStart}\n`);
+    const o = opts(home);
+    await ensureImage(o);
+    expect(builds(o)).toBe(1);
+    expect(o.phases.some((p) => p.message === `breaking stale image lock ${path.join(home, 'images', `.lock-${id}`)} (holder pid ${process.pid} is gone)`)).toBe(true);
+  });
+
+  it('tells a live lock holder from a gone one, and prune keeps what live builders hold', async () => {
+    const home = await homeDir('live-lock');
+    const id = (await ensureImage(opts(home))).id;
+    const images = path.join(home, 'images');
+    const deadPid = Number((await fs.readFile('/proc/sys/kernel/pid_max', 'utf8')).trim());
+    const self = selfIdentity();
+    const lock = (name: string): string => path.join(images, `.lock-${name}`);
+    await fs.writeFile(lock('aa'), `${self.pid} ${self.startTime}\n`); // this process, by identity
+    await fs.writeFile(lock('bb'), `${self.pid}\n`); // this process, by pid only (older vessels)
+    await fs.writeFile(lock('cc'), ''); // a holder between open and write
+    await fs.writeFile(lock('dd'), `${self.pid} ${Number(self.startTime) + 1}\n`); // a reused pid
+    await fs.writeFile(lock('ee'), `${deadPid}\n`);
+    expect(await Promise.all(['aa', 'bb', 'cc', 'dd', 'ee'].map(async (n) => (await inspectLock(lock(n))).stale))).toEqual([false, false, false, true, true]);
+    const liveTmp = path.join(images, `.tmp-${id}-${process.pid}-abcdef`);
+    await fs.mkdir(liveTmp);
+    const pruned = await pruneImagesIn({ home, agentDir, kernelSource: source, modules: FAKE_MODULES });
+    expect(pruned.removed).toEqual([]);
+    expect((await fs.readdir(images)).sort()).toEqual(['.lock-aa', '.lock-bb', '.lock-cc', path.basename(liveTmp), id].sort());
   });
 });

@@ -10,6 +10,7 @@ export interface ProcessIdentity {
 
 /** The start time of `pid`, or undefined when it does not exist (or is a zombie being reaped). */
 export function processStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -26,6 +27,14 @@ export function processStartTime(pid: number): string | undefined {
 /** True when the process recorded as `id` is still the same live process. */
 export function isAlive(id: ProcessIdentity): boolean {
   return processStartTime(id.pid) === id.startTime;
+}
+
+/**
+ * True when some live process has this pid. Only for records that kept no start time (a pid
+ * in a file name): it cannot tell the recorded process from a later one that reused the pid.
+ */
+export function pidExists(pid: number): boolean {
+  return processStartTime(pid) !== undefined;
 }
 
 export function selfIdentity(): ProcessIdentity {
