@@ -1,6 +1,7 @@
 // Package process runs guest processes: the processes the host starts in the guest with
-// the Exec, Wait, Signal, ResizePty and CloseStdin calls of vessel.agent.v1.Agent. Every
-// "process" in this package is a guest process (never a host-side helper such as QEMU).
+// the Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin calls of
+// vessel.agent.v1.Agent. Every "process" in this package is a guest process (never a
+// host-side helper such as QEMU).
 //
 // Contract:
 //   - Exec validates the request, reserves exec_id (ALREADY_EXISTS while a process with
@@ -25,6 +26,12 @@
 //     FAILED_PRECONDITION — the single process once it exited; the group once it is empty
 //     or the process finished (exited and drained), so a reused pgid is never hit later.
 //     Signal 0 only checks existence.
+//   - SignalAll sends a signal (1..64, else INVALID_ARGUMENT) to every process in the
+//     guest but the agent: kill(-1, sig), which from PID 1 spares only the caller. It
+//     reaches what the agent did not start too (orphans, daemons), in any process group
+//     or session. Success once sent to at least one process, and also when none is left
+//     (ESRCH). Outside PID 1 (host mode) it is UNIMPLEMENTED and sends nothing: there
+//     kill(-1) would reach every process of the agent's user.
 //   - CloseStdin ends the process's stdin even while the stdin stream stays open: the
 //     pipe is closed (EOF); with a pty one ^D (VEOF, 0x04) is written to the master, which
 //     the line discipline turns into EOF for a canonical-mode reader at the start of a
