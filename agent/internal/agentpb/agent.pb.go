@@ -732,6 +732,94 @@ func (*SignalResponse) Descriptor() ([]byte, []int) {
 	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
+// Sends a signal to every process in the guest except the agent (PID 1): kill(-1, signal)
+// from PID 1, which the kernel never delivers to its caller. It reaches the processes the
+// agent did not start too (orphans, daemons), whatever their process group or session,
+// and does not wait for them to exit (Wait on an exec id does). Success once the signal
+// was sent to at least one process; "no process left to signal" (ESRCH) is success too,
+// not an error. INVALID_ARGUMENT for a signal outside 1..64. UNIMPLEMENTED when the agent
+// is not PID 1 (host mode, vessel-agent --listen), where kill(-1) would reach every
+// process of its user: nothing is sent.
+type SignalAllRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Signal        int32                  `protobuf:"varint,1,opt,name=signal,proto3" json:"signal,omitempty"` // 1..64
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalAllRequest) Reset() {
+	*x = SignalAllRequest{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalAllRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalAllRequest) ProtoMessage() {}
+
+func (x *SignalAllRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalAllRequest.ProtoReflect.Descriptor instead.
+func (*SignalAllRequest) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SignalAllRequest) GetSignal() int32 {
+	if x != nil {
+		return x.Signal
+	}
+	return 0
+}
+
+type SignalAllResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalAllResponse) Reset() {
+	*x = SignalAllResponse{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalAllResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalAllResponse) ProtoMessage() {}
+
+func (x *SignalAllResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalAllResponse.ProtoReflect.Descriptor instead.
+func (*SignalAllResponse) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{12}
+}
+
 type ResizePtyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ExecId        string                 `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
@@ -743,7 +831,7 @@ type ResizePtyRequest struct {
 
 func (x *ResizePtyRequest) Reset() {
 	*x = ResizePtyRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +843,7 @@ func (x *ResizePtyRequest) String() string {
 func (*ResizePtyRequest) ProtoMessage() {}
 
 func (x *ResizePtyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +856,7 @@ func (x *ResizePtyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizePtyRequest.ProtoReflect.Descriptor instead.
 func (*ResizePtyRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResizePtyRequest) GetExecId() string {
@@ -800,7 +888,7 @@ type ResizePtyResponse struct {
 
 func (x *ResizePtyResponse) Reset() {
 	*x = ResizePtyResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -812,7 +900,7 @@ func (x *ResizePtyResponse) String() string {
 func (*ResizePtyResponse) ProtoMessage() {}
 
 func (x *ResizePtyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -825,7 +913,7 @@ func (x *ResizePtyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizePtyResponse.ProtoReflect.Descriptor instead.
 func (*ResizePtyResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 // Closes the process's stdin now. It travels on the control stream, not behind stdin's
@@ -840,7 +928,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +940,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +953,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CloseStdinRequest) GetExecId() string {
@@ -883,7 +971,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +983,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +996,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 type MountRequest struct {
@@ -928,7 +1016,7 @@ type MountRequest struct {
 
 func (x *MountRequest) Reset() {
 	*x = MountRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1028,7 @@ func (x *MountRequest) String() string {
 func (*MountRequest) ProtoMessage() {}
 
 func (x *MountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1041,7 @@ func (x *MountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MountRequest.ProtoReflect.Descriptor instead.
 func (*MountRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MountRequest) GetSource() isMountRequest_Source {
@@ -1033,7 +1121,7 @@ type MountResponse struct {
 
 func (x *MountResponse) Reset() {
 	*x = MountResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[16]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1133,7 @@ func (x *MountResponse) String() string {
 func (*MountResponse) ProtoMessage() {}
 
 func (x *MountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[16]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1146,7 @@ func (x *MountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MountResponse.ProtoReflect.Descriptor instead.
 func (*MountResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 type ConfigureInterfaceRequest struct {
@@ -1074,7 +1162,7 @@ type ConfigureInterfaceRequest struct {
 
 func (x *ConfigureInterfaceRequest) Reset() {
 	*x = ConfigureInterfaceRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[17]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1174,7 @@ func (x *ConfigureInterfaceRequest) String() string {
 func (*ConfigureInterfaceRequest) ProtoMessage() {}
 
 func (x *ConfigureInterfaceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[17]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1187,7 @@ func (x *ConfigureInterfaceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureInterfaceRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureInterfaceRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ConfigureInterfaceRequest) GetMac() string {
@@ -1146,7 +1234,7 @@ type ConfigureInterfaceResponse struct {
 
 func (x *ConfigureInterfaceResponse) Reset() {
 	*x = ConfigureInterfaceResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[18]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1246,7 @@ func (x *ConfigureInterfaceResponse) String() string {
 func (*ConfigureInterfaceResponse) ProtoMessage() {}
 
 func (x *ConfigureInterfaceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[18]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1259,7 @@ func (x *ConfigureInterfaceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureInterfaceResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureInterfaceResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ConfigureInterfaceResponse) GetName() string {
@@ -1189,7 +1277,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[19]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1289,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[19]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1302,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 type ShutdownResponse struct {
@@ -1225,7 +1313,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[20]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1325,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[20]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,7 +1338,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 var File_vessel_agent_v1_agent_proto protoreflect.FileDescriptor
@@ -1308,7 +1396,10 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\x05R\x06signal\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\bR\x05group\"\x10\n" +
-	"\x0eSignalResponse\"S\n" +
+	"\x0eSignalResponse\"*\n" +
+	"\x10SignalAllRequest\x12\x16\n" +
+	"\x06signal\x18\x01 \x01(\x05R\x06signal\"\x13\n" +
+	"\x11SignalAllResponse\"S\n" +
 	"\x10ResizePtyRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\rR\x04rows\x12\x12\n" +
@@ -1335,13 +1426,14 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x1aConfigureInterfaceResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x11\n" +
 	"\x0fShutdownRequest\"\x12\n" +
-	"\x10ShutdownResponse2\x99\x06\n" +
+	"\x10ShutdownResponse2\xed\x06\n" +
 	"\x05Agent\x12C\n" +
 	"\x04Ping\x12\x1c.vessel.agent.v1.PingRequest\x1a\x1d.vessel.agent.v1.PingResponse\x12C\n" +
 	"\x04Info\x12\x1c.vessel.agent.v1.InfoRequest\x1a\x1d.vessel.agent.v1.InfoResponse\x12C\n" +
 	"\x04Exec\x12\x1c.vessel.agent.v1.ExecRequest\x1a\x1d.vessel.agent.v1.ExecResponse\x12C\n" +
 	"\x04Wait\x12\x1c.vessel.agent.v1.WaitRequest\x1a\x1d.vessel.agent.v1.WaitResponse\x12I\n" +
 	"\x06Signal\x12\x1e.vessel.agent.v1.SignalRequest\x1a\x1f.vessel.agent.v1.SignalResponse\x12R\n" +
+	"\tSignalAll\x12!.vessel.agent.v1.SignalAllRequest\x1a\".vessel.agent.v1.SignalAllResponse\x12R\n" +
 	"\tResizePty\x12!.vessel.agent.v1.ResizePtyRequest\x1a\".vessel.agent.v1.ResizePtyResponse\x12U\n" +
 	"\n" +
 	"CloseStdin\x12\".vessel.agent.v1.CloseStdinRequest\x1a#.vessel.agent.v1.CloseStdinResponse\x12F\n" +
@@ -1361,7 +1453,7 @@ func file_vessel_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_vessel_agent_v1_agent_proto_rawDescData
 }
 
-var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*PingRequest)(nil),                // 0: vessel.agent.v1.PingRequest
 	(*PingResponse)(nil),               // 1: vessel.agent.v1.PingResponse
@@ -1374,16 +1466,18 @@ var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*WaitResponse)(nil),               // 8: vessel.agent.v1.WaitResponse
 	(*SignalRequest)(nil),              // 9: vessel.agent.v1.SignalRequest
 	(*SignalResponse)(nil),             // 10: vessel.agent.v1.SignalResponse
-	(*ResizePtyRequest)(nil),           // 11: vessel.agent.v1.ResizePtyRequest
-	(*ResizePtyResponse)(nil),          // 12: vessel.agent.v1.ResizePtyResponse
-	(*CloseStdinRequest)(nil),          // 13: vessel.agent.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),         // 14: vessel.agent.v1.CloseStdinResponse
-	(*MountRequest)(nil),               // 15: vessel.agent.v1.MountRequest
-	(*MountResponse)(nil),              // 16: vessel.agent.v1.MountResponse
-	(*ConfigureInterfaceRequest)(nil),  // 17: vessel.agent.v1.ConfigureInterfaceRequest
-	(*ConfigureInterfaceResponse)(nil), // 18: vessel.agent.v1.ConfigureInterfaceResponse
-	(*ShutdownRequest)(nil),            // 19: vessel.agent.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),           // 20: vessel.agent.v1.ShutdownResponse
+	(*SignalAllRequest)(nil),           // 11: vessel.agent.v1.SignalAllRequest
+	(*SignalAllResponse)(nil),          // 12: vessel.agent.v1.SignalAllResponse
+	(*ResizePtyRequest)(nil),           // 13: vessel.agent.v1.ResizePtyRequest
+	(*ResizePtyResponse)(nil),          // 14: vessel.agent.v1.ResizePtyResponse
+	(*CloseStdinRequest)(nil),          // 15: vessel.agent.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),         // 16: vessel.agent.v1.CloseStdinResponse
+	(*MountRequest)(nil),               // 17: vessel.agent.v1.MountRequest
+	(*MountResponse)(nil),              // 18: vessel.agent.v1.MountResponse
+	(*ConfigureInterfaceRequest)(nil),  // 19: vessel.agent.v1.ConfigureInterfaceRequest
+	(*ConfigureInterfaceResponse)(nil), // 20: vessel.agent.v1.ConfigureInterfaceResponse
+	(*ShutdownRequest)(nil),            // 21: vessel.agent.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),           // 22: vessel.agent.v1.ShutdownResponse
 }
 var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: vessel.agent.v1.InfoResponse.boot_timeline:type_name -> vessel.agent.v1.BootEvent
@@ -1392,23 +1486,25 @@ var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	5,  // 3: vessel.agent.v1.Agent.Exec:input_type -> vessel.agent.v1.ExecRequest
 	7,  // 4: vessel.agent.v1.Agent.Wait:input_type -> vessel.agent.v1.WaitRequest
 	9,  // 5: vessel.agent.v1.Agent.Signal:input_type -> vessel.agent.v1.SignalRequest
-	11, // 6: vessel.agent.v1.Agent.ResizePty:input_type -> vessel.agent.v1.ResizePtyRequest
-	13, // 7: vessel.agent.v1.Agent.CloseStdin:input_type -> vessel.agent.v1.CloseStdinRequest
-	15, // 8: vessel.agent.v1.Agent.Mount:input_type -> vessel.agent.v1.MountRequest
-	17, // 9: vessel.agent.v1.Agent.ConfigureInterface:input_type -> vessel.agent.v1.ConfigureInterfaceRequest
-	19, // 10: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
-	1,  // 11: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
-	4,  // 12: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
-	6,  // 13: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
-	8,  // 14: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
-	10, // 15: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
-	12, // 16: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
-	14, // 17: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
-	16, // 18: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
-	18, // 19: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
-	20, // 20: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
-	11, // [11:21] is the sub-list for method output_type
-	1,  // [1:11] is the sub-list for method input_type
+	11, // 6: vessel.agent.v1.Agent.SignalAll:input_type -> vessel.agent.v1.SignalAllRequest
+	13, // 7: vessel.agent.v1.Agent.ResizePty:input_type -> vessel.agent.v1.ResizePtyRequest
+	15, // 8: vessel.agent.v1.Agent.CloseStdin:input_type -> vessel.agent.v1.CloseStdinRequest
+	17, // 9: vessel.agent.v1.Agent.Mount:input_type -> vessel.agent.v1.MountRequest
+	19, // 10: vessel.agent.v1.Agent.ConfigureInterface:input_type -> vessel.agent.v1.ConfigureInterfaceRequest
+	21, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
+	1,  // 12: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
+	4,  // 13: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
+	6,  // 14: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
+	8,  // 15: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
+	10, // 16: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
+	12, // 17: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
+	14, // 18: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
+	16, // 19: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
+	18, // 20: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
+	20, // 21: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
+	22, // 22: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
+	12, // [12:23] is the sub-list for method output_type
+	1,  // [1:12] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1419,7 +1515,7 @@ func file_vessel_agent_v1_agent_proto_init() {
 	if File_vessel_agent_v1_agent_proto != nil {
 		return
 	}
-	file_vessel_agent_v1_agent_proto_msgTypes[15].OneofWrappers = []any{
+	file_vessel_agent_v1_agent_proto_msgTypes[17].OneofWrappers = []any{
 		(*MountRequest_VirtiofsTag)(nil),
 		(*MountRequest_BlockId)(nil),
 	}
@@ -1429,7 +1525,7 @@ func file_vessel_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vessel_agent_v1_agent_proto_rawDesc), len(file_vessel_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -13,6 +13,7 @@ type AgentService interface {
 	Exec(context.Context, *ExecRequest) (*ExecResponse, error)
 	Wait(context.Context, *WaitRequest) (*WaitResponse, error)
 	Signal(context.Context, *SignalRequest) (*SignalResponse, error)
+	SignalAll(context.Context, *SignalAllRequest) (*SignalAllResponse, error)
 	ResizePty(context.Context, *ResizePtyRequest) (*ResizePtyResponse, error)
 	CloseStdin(context.Context, *CloseStdinRequest) (*CloseStdinResponse, error)
 	Mount(context.Context, *MountRequest) (*MountResponse, error)
@@ -57,6 +58,13 @@ func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
 					return nil, err
 				}
 				return svc.Signal(ctx, &req)
+			},
+			"SignalAll": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req SignalAllRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.SignalAll(ctx, &req)
 			},
 			"ResizePty": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
 				var req ResizePtyRequest
@@ -142,6 +150,14 @@ func (c *agentClient) Wait(ctx context.Context, req *WaitRequest) (*WaitResponse
 func (c *agentClient) Signal(ctx context.Context, req *SignalRequest) (*SignalResponse, error) {
 	var resp SignalResponse
 	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "Signal", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *agentClient) SignalAll(ctx context.Context, req *SignalAllRequest) (*SignalAllResponse, error) {
+	var resp SignalAllResponse
+	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "SignalAll", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

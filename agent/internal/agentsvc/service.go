@@ -1,7 +1,7 @@
 // Package agentsvc implements the agent's control plane, agentpb.AgentService
 // (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface and
-// Shutdown here; Exec, Wait, Signal, ResizePty and CloseStdin are delegated to a
-// Processes implementation (*process.Manager). Every dependency is injected through
+// Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
+// to a Processes implementation (*process.Manager). Every dependency is injected through
 // Config; a nil one makes its RPCs fail with UNIMPLEMENTED (or, for Info's optional
 // parts, leaves fields empty). Errors are ttrpc status errors.
 //
@@ -28,6 +28,7 @@ type Processes interface {
 	Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.ExecResponse, error)
 	Wait(ctx context.Context, req *agentpb.WaitRequest) (*agentpb.WaitResponse, error)
 	Signal(ctx context.Context, req *agentpb.SignalRequest) (*agentpb.SignalResponse, error)
+	SignalAll(ctx context.Context, req *agentpb.SignalAllRequest) (*agentpb.SignalAllResponse, error)
 	ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error)
 	CloseStdin(ctx context.Context, req *agentpb.CloseStdinRequest) (*agentpb.CloseStdinResponse, error)
 }
@@ -149,6 +150,13 @@ func (s *Service) Signal(ctx context.Context, req *agentpb.SignalRequest) (*agen
 		return nil, unimplemented("Signal")
 	}
 	return s.cfg.Processes.Signal(ctx, req)
+}
+
+func (s *Service) SignalAll(ctx context.Context, req *agentpb.SignalAllRequest) (*agentpb.SignalAllResponse, error) {
+	if s.cfg.Processes == nil {
+		return nil, unimplemented("SignalAll")
+	}
+	return s.cfg.Processes.SignalAll(ctx, req)
 }
 
 func (s *Service) ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error) {

@@ -19,7 +19,10 @@ import (
 	"vessel.dev/agent/internal/version"
 )
 
-type fakeProcs struct{ execs chan *agentpb.ExecRequest }
+type fakeProcs struct {
+	execs      chan *agentpb.ExecRequest
+	signalAlls chan int32
+}
 
 func (f *fakeProcs) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.ExecResponse, error) {
 	f.execs <- req
@@ -33,6 +36,13 @@ func (f *fakeProcs) Wait(ctx context.Context, req *agentpb.WaitRequest) (*agentp
 }
 func (f *fakeProcs) Signal(ctx context.Context, req *agentpb.SignalRequest) (*agentpb.SignalResponse, error) {
 	return &agentpb.SignalResponse{}, nil
+}
+func (f *fakeProcs) SignalAll(ctx context.Context, req *agentpb.SignalAllRequest) (*agentpb.SignalAllResponse, error) {
+	f.signalAlls <- req.Signal
+	if req.Signal == 0 {
+		return nil, status.Error(codes.InvalidArgument, "signal 0 out of range")
+	}
+	return &agentpb.SignalAllResponse{}, nil
 }
 func (f *fakeProcs) ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error) {
 	return &agentpb.ResizePtyResponse{}, nil
@@ -145,7 +155,7 @@ func TestInfoRealSystemAndError(t *testing.T) {
 }
 
 func TestDelegation(t *testing.T) {
-	fp := &fakeProcs{execs: make(chan *agentpb.ExecRequest, 2)}
+	fp := &fakeProcs{execs: make(chan *agentpb.ExecRequest, 2), signalAlls: make(chan int32, 2)}
 	fm := &fakeMounter{}
 	c := serve(t, New(Config{Processes: fp, Mounter: fm, Net: fakeNet{}}))
 	r, err := c.Exec(ctx(t), &agentpb.ExecRequest{ExecId: "e1", Args: []string{"true"}})
@@ -167,6 +177,12 @@ func TestDelegation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := c.SignalAll(ctx(t), &agentpb.SignalAllRequest{Signal: 15}); err != nil || <-fp.signalAlls != 15 {
+		t.Fatalf("signal all: %v", err)
+	}
+	if _, err := c.SignalAll(ctx(t), &agentpb.SignalAllRequest{}); status.Code(err) != codes.InvalidArgument || <-fp.signalAlls != 0 {
+		t.Fatalf("signal all 0: %v", err)
+	}
 	if _, err := c.Mount(ctx(t), &agentpb.MountRequest{Target: "/mnt", Source: &agentpb.MountRequest_VirtiofsTag{VirtiofsTag: "t"}}); err != nil || fm.got.GetVirtiofsTag() != "t" {
 		t.Fatalf("mount: %v", err)
 	}
@@ -186,6 +202,9 @@ func TestUnimplementedWithoutDeps(t *testing.T) {
 	c := serve(t, New(Config{}))
 	if _, err := c.Exec(ctx(t), &agentpb.ExecRequest{}); status.Code(err) != codes.Unimplemented {
 		t.Fatalf("exec: %v", err)
+	}
+	if _, err := c.SignalAll(ctx(t), &agentpb.SignalAllRequest{Signal: 9}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("signal all: %v", err)
 	}
 	if _, err := c.Mount(ctx(t), &agentpb.MountRequest{}); status.Code(err) != codes.Unimplemented {
 		t.Fatalf("mount: %v", err)

@@ -14,7 +14,7 @@ const (
 
 // Config is what the kernel command line tells the agent.
 type Config struct {
-	Hostname  string // vessel.hostname, default "vessel"
+	Hostname  string // vessel.hostname (validHostname), default "vessel"
 	Transport string // TransportVirtioSerial (default) or TransportVsock
 	VsockPort uint32 // with TransportVsock
 	Debug     bool   // vessel.debug=1
@@ -26,7 +26,9 @@ func DefaultConfig() Config {
 }
 
 // ParseCmdline reads the vessel.* keys of a kernel command line. Bad values keep the
-// default and are reported in warnings; unknown vessel.* keys are reported too.
+// default and are reported in warnings (Boot logs them on the console and goes on: a bad
+// vessel.hostname leaves the hostname "vessel"); unknown vessel.* keys are reported too.
+// The last valid value of a key wins.
 func ParseCmdline(cmdline string) (cfg Config, warnings []string) {
 	cfg = DefaultConfig()
 	for _, field := range strings.Fields(cmdline) {
@@ -64,9 +66,17 @@ func ParseCmdline(cmdline string) (cfg Config, warnings []string) {
 	return cfg, warnings
 }
 
-// validHostname accepts RFC 1123 host names up to 64 bytes (the kernel's limit).
+// MaxHostnameLen is the kernel's limit on the hostname (__NEW_UTS_LEN).
+const MaxHostnameLen = 64
+
+// validHostname is the rule for vessel.hostname (the host validates with the same rule):
+// 1..MaxHostnameLen bytes of dot-separated labels, each 1..63 bytes of ASCII letters,
+// digits, '-' and '_', neither starting nor ending with '-'. That is RFC 1123 (so every
+// Kubernetes pod hostname, at most 63 bytes of lowercase labels) plus '_', which OCI
+// hostnames may carry (container names). No empty label: no leading, trailing or doubled
+// dot. A leading '-' could be read as an option by tools.
 func validHostname(s string) bool {
-	if s == "" || len(s) > 64 {
+	if s == "" || len(s) > MaxHostnameLen {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
@@ -74,7 +84,7 @@ func validHostname(s string) bool {
 			return false
 		}
 		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 				return false
 			}
 		}

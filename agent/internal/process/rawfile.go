@@ -12,11 +12,11 @@ import (
 
 // rawFile reads and writes a non-blocking (poller-registered) file with raw syscalls:
 // the poller still waits for readiness, but a read or write that has data to move does
-// not go through the runtime's blocking-syscall path. Under emulation a 32 KiB pipe copy
-// takes long enough that sysmon hands the only P to another thread on every copy (a
-// futex wake and a context switch each time, and sysmon polling at its fastest), which
-// cost more guest CPU than the copies. Errors look like os.File's: *os.PathError, with
-// os.ErrClosed once the file was closed.
+// not go through the runtime's blocking-syscall path. Under emulation one pipe copy
+// (copyBufSize bytes) takes long enough that sysmon hands the only P to another thread
+// on every copy (a futex wake and a context switch each time, and sysmon polling at its
+// fastest), which cost more guest CPU than the copies. Errors look like os.File's:
+// *os.PathError, with os.ErrClosed once the file was closed.
 type rawFile struct {
 	f  *os.File
 	rc syscall.RawConn

@@ -29,25 +29,55 @@ func invalid(format string, a ...any) error {
 	return status.Errorf(codes.InvalidArgument, format, a...)
 }
 
+// validate checks an ExecRequest and turns it into a spec, one step per part of the
+// request, in this order (the first failing step's error is returned): the exec id and
+// args, the environment, the rootfs, the cwd (inside the rootfs), the credentials, the
+// terminal, the stream ids and how long to wait for them. Errors are INVALID_ARGUMENT.
 func validate(req *agentpb.ExecRequest) (*spec, error) {
 	if req == nil {
 		return nil, invalid("empty request")
 	}
+	s := &spec{}
+	for _, step := range []func(*agentpb.ExecRequest) error{
+		s.setArgs,
+		s.setEnv,
+		s.setRootfs,
+		s.setCwd,
+		s.setCredentials,
+		s.setTerminal,
+		s.setStreams,
+	} {
+		if err := step(req); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// setArgs checks exec_id (1..maxIDLen bytes) and args (a non-empty args[0], no NUL).
+func (s *spec) setArgs(req *agentpb.ExecRequest) error {
 	if req.ExecId == "" || len(req.ExecId) > maxIDLen {
-		return nil, invalid("exec_id must be 1..%d bytes", maxIDLen)
+		return invalid("exec_id must be 1..%d bytes", maxIDLen)
 	}
 	if len(req.Args) == 0 || req.Args[0] == "" {
-		return nil, invalid("args must not be empty")
+		return invalid("args must not be empty")
 	}
 	for _, a := range req.Args {
 		if strings.IndexByte(a, 0) >= 0 {
-			return nil, invalid("args must not contain NUL bytes")
+			return invalid("args must not contain NUL bytes")
 		}
 	}
-	s := &spec{args: req.Args, path: DefaultPath}
+	s.args = req.Args
+	return nil
+}
+
+// setEnv checks env (KEY=VALUE entries) and takes the PATH that resolves args[0] from
+// it; an empty env becomes the default PATH, HOME and TERM (never the agent's own).
+func (s *spec) setEnv(req *agentpb.ExecRequest) error {
+	s.path = DefaultPath
 	for _, kv := range req.Env {
 		if i := strings.IndexByte(kv, '='); i <= 0 || strings.IndexByte(kv, 0) >= 0 {
-			return nil, invalid("env entry %q is not KEY=VALUE", kv)
+			return invalid("env entry %q is not KEY=VALUE", kv)
 		}
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			s.path = v // the last one wins, as for getenv
@@ -55,89 +85,113 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 	}
 	if len(req.Env) > 0 {
 		s.env = req.Env
-	} else {
-		home, term := "/", "dumb"
-		if req.Uid == 0 {
-			home = "/root"
-		}
-		if req.Terminal {
-			term = "xterm-256color"
-		}
-		// Never nil: a nil Env would hand the child the agent's own environment.
-		s.env = []string{"PATH=" + DefaultPath, "HOME=" + home, "TERM=" + term}
+		return nil
 	}
-
-	if req.Rootfs != "" {
-		if !filepath.IsAbs(req.Rootfs) || strings.IndexByte(req.Rootfs, 0) >= 0 {
-			return nil, invalid("rootfs %q must be an absolute path", req.Rootfs)
-		}
-		s.rootfs = filepath.Clean(req.Rootfs)
-		st, err := os.Stat(s.rootfs)
-		if err != nil {
-			if os.IsNotExist(err) {
-				return nil, status.Errorf(codes.InvalidArgument, "rootfs %q does not exist", s.rootfs)
-			}
-			return nil, invalid("rootfs %q: %v", s.rootfs, err)
-		}
-		if !st.IsDir() {
-			return nil, invalid("rootfs %q is not a directory", s.rootfs)
-		}
+	home, term := "/", "dumb"
+	if req.Uid == 0 {
+		home = "/root"
 	}
+	if req.Terminal {
+		term = "xterm-256color"
+	}
+	// Never nil: a nil Env would hand the child the agent's own environment.
+	s.env = []string{"PATH=" + DefaultPath, "HOME=" + home, "TERM=" + term}
+	return nil
+}
 
+// setRootfs checks rootfs: empty, or an existing directory by absolute path (cleaned).
+func (s *spec) setRootfs(req *agentpb.ExecRequest) error {
+	if req.Rootfs == "" {
+		return nil
+	}
+	if !filepath.IsAbs(req.Rootfs) || strings.IndexByte(req.Rootfs, 0) >= 0 {
+		return invalid("rootfs %q must be an absolute path", req.Rootfs)
+	}
+	s.rootfs = filepath.Clean(req.Rootfs)
+	st, err := os.Stat(s.rootfs)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return status.Errorf(codes.InvalidArgument, "rootfs %q does not exist", s.rootfs)
+		}
+		return invalid("rootfs %q: %v", s.rootfs, err)
+	}
+	if !st.IsDir() {
+		return invalid("rootfs %q is not a directory", s.rootfs)
+	}
+	return nil
+}
+
+// setCwd checks cwd (default "/"): an existing directory by absolute path, inside the
+// rootfs when there is one.
+func (s *spec) setCwd(req *agentpb.ExecRequest) error {
 	s.cwd = req.Cwd
 	if s.cwd == "" {
 		s.cwd = "/"
 	}
 	if !filepath.IsAbs(s.cwd) || strings.IndexByte(s.cwd, 0) >= 0 {
-		return nil, invalid("cwd %q must be an absolute path", req.Cwd)
+		return invalid("cwd %q must be an absolute path", req.Cwd)
 	}
 	st, err := os.Stat(s.inRoot(s.cwd))
 	if err != nil {
 		if os.IsNotExist(err) {
 			// not NOT_FOUND: that code means "no such executable" to callers (exit 127)
-			return nil, status.Errorf(codes.InvalidArgument, "cwd %q does not exist", s.cwd)
+			return status.Errorf(codes.InvalidArgument, "cwd %q does not exist", s.cwd)
 		}
-		return nil, invalid("cwd %q: %v", s.cwd, err)
+		return invalid("cwd %q: %v", s.cwd, err)
 	}
 	if !st.IsDir() {
-		return nil, invalid("cwd %q is not a directory", s.cwd)
+		return invalid("cwd %q is not a directory", s.cwd)
 	}
+	return nil
+}
 
-	// As root (the agent), always set the credentials, which also sets exactly the
-	// requested supplementary groups. Unprivileged (tests), only when they differ.
+// setCredentials decides the process's uid, gid and supplementary groups. As root (the
+// agent), they are always set, which also sets exactly the requested supplementary
+// groups. Unprivileged (tests), only when they differ from the agent's own.
+func (s *spec) setCredentials(req *agentpb.ExecRequest) error {
 	if os.Geteuid() == 0 || int(req.Uid) != os.Geteuid() || int(req.Gid) != os.Getegid() || len(req.AdditionalGids) > 0 {
 		s.cred = &syscall.Credential{Uid: req.Uid, Gid: req.Gid, Groups: req.AdditionalGids}
 		if s.cred.Groups == nil {
 			s.cred.Groups = []uint32{}
 		}
 	}
+	return nil
+}
 
-	if req.Terminal {
-		if req.StderrStream != "" {
-			return nil, invalid("stderr_stream must be empty with terminal: stderr is merged into the pty")
-		}
-		if req.Rows > 0xffff || req.Cols > 0xffff {
-			return nil, invalid("terminal size %dx%d out of range", req.Rows, req.Cols)
-		}
-		s.rows, s.cols = uint16(req.Rows), uint16(req.Cols)
-		if s.rows == 0 {
-			s.rows = defaultRows
-		}
-		if s.cols == 0 {
-			s.cols = defaultCols
-		}
+// setTerminal checks the terminal options: no separate stderr stream (merged into the
+// pty), a size within 0..65535 (0: the default 24x80).
+func (s *spec) setTerminal(req *agentpb.ExecRequest) error {
+	if !req.Terminal {
+		return nil
 	}
+	if req.StderrStream != "" {
+		return invalid("stderr_stream must be empty with terminal: stderr is merged into the pty")
+	}
+	if req.Rows > 0xffff || req.Cols > 0xffff {
+		return invalid("terminal size %dx%d out of range", req.Rows, req.Cols)
+	}
+	s.rows, s.cols = uint16(req.Rows), uint16(req.Cols)
+	if s.rows == 0 {
+		s.rows = defaultRows
+	}
+	if s.cols == 0 {
+		s.cols = defaultCols
+	}
+	return nil
+}
+
+// setStreams checks the stream ids' length and bounds stream_wait_ms (0: the default).
+func (s *spec) setStreams(req *agentpb.ExecRequest) error {
 	for _, id := range []string{req.StdinStream, req.StdoutStream, req.StderrStream} {
 		if len(id) > maxIDLen {
-			return nil, invalid("stream id longer than %d bytes", maxIDLen)
+			return invalid("stream id longer than %d bytes", maxIDLen)
 		}
 	}
-
 	s.streamWait = DefaultStreamWait
 	if req.StreamWaitMs > 0 {
 		s.streamWait = min(time.Duration(req.StreamWaitMs)*time.Millisecond, MaxStreamWait)
 	}
-	return s, nil
+	return nil
 }
 
 // inRoot is where the process's path p is seen from the agent (p joined to rootfs).
