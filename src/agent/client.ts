@@ -76,6 +76,11 @@ export class AgentClient {
     await this.call('Signal', { execId, signal, group }, opts);
   }
 
+  /** Signals every process in the guest but the agent (kill(-1)); none left is no error. */
+  async signalAll(signal: number, opts?: CallOptions): Promise<void> {
+    await this.call('SignalAll', { signal }, opts);
+  }
+
   async resizePty(execId: string, rows: number, cols: number, opts?: CallOptions): Promise<void> {
     await this.call('ResizePty', { execId, rows, cols }, opts);
   }

@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { pausable, type Instance, type Manager } from '../vm/index.js';
-import { setGuestHostname } from './guest-command.js';
 import { readBundleSpec, type OciProcess } from './oci.js';
 import { createVmStateDir, bundleVmLink } from './paths.js';
 import { ShimProcess, type Stdio } from './process.js';
@@ -58,8 +57,7 @@ export class Container {
       instance = await o.manager.newInstance(stateDir);
       instance.addFS(ROOTFS_TAG, spec.rootPath, { mountPoint: GUEST_ROOTFS });
       const consoleLog = fs.createWriteStream(path.join(o.bundle, 'console.log'));
-      await instance.start({ consoleWriter: consoleLog });
-      if (spec.hostname) await setGuestHostname(instance.client(), spec.hostname);
+      await instance.start({ consoleWriter: consoleLog, ...(spec.hostname ? { hostname: spec.hostname } : {}) });
       return new Container(o.id, o.bundle, spec.rootPath, instance, spec.process, o.stdio, o.logger);
     } catch (err) {
       await instance?.shutdown({ now: true }).catch(() => undefined);
@@ -89,6 +87,11 @@ export class Container {
     const p = new ShimProcess(execId, `exec-${++this.guestSeq}`, spec, stdio, this.logger);
     this.execs.set(execId, p);
     return p;
+  }
+
+  /** Every process of the container = every process in its VM but the agent. */
+  async signalAll(signal: number): Promise<void> {
+    await this.instance.client().signalAll(signal);
   }
 
   async pause(): Promise<void> {

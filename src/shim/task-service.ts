@@ -7,7 +7,6 @@ import { VesselError } from '../errors/index.js';
 import type { Manager } from '../vm/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
-import { signalAllGuestProcesses } from './guest-command.js';
 import { guestMetrics, metricsAny } from './metrics.js';
 import { parseProcess } from './oci.js';
 import type { ShimProcess } from './process.js';
@@ -123,7 +122,7 @@ export class TaskService {
       return {};
     }
     if (req.all) {
-      await signalAllGuestProcesses(c.guest.agent, req.signal);
+      await c.signalAll(req.signal);
       return {};
     }
     if (p.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${req.execId || 'init'} already finished`);

@@ -56,6 +56,8 @@ export interface NICOptions {
 }
 
 export interface StartOptions {
+  /** The guest's hostname (validateHostname's rule); default: from the state dir's name. */
+  hostname?: string;
   /** Extra kernel command-line arguments for the guest (e.g. `vessel.debug=1`). */
   initArgs?: string[];
   /** Receives the guest console (it also goes to `<stateDir>/console.log`). */

@@ -64,6 +64,20 @@ export function validateGuestPath(p: string, what: string): void {
   }
 }
 
+/**
+ * The guest's hostname, by the agent's rule (agent/internal/initsys/cmdline.go): 1..64
+ * bytes of dot-separated labels of 1..63 ASCII letters, digits, `-` and `_`, no label
+ * starting or ending with `-` (RFC 1123 plus `_`, which OCI container names may hold).
+ */
+const HOSTNAME_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const HOSTNAME = new RegExp(`^${HOSTNAME_LABEL}(?:\\.${HOSTNAME_LABEL})*$`);
+
+export function validateHostname(name: string): void {
+  if (typeof name !== 'string' || name.length > 64 || !HOSTNAME.test(name)) {
+    throw new VesselError('INVALID_ARGUMENT', `hostname ${JSON.stringify(name)} is not valid: 1..64 bytes of dot-separated labels of letters, digits, '-' and '_' (not starting or ending with '-')`);
+  }
+}
+
 export function validateInitArgs(args: readonly string[]): void {
   let total = 0;
   for (const a of args) {

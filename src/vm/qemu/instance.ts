@@ -20,7 +20,7 @@ import type { ManagedNetworking, Pausable } from '../extras.js';
 import type {
   DiskOptions, FSOptions, IPConfig, Instance, InstanceDescription, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
 } from '../types.js';
-import { validateInitArgs } from '../validate.js';
+import { validateHostname, validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
 import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
 import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic } from './command-line.js';
@@ -152,6 +152,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     this.lifecycle.beginStart();
     try {
       validateInitArgs(opts.initArgs ?? []);
+      if (opts.hostname !== undefined) validateHostname(opts.hostname);
     } catch (err) {
       this.lifecycle.fail(err as Error);
       this.lifecycle.stopped();
@@ -332,7 +333,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
         ramMiB: this.config.ramMiB,
         kernelPath: image.kernelPath,
         initrdPath: image.initrdPath,
-        cmdline: kernelCommandLine({ machine: this.env.machine, tscKhz: hostTscKhz(), hostname: hostnameFor(this.stateDir), initArgs: opts.initArgs ?? [] }),
+        cmdline: kernelCommandLine({ machine: this.env.machine, tscKhz: hostTscKhz(), hostname: opts.hostname ?? hostnameFor(this.stateDir), initArgs: opts.initArgs ?? [] }),
         agentSocket,
         qmpSocket,
         shares,
