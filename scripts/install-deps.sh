@@ -92,7 +92,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.vessel-installed" 2>/dev/null
   "$venv/bin/pip" install -q --disable-pip-version-check --no-input -r "$py_req"
   printf '%s\n' "$py_want" >"$venv/.vessel-installed"
 fi
-# Go: protoc plugins at fixed versions in a project-local GOBIN, and the interop module's deps.
+# Go: protoc plugins and grpcurl at fixed versions in a project-local GOBIN, and the interop
+# module's deps.
 PROTOC_GEN_GO=v1.36.12
 PROTOC_GEN_GO_GRPC=v1.6.2
 gobin="$PWD/.interop-bin"
@@ -105,3 +106,10 @@ if [ "$("$gobin/protoc-gen-go-grpc" --version 2>/dev/null || true)" != "protoc-g
   GOBIN="$gobin" go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC"
 fi
 (cd interop/go && go mod download)
+# grpcurl: a reflection-only Go client no one here wrote (test/interop-grpc/reflection.test.ts).
+# It prints no version of its own when installed this way; the module version is in the binary.
+GRPCURL=v1.9.4
+if [ "$(go version -m "$gobin/grpcurl" 2>/dev/null | awk '$1 == "mod" { print $3 }')" != "$GRPCURL" ]; then
+  log "go install grpcurl@$GRPCURL"
+  GOBIN="$gobin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL"
+fi

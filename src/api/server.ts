@@ -4,16 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
 import { vesselHome } from '../host/index.js';
 import type { Manager } from '../vm/index.js';
 import { instanceService } from './instance-service.js';
 import { managerService } from './manager-service.js';
-import { LOADER_OPTIONS, vmPackageDefinition } from './proto.js';
+import { vmPackageDefinition } from './proto.js';
+import { reflectionService } from './reflection.js';
 import { InstanceRegistry } from './registry.js';
 
 export interface TlsOptions {
@@ -61,8 +60,8 @@ export class VesselDaemon {
     });
     this.server.addService(pkg.vessel.vm.v1.Manager.service, managerService(this.registry));
     this.server.addService(pkg.vessel.vm.v1.Instance.service, instanceService(this.registry));
-    // Reflection describes everything served here: vessel.vm.v1 and grpc.health.v1.
-    new ReflectionService({ ...vmPackageDefinition(), ...protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS) }).addToServer(this.server);
+    // Reflection describes everything served here (vessel.vm.v1, grpc.health.v1) as protoc compiled it.
+    reflectionService().addToServer(this.server);
     this.health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(SERVICES.map((s) => [s, 'SERVING'])) });
     this.health.addToServer(this.server);
   }
