@@ -2,7 +2,9 @@
 // control plane (ttrpc vessel.agent.v1.Agent on the session's first stream) and raw
 // streams claimed by id.
 import type protobuf from 'protobufjs';
-import type { MuxSession, MuxStream } from '../mux/index.js';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { MuxSession, type MuxStream } from '../mux/index.js';
 import { VesselError, errorFromStatus } from '../errors/index.js';
 import { TtrpcClient, isTtrpcError, loadProtos, type CallOptions } from '../ttrpc/index.js';
 import { openClaimedStream } from './stream-claim.js';
@@ -23,6 +25,7 @@ export class AgentClient {
   readonly session: MuxSession;
   readonly ttrpc: TtrpcClient;
   private readonly rpc: Record<string, Unary>;
+  private ownsSession = false;
 
   private constructor(session: MuxSession, ttrpc: TtrpcClient) {
     this.session = session;
@@ -30,9 +33,25 @@ export class AgentClient {
     this.rpc = ttrpc.service(service()) as Record<string, Unary>;
   }
 
-  /** Opens the control-plane stream (the session's first) and returns the client. */
+  /** Opens the control-plane stream (the session's first) on a session the caller owns. */
   static async connect(session: MuxSession): Promise<AgentClient> {
     return new AgentClient(session, new TtrpcClient(await session.open()));
+  }
+
+  /**
+   * Runs the host's end of the yamux session over `transport` (the guest's agent port) and
+   * opens the control plane; close() ends the session. On failure the session is destroyed.
+   */
+  static async overTransport(transport: Duplex, opts: { logger?: Logger } = {}): Promise<AgentClient> {
+    const session = new MuxSession(transport, { role: 'client', logger: opts.logger });
+    try {
+      const client = await AgentClient.connect(session);
+      client.ownsSession = true;
+      return client;
+    } catch (err) {
+      session.destroy();
+      throw err;
+    }
   }
 
   /** One RPC; a status the agent answered with becomes a VesselError of its code here. */
@@ -108,5 +127,6 @@ export class AgentClient {
 
   close(): void {
     this.ttrpc.close();
+    if (this.ownsSession) this.session.destroy();
   }
 }

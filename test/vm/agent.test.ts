@@ -1,12 +1,13 @@
 // The real guest: boots the default image (kernel + vessel-agent + busybox) under QEMU TCG
 // and drives the agent over the TypeScript yamux + ttrpc stack.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import os from 'node:os';
 import { ensureDefaultImage, type GuestImage } from '../../src/image/index.js';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { execWithStreams } from '../../src/agent/index.js';
 import { bootTestVm, type TestVm } from '../support/test-vm.js';
 import { crc32, drain, randomPayload, writeAll } from '../support/stream-io.js';
-import { expectCode } from '../support/interop-client.js';
-import { Code } from '../../src/ttrpc/index.js';
 
 let image: GuestImage;
 let vm: TestVm;
@@ -14,19 +15,18 @@ let execCounter = 0;
 const nextId = (what: string) => `${what}-${++execCounter}`;
 
 async function runText(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number; signal: number }> {
-  const id = nextId('txt');
-  const [out, err] = await Promise.all([vm.agent.openStream(`${id}:out`), vm.agent.openStream(`${id}:err`)]);
-  const chunksOut: Buffer[] = [];
-  const chunksErr: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunksOut.push(c));
-  err.on('data', (c: Buffer) => chunksErr.push(c));
-  const ended = Promise.all([new Promise((r) => out.once('end', r)), new Promise((r) => err.once('end', r))]);
-  await vm.agent.exec({ execId: id, args, stdoutStream: `${id}:out`, stderrStream: `${id}:err` });
-  const status = await vm.agent.wait(id);
-  await ended;
-  out.end();
-  err.end();
-  return { stdout: Buffer.concat(chunksOut).toString(), stderr: Buffer.concat(chunksErr).toString(), exitCode: status.exitCode, signal: status.signal };
+  const exec = await execWithStreams(vm.agent, { execId: nextId('txt'), args }, { stdout: 'open', stderr: 'open' });
+  const [stdout, stderr] = [collect(exec.stdout!), collect(exec.stderr!)];
+  const status = await exec.exited;
+  exec.close();
+  return { stdout: stdout().toString(), stderr: stderr().toString(), exitCode: status.exitCode, signal: status.signal };
+}
+
+/** Collects a stream's bytes; the returned function gives what arrived so far. */
+function collect(stream: Readable): () => Buffer {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return () => Buffer.concat(chunks);
 }
 
 describe('vessel-agent in a real VM (QEMU TCG)', () => {
@@ -80,7 +80,8 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
     await vm.agent.signal(id, 15);
     const status = await vm.agent.wait(id);
     expect(status.signal).toBe(15);
-    await expectCode(vm.agent.wait('no-such-exec'), Code.NOT_FOUND);
+    // the agent client hands on the agent's NOT_FOUND as a VesselError of that code
+    await expect(vm.agent.wait('no-such-exec')).rejects.toMatchObject({ name: 'VesselError', code: 'NOT_FOUND' });
   });
 
   it('CloseStdin gives the process EOF while the stream stays open', async () => {
@@ -175,6 +176,66 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
     expect(r.stdout.trim()).toBe('');
   }, 300_000);
 
+  describe('execWithStreams (the one exec-with-stdio path)', () => {
+    it('keeps stdout and stderr apart and resolves exited only after all output arrived', async () => {
+      const exec = await execWithStreams(vm.agent, { args: ['sh', '-c', 'head -c 3000000 /dev/zero; echo err >&2; exit 4'] }, { stdout: 'open', stderr: 'open' });
+      expect(exec.pid).toBeGreaterThan(1);
+      expect(exec.stdin).toBeUndefined();
+      const [out, err] = [collect(exec.stdout!), collect(exec.stderr!)];
+      const status = await exec.exited;
+      expect(status).toMatchObject({ exitCode: 4, signal: 0 });
+      expect(out().length).toBe(3_000_000);
+      expect(err().toString()).toBe('err\n');
+      exec.close();
+    });
+
+    it('stdin: an opened stream carries bytes and closeStdin is EOF', async () => {
+      const exec = await execWithStreams(vm.agent, { args: ['sh', '-c', 'cat; echo done'] }, { stdin: 'open', stdout: 'open' });
+      const out = collect(exec.stdout!);
+      const payload = randomPayload(200_000);
+      await writeAll(exec.stdin!, payload, 64 * 1024, false);
+      await exec.closeStdin();
+      expect((await exec.exited).exitCode).toBe(0);
+      expect(out().equals(Buffer.concat([payload, Buffer.from('done\n')]))).toBe(true);
+      exec.close();
+    });
+
+    it('a terminal: stdin rides the stdout stream; resize reaches the pty', async () => {
+      const exec = await execWithStreams(vm.agent, { args: ['sh', '-c', 'stty size; read x; stty size'], terminal: true, rows: 24, cols: 80 }, { stdout: 'open', stdin: 'stdout' });
+      expect(exec.stdin).toBe(exec.stdout);
+      expect(exec.stderr).toBeUndefined();
+      const out = collect(exec.stdout!);
+      await vi.waitFor(() => expect(out().toString()).toContain('24 80'), { timeout: 10_000 });
+      await exec.resize(40, 120);
+      exec.stdin!.write('\n');
+      expect((await exec.exited).exitCode).toBe(0);
+      expect(out().toString()).toMatch(/24 80[\s\S]*40 120/);
+      exec.close();
+    });
+
+    it("uses a stream the caller claimed itself (and opens none of its own for it)", async () => {
+      const id = nextId('own');
+      const mine = await vm.agent.openStream(`${id}:mine`);
+      const got = collect(mine);
+      const exec = await execWithStreams(vm.agent, { execId: id, args: ['echo', 'to-my-stream'] }, { stdout: { id: `${id}:mine` } });
+      expect(exec.stdout).toBeUndefined();
+      expect((await exec.exited).exitCode).toBe(0);
+      await finished(mine, { writable: false }); // the agent FINs it once the output is drained
+      expect(got().toString()).toBe('to-my-stream\n');
+      mine.end();
+    });
+
+    it('a program the guest lacks is COMMAND_NOT_FOUND, one it cannot execute COMMAND_NOT_EXECUTABLE; the streams opened for it are closed', async () => {
+      const before = vm.agent.session.numStreams;
+      await expect(execWithStreams(vm.agent, { args: ['/no/such/program'] }, { stdout: 'open', stderr: 'open', stdin: 'open' }))
+        .rejects.toMatchObject({ name: 'VesselError', code: 'COMMAND_NOT_FOUND' });
+      await expect(execWithStreams(vm.agent, { args: ['/proc/version'] }, { stdout: 'open' }))
+        .rejects.toMatchObject({ name: 'VesselError', code: 'COMMAND_NOT_EXECUTABLE' });
+      await expect(execWithStreams(vm.agent, { args: ['true'], cwd: '/no/such/dir' }, { stdout: 'open' }))
+        .rejects.toMatchObject({ code: 'COMMAND_NOT_EXECUTABLE' });
+      await vi.waitFor(() => expect(vm.agent.session.numStreams).toBe(before), { timeout: 5_000 });
+    });
+  });
   it('Shutdown powers the VM off and QEMU exits 0', async () => {
     await vm.agent.shutdown();
     const { code } = await vm.exited;

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import { AgentClient } from '../../agent/index.js';
 import { VesselError, isVesselError } from '../../errors/index.js';
 import type { GuestImage } from '../../image/index.js';
-import { MuxSession } from '../../mux/index.js';
 import { connectUnixSocket } from '../../transport/index.js';
 import { VmConfig } from '../config.js';
 import { Lifecycle, type StateChange } from '../lifecycle.js';
@@ -23,7 +22,7 @@ import type {
 import { validateHostname, validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
 import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
-import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic } from './command-line.js';
+import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic, type PlannedShare } from './command-line.js';
 import { ConsoleLog } from './console-log.js';
 import { stageDisk } from './disks.js';
 import { hostTscKhz } from './host-tsc.js';
@@ -40,6 +39,8 @@ export interface InstanceEnvironment {
   logger: Logger;
 }
 
+const AGENT_SOCKET = 'agent.sock';
+const QMP_SOCKET = 'qmp.sock';
 const GRACEFUL_POWEROFF_MS = 10_000;
 const QMP_QUIT_MS = 3_000;
 
@@ -280,102 +281,36 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     return this.resources.release();
   }
 
+  /**
+   * Boots in named steps, each adding what it acquires to `this.resources` at once (so a
+   * failure at any point releases exactly what exists): image → stage disks → start the
+   * helpers (virtiofsd, passt) → launch the VMM → connect the guest → configure it.
+   */
   private async boot(opts: StartOptions): Promise<StartResult> {
     const t0 = performance.now();
     const log = this.env.logger.child({ stateDir: this.stateDir });
     const timeoutMs = opts.timeoutMs ?? (this.env.accelerator === 'kvm' ? 30_000 : 120_000);
-    // The boot deadline starts once the image is there (building it on first use takes longer).
-    let deadline = Infinity;
-    let deadlineTimer: NodeJS.Timeout | undefined;
     const deadlineAbort = new AbortController();
     const signal = AbortSignal.any([this.startAbort.signal, deadlineAbort.signal, ...(opts.signal ? [opts.signal] : [])]);
     const qemuTail = new OutputTail(8 * 1024);
-    const r = this.resources;
+    let deadlineTimer: NodeJS.Timeout | undefined;
     try {
       const qemuBinary = requireTool(QEMU);
       const virtiofsd = this.config.shares.length ? requireTool(VIRTIOFSD) : '';
       const image = await this.race(this.env.image(), undefined, signal);
-      deadline = Date.now() + timeoutMs;
+      // The boot deadline starts once the image is there (building it on first use takes longer).
+      const deadline = Date.now() + timeoutMs;
       deadlineTimer = setTimeout(() => deadlineAbort.abort(new VesselError('DEADLINE_EXCEEDED', `the guest was not ready within ${timeoutMs} ms`)), timeoutMs);
       signal.throwIfAborted();
 
-      for (const d of this.config.disks) {
-        r.disks.push(await stageDisk(this.stateDir, d));
-        signal.throwIfAborted();
-      }
-      const shares = await Promise.all(this.config.shares.map(async (s, i) => {
-        const socketPath = path.join(this.stateDir, `fs-${i}.sock`);
-        r.sockets.push(socketPath);
-        const { process } = await startVirtiofsd({ binary: virtiofsd, stateDir: this.stateDir, tag: s.tag, index: i, hostPath: s.hostPath, readOnly: s.readOnly, socketPath, deadline, logger: log });
-        r.helpers.push(process);
-        return { tag: s.tag, socketPath };
-      }));
+      await this.stageDisks(signal);
+      const shares = await this.startVirtiofsds(virtiofsd, deadline, log);
       signal.throwIfAborted();
-
-      const nics: PlannedNic[] = this.config.nics.map((n, i) => {
-        if (n.mode === 'unixstream') return { mac: n.mac, mode: 'unixstream', endpoint: n.endpoint, features: n.features };
-        const localPath = path.join(this.stateDir, `net-${i}.sock`);
-        r.sockets.push(localPath);
-        return { mac: n.mac, mode: 'unixgram', endpoint: n.endpoint, localPath, features: n.features };
-      });
-      const passts = await Promise.all(this.config.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, logger: log })));
-      for (const p of passts) r.helpers.push(p.process);
-      this.config.passtNics.forEach((n, i) => nics.push({ mac: n.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
-
-      const agentSocket = path.join(this.stateDir, 'agent.sock');
-      const qmpSocket = path.join(this.stateDir, 'qmp.sock');
-      r.sockets.push(agentSocket, qmpSocket);
-      const args = qemuArgs({
-        machine: this.env.machine,
-        accelerator: this.env.accelerator,
-        cpuModel: this.env.cpuModel,
-        cpus: this.config.cpus,
-        ramMiB: this.config.ramMiB,
-        kernelPath: image.kernelPath,
-        initrdPath: image.initrdPath,
-        cmdline: kernelCommandLine({ machine: this.env.machine, tscKhz: hostTscKhz(), hostname: opts.hostname ?? hostnameFor(this.stateDir), initArgs: opts.initArgs ?? [] }),
-        agentSocket,
-        qmpSocket,
-        shares,
-        disks: r.disks,
-        nics,
-      });
-      r.console = new ConsoleLog(this.consoleLogPath, opts.consoleWriter);
-      for (const attach of this.consoleWaiters) attach();
-      this.consoleWaiters.clear();
-      log.debug({ args }, 'starting QEMU');
-      r.qemu = await SupervisedProcess.spawn({
-        name: 'qemu',
-        command: qemuBinary,
-        args,
-        stateDir: this.stateDir,
-        stdio: ['ignore', 'pipe', 'pipe', ...passts.map((p) => p.qemuEnd)],
-        logger: log,
-      });
-      for (const p of passts) p.qemuEnd.destroy(); // QEMU holds its own copy now
-      const qemu = r.qemu;
-      qemu.child.stdout!.on('data', (c: Buffer) => r.console!.write(c));
-      qemu.child.stderr!.on('data', (c: Buffer) => { qemuTail.push(c); log.warn({ qemu: c.toString('utf8').trim() }, 'qemu'); });
-      this.vmmExitHandled = qemu.exited.then((info) => this.onVmmExit(info, qemuTail));
+      const network = await this.startNetwork(log);
+      const qemu = await this.launchVmm({ binary: qemuBinary, image, shares, network, opts, qemuTail, log });
       const vmmSpawnedMs = performance.now() - t0;
-
-      const alive = () => !qemu.hasExited;
-      // Each socket gets its owner (and so its error handling) the moment it connects, and
-      // is recorded for release() before anything else can fail.
-      await Promise.all([
-        connectUnixSocket(qmpSocket, { deadline, alive, signal, what: 'the QMP socket' }).then(async (sock) => {
-          sock.on('error', () => undefined); // until QmpClient takes it over (errors end the greeting wait)
-          r.qmpSocket = sock;
-          r.qmp = await QmpClient.open(sock);
-        }),
-        connectUnixSocket(agentSocket, { deadline, alive, signal, what: 'the agent port' }).then(async (sock) => {
-          r.session = new MuxSession(sock, { role: 'client', logger: log });
-          r.agent = await AgentClient.connect(r.session);
-        }),
-      ]);
-      await this.race(r.agent!.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
+      await this.connectGuest(qemu, deadline, signal, log);
       const agentReadyMs = performance.now() - t0;
-
       await this.race(this.configureGuest(), qemu, signal);
       const configuredMs = performance.now() - t0;
       signal.throwIfAborted();
@@ -391,6 +326,105 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     } finally {
       clearTimeout(deadlineTimer);
     }
+  }
+
+  /** Writable disks are staged into the state dir (the source is never touched). */
+  private async stageDisks(signal: AbortSignal): Promise<void> {
+    for (const d of this.config.disks) {
+      this.resources.disks.push(await stageDisk(this.stateDir, d));
+      signal.throwIfAborted();
+    }
+  }
+
+  /** One virtiofsd per share, ready on its socket. */
+  private startVirtiofsds(binary: string, deadline: number, log: Logger): Promise<PlannedShare[]> {
+    const r = this.resources;
+    return Promise.all(this.config.shares.map(async (s, i) => {
+      const socketPath = path.join(this.stateDir, `fs-${i}.sock`);
+      r.sockets.push(socketPath);
+      const { process } = await startVirtiofsd({ binary, stateDir: this.stateDir, tag: s.tag, index: i, hostPath: s.hostPath, readOnly: s.readOnly, socketPath, deadline, logger: log });
+      r.helpers.push(process);
+      return { tag: s.tag, socketPath };
+    }));
+  }
+
+  /** The NICs QEMU gets: the caller's endpoints, and a passt started per managed NIC (QEMU's end of each socketpair is passed as fd 3, 4, ...). */
+  private async startNetwork(log: Logger): Promise<{ nics: PlannedNic[]; qemuEnds: Duplex[] }> {
+    const r = this.resources;
+    const nics: PlannedNic[] = this.config.nics.map((n, i) => {
+      if (n.mode === 'unixstream') return { mac: n.mac, mode: 'unixstream', endpoint: n.endpoint, features: n.features };
+      const localPath = path.join(this.stateDir, `net-${i}.sock`);
+      r.sockets.push(localPath);
+      return { mac: n.mac, mode: 'unixgram', endpoint: n.endpoint, localPath, features: n.features };
+    });
+    const passts = await Promise.all(this.config.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, logger: log })));
+    for (const p of passts) r.helpers.push(p.process);
+    this.config.passtNics.forEach((n, i) => nics.push({ mac: n.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
+    return { nics, qemuEnds: passts.map((p) => p.qemuEnd) };
+  }
+
+  /** Spawns QEMU (supervised) with the console attached; its exit is watched from here on. */
+  private async launchVmm(o: {
+    binary: string; image: GuestImage; shares: PlannedShare[]; network: { nics: PlannedNic[]; qemuEnds: Duplex[] };
+    opts: StartOptions; qemuTail: OutputTail; log: Logger;
+  }): Promise<SupervisedProcess> {
+    const r = this.resources;
+    const agentSocket = path.join(this.stateDir, AGENT_SOCKET);
+    const qmpSocket = path.join(this.stateDir, QMP_SOCKET);
+    r.sockets.push(agentSocket, qmpSocket);
+    const args = qemuArgs({
+      machine: this.env.machine,
+      accelerator: this.env.accelerator,
+      cpuModel: this.env.cpuModel,
+      cpus: this.config.cpus,
+      ramMiB: this.config.ramMiB,
+      kernelPath: o.image.kernelPath,
+      initrdPath: o.image.initrdPath,
+      cmdline: kernelCommandLine({ machine: this.env.machine, tscKhz: hostTscKhz(), hostname: o.opts.hostname ?? hostnameFor(this.stateDir), initArgs: o.opts.initArgs ?? [] }),
+      agentSocket,
+      qmpSocket,
+      shares: o.shares,
+      disks: r.disks,
+      nics: o.network.nics,
+    });
+    r.console = new ConsoleLog(this.consoleLogPath, o.opts.consoleWriter);
+    for (const attach of this.consoleWaiters) attach();
+    this.consoleWaiters.clear();
+    o.log.debug({ args }, 'starting QEMU');
+    const qemu = await SupervisedProcess.spawn({
+      name: 'qemu',
+      command: o.binary,
+      args,
+      stateDir: this.stateDir,
+      stdio: ['ignore', 'pipe', 'pipe', ...o.network.qemuEnds],
+      logger: o.log,
+    });
+    r.qemu = qemu;
+    for (const end of o.network.qemuEnds) end.destroy(); // QEMU holds its own copy now
+    qemu.child.stdout!.on('data', (c: Buffer) => r.console!.write(c));
+    qemu.child.stderr!.on('data', (c: Buffer) => { o.qemuTail.push(c); o.log.warn({ qemu: c.toString('utf8').trim() }, 'qemu'); });
+    this.vmmExitHandled = qemu.exited.then((info) => this.onVmmExit(info, o.qemuTail));
+    return qemu;
+  }
+
+  /** Connects QMP and the agent (src/agent owns the session), then waits for the agent's Ping. */
+  private async connectGuest(qemu: SupervisedProcess, deadline: number, signal: AbortSignal, log: Logger): Promise<void> {
+    const r = this.resources;
+    const alive = () => !qemu.hasExited;
+    // Each socket gets its owner (and so its error handling) the moment it connects, and
+    // is recorded for release() before anything else can fail.
+    await Promise.all([
+      connectUnixSocket(path.join(this.stateDir, QMP_SOCKET), { deadline, alive, signal, what: 'the QMP socket' }).then(async (sock) => {
+        sock.on('error', () => undefined); // until QmpClient takes it over (errors end the greeting wait)
+        r.qmpSocket = sock;
+        r.qmp = await QmpClient.open(sock);
+      }),
+      connectUnixSocket(path.join(this.stateDir, AGENT_SOCKET), { deadline, alive, signal, what: 'the agent port' }).then(async (sock) => {
+        r.agentTransport = sock;
+        r.agent = await AgentClient.overTransport(sock, { logger: log });
+      }),
+    ]);
+    await this.race(r.agent!.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
   }
 
   /** Mounts the shares and configures the NICs the config asks for. */

@@ -4,7 +4,6 @@
 // sockets and the console log.
 import fs from 'node:fs';
 import type net from 'node:net';
-import type { MuxSession } from '../../mux/index.js';
 import type { AgentClient } from '../../agent/index.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import type { QmpClient } from './qmp.js';
@@ -16,7 +15,8 @@ export class VmResources {
   qmp: QmpClient | undefined;
   /** The QMP connection before QmpClient owns it (a greeting that never comes). */
   qmpSocket: net.Socket | undefined;
-  session: MuxSession | undefined;
+  /** The agent's transport before AgentClient owns it (a session that never comes up). */
+  agentTransport: net.Socket | undefined;
   agent: AgentClient | undefined;
   console: ConsoleLog | undefined;
   readonly helpers: SupervisedProcess[] = [];
@@ -32,7 +32,7 @@ export class VmResources {
 
   private async doRelease(): Promise<void> {
     this.agent?.close();
-    this.session?.destroy();
+    this.agentTransport?.destroy();
     this.qmp?.close();
     this.qmpSocket?.destroy();
     await this.qemu?.stop(0);
