@@ -5,8 +5,12 @@
 // everything; client()/startStream() only after a successful start (NOT_STARTED before,
 // UNAVAILABLE once stopped or failed; startStream waits while the start is in progress);
 // shutdown() is idempotent, safe after a failed start, frees every host resource, and the
-// instance cannot be reused. The QEMU backend is in ./qemu; process supervision (nothing
-// outlives its owner; orphans found from the state dir) in ./process.
+// instance cannot be reused. What every backend offers is Instance (state watch, console,
+// describe); optional extras (pause, managed NICs) are small interfaces in ./extras.ts,
+// checked where used. The QEMU backend is in ./qemu; the supervision of host helper
+// processes (qemu, virtiofsd, passt: nothing outlives its owner; orphans found from the
+// state dir) in ./helpers. Words: a "helper" is a host process vessel supervises, an
+// "exec" a process of a container (src/shim), a "process" one in the guest (the agent's).
 export type {
   Manager, ManagerOptions, NewManager, Instance, InstanceDescription, InstanceState, NetworkMode, FSOptions, DiskOptions, NICOptions, IPConfig,
   StartOptions, StartResult, StreamOptions,
@@ -17,5 +21,5 @@ export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';
 export { FEATURE_PROPERTIES } from './nic-features.js';
 export { QemuManager, QemuInstance, type QemuManagerOptions } from './qemu/index.js';
-export { reapOrphans, liveForeignOwner, type OrphanReport } from './process/orphans.js';
+export { reapOrphans, liveForeignOwner, type OrphanReport } from './helpers/orphans.js';
 export { passtHostDefaults } from './net/host-defaults.js';

@@ -42,14 +42,14 @@ export interface NICOptions {
   /**
    * virtio-net feature bits (libkrun's NET_FEATURE_* values, which are the virtio-net
    * feature bit numbers). When given, each mapped feature is switched on or off
-   * explicitly; see FEATURE_PROPERTIES in qemu/nic-features.ts. Default: QEMU's defaults.
+   * explicitly; see FEATURE_PROPERTIES in nic-features.ts. Default: QEMU's defaults.
    */
   features?: number;
   /** libkrun's NET_FLAG_* bits; none is supported by the QEMU backend, so only 0 is accepted. */
   flags?: number;
   /**
    * Interface configuration the agent applies at start. Default for `unixstream`: the
-   * addresses passt hands out by default (the host's own, see net/passt-defaults.ts);
+   * addresses passt hands out by default (the host's own, see net/host-defaults.ts);
    * for `unixgram`: the link is only brought up. `null`: leave the interface alone.
    */
   ip?: IPConfig | null;

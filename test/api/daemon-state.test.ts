@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VesselDaemon } from '../../src/api/index.js';
 import { processStartTime } from '../../src/host/index.js';
 import { QemuManager } from '../../src/vm/index.js';
-import { writeRecord } from '../../src/vm/process/records.js';
+import { writeRecord } from '../../src/vm/helpers/records.js';
 import { call, vmClients } from '../support/grpc-client.js';
 import { isRunning } from '../support/host-processes.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';

@@ -57,7 +57,7 @@ describe('vessel gc', () => {
   const child = `
     import { spawn } from 'node:child_process';
     const { createInstanceDir } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/cli/instances.js'))});
-    const { writeRecord } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/vm/process/records.js'))});
+    const { writeRecord } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/vm/helpers/records.js'))});
     const { processStartTime, selfIdentity } = await import(${JSON.stringify(path.join(repoRoot, 'dist/src/host/index.js'))});
     const { dir } = createInstanceDir();
     // no pdeathsig: this helper outlives its owner, as a helper of a crashed vessel could

@@ -2,7 +2,7 @@
 // the state dir given as argv[2], prints "started <json of process records>" and then
 // waits to be killed. Run from dist/ (compiled by `npm test`'s tsc step).
 import { QemuManager } from '../../src/vm/index.js';
-import { readRecords } from '../../src/vm/process/records.js';
+import { readRecords } from '../../src/vm/helpers/records.js';
 
 const stateDir = process.argv[2]!;
 const share = process.argv[3]!;

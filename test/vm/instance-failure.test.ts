@@ -10,7 +10,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_RAM_MIB, QemuManager, type QemuInstance } from '../../src/vm/index.js';
-import { readRecords, writeRecord, type ProcessRecord } from '../../src/vm/process/records.js';
+import { readRecords, writeRecord, type ProcessRecord } from '../../src/vm/helpers/records.js';
 import { processStartTime } from '../../src/host/index.js';
 import { runInGuest } from '../support/guest-exec.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QemuManager, passtHostDefaults, type QemuInstance, type StartResult } from '../../src/vm/index.js';
-import { readRecords } from '../../src/vm/process/records.js';
+import { readRecords } from '../../src/vm/helpers/records.js';
 import { DgramSink } from '../support/dgram-sink.js';
 import { runInGuest, shInGuest } from '../support/guest-exec.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';

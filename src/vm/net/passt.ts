@@ -6,12 +6,12 @@
 // which are also passed to passt explicitly so both sides agree by construction.
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { SupervisedProcess } from '../process/supervised.js';
+import { SupervisedHelper } from '../helpers/supervised.js';
 import type { IPConfig } from '../types.js';
 import { requireTool, PASST } from '../qemu/binaries.js';
 
 export interface ManagedPasst {
-  process: SupervisedProcess;
+  process: SupervisedHelper;
   /** The parent's end of the socketpair: hand it to QEMU, then destroy it. */
   qemuEnd: net.Socket;
   ip: IPConfig;
@@ -33,7 +33,7 @@ function prefixToMask(bits: number): string {
 
 export async function startPasst(o: { stateDir: string; index: number; ip: IPConfig; logger?: Logger }): Promise<ManagedPasst> {
   const binary = requireTool(PASST);
-  const proc = await SupervisedProcess.spawn({
+  const proc = await SupervisedHelper.spawn({
     name: `passt-${o.index}`,
     command: binary,
     args: passtArgs(o.ip),

@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import { VesselError } from '../../errors/index.js';
 import { ensureDefaultImage, type GuestImage, type ImageOptions } from '../../image/index.js';
 import type { Manager } from '../types.js';
-import { liveForeignOwner, reapOrphans } from '../process/orphans.js';
+import { liveForeignOwner, reapOrphans } from '../helpers/orphans.js';
 import { chooseAccelerator, type Accelerator } from './accelerator.js';
 import type { MachineType } from './command-line.js';
 import { QemuInstance } from './instance.js';

@@ -13,8 +13,8 @@ import { VmConfig } from '../config.js';
 import { Lifecycle, type StateChange } from '../lifecycle.js';
 import { passtHostDefaults } from '../net/host-defaults.js';
 import { startPasst } from '../net/passt.js';
-import { reapOrphans } from '../process/orphans.js';
-import { SupervisedProcess } from '../process/supervised.js';
+import { reapOrphans } from '../helpers/orphans.js';
+import { SupervisedHelper } from '../helpers/supervised.js';
 import type { ManagedNetworking, Pausable } from '../extras.js';
 import type {
   DiskOptions, FSOptions, IPConfig, Instance, InstanceDescription, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
@@ -255,7 +255,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   }
 
   /** Waits for the process to exit, at most `ms` (less if shutdown({now}) is called). */
-  private async waitExit(proc: SupervisedProcess, ms: number): Promise<boolean> {
+  private async waitExit(proc: SupervisedHelper, ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const exited = await this.hurried(Promise.race([
       proc.exited.then(() => true),
@@ -367,7 +367,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   private async launchVmm(o: {
     binary: string; image: GuestImage; shares: PlannedShare[]; network: { nics: PlannedNic[]; qemuEnds: Duplex[] };
     opts: StartOptions; qemuTail: OutputTail; log: Logger;
-  }): Promise<SupervisedProcess> {
+  }): Promise<SupervisedHelper> {
     const r = this.resources;
     const agentSocket = path.join(this.stateDir, AGENT_SOCKET);
     const qmpSocket = path.join(this.stateDir, QMP_SOCKET);
@@ -391,7 +391,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     for (const attach of this.consoleWaiters) attach();
     this.consoleWaiters.clear();
     o.log.debug({ args }, 'starting QEMU');
-    const qemu = await SupervisedProcess.spawn({
+    const qemu = await SupervisedHelper.spawn({
       name: 'qemu',
       command: o.binary,
       args,
@@ -408,7 +408,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   }
 
   /** Connects QMP and the agent (src/agent owns the session), then waits for the agent's Ping. */
-  private async connectGuest(qemu: SupervisedProcess, deadline: number, signal: AbortSignal, log: Logger): Promise<void> {
+  private async connectGuest(qemu: SupervisedHelper, deadline: number, signal: AbortSignal, log: Logger): Promise<void> {
     const r = this.resources;
     const alive = () => !qemu.hasExited;
     // Each socket gets its owner (and so its error handling) the moment it connects, and
@@ -444,7 +444,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   }
 
   /** Resolves with `p`, or rejects as soon as QEMU exits or the start is aborted. */
-  private race<T>(p: Promise<T>, qemu: SupervisedProcess | undefined, signal: AbortSignal): Promise<T> {
+  private race<T>(p: Promise<T>, qemu: SupervisedHelper | undefined, signal: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new VesselError('UNAVAILABLE', 'start aborted'));
       if (signal.aborted) return onAbort();

@@ -5,13 +5,13 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import type { AgentClient } from '../../agent/index.js';
-import type { SupervisedProcess } from '../process/supervised.js';
+import type { SupervisedHelper } from '../helpers/supervised.js';
 import type { QmpClient } from './qmp.js';
 import type { ConsoleLog } from './console-log.js';
 import { removeStagedDisks, type StagedDisk } from './disks.js';
 
 export class VmResources {
-  qemu: SupervisedProcess | undefined;
+  qemu: SupervisedHelper | undefined;
   qmp: QmpClient | undefined;
   /** The QMP connection before QmpClient owns it (a greeting that never comes). */
   qmpSocket: net.Socket | undefined;
@@ -19,7 +19,7 @@ export class VmResources {
   agentTransport: net.Socket | undefined;
   agent: AgentClient | undefined;
   console: ConsoleLog | undefined;
-  readonly helpers: SupervisedProcess[] = [];
+  readonly helpers: SupervisedHelper[] = [];
   readonly disks: StagedDisk[] = [];
   readonly sockets: string[] = [];
   private released: Promise<void> | undefined;

@@ -4,7 +4,7 @@
 // its share read-write still cannot change a byte on the host.
 import type { Logger } from 'pino';
 import { waitForSocketPath } from '../../transport/index.js';
-import { SupervisedProcess } from '../process/supervised.js';
+import { SupervisedHelper } from '../helpers/supervised.js';
 import { OutputTail } from './output-tail.js';
 
 export interface VirtiofsdOptions {
@@ -28,9 +28,9 @@ export function virtiofsdCommand(o: Pick<VirtiofsdOptions, 'binary' | 'hostPath'
   return { command: 'unshare', args: ['--mount', '--propagation', 'private', '--', 'sh', '-c', READ_ONLY_WRAPPER, 'sh', o.hostPath, ...daemon] };
 }
 
-export async function startVirtiofsd(o: VirtiofsdOptions): Promise<{ process: SupervisedProcess; tail: OutputTail }> {
+export async function startVirtiofsd(o: VirtiofsdOptions): Promise<{ process: SupervisedHelper; tail: OutputTail }> {
   const { command, args } = virtiofsdCommand(o);
-  const proc = await SupervisedProcess.spawn({ name: `virtiofsd-${o.index}`, command, args, stateDir: o.stateDir, logger: o.logger });
+  const proc = await SupervisedHelper.spawn({ name: `virtiofsd-${o.index}`, command, args, stateDir: o.stateDir, logger: o.logger });
   const tail = new OutputTail(16 * 1024);
   proc.child.stdout?.on('data', (c: Buffer) => tail.push(c));
   proc.child.stderr?.on('data', (c: Buffer) => tail.push(c));

@@ -1,4 +1,4 @@
-// SupervisedProcess: a helper process (qemu, virtiofsd, passt) that cannot outlive vessel.
+// SupervisedHelper: a helper process (qemu, virtiofsd, passt) that cannot outlive vessel.
 // It runs under `setpriv --pdeathsig KILL`, so the kernel kills it when the spawning
 // process dies, however that happens; it is recorded in the state dir (records.ts) for
 // `vessel gc`; and stop() ends it (a polite signal, then SIGKILL) and reaps it.
@@ -25,7 +25,7 @@ export interface SpawnSupervisedOptions {
   logger?: Logger;
 }
 
-export class SupervisedProcess {
+export class SupervisedHelper {
   readonly name: string;
   readonly child: ChildProcess;
   readonly pid: number;
@@ -47,7 +47,7 @@ export class SupervisedProcess {
   }
 
   /** Spawns and records the process; rejects (TOOL_MISSING / START_FAILED) if it cannot be started. */
-  static async spawn(opts: SpawnSupervisedOptions): Promise<SupervisedProcess> {
+  static async spawn(opts: SpawnSupervisedOptions): Promise<SupervisedHelper> {
     // umask 077 for the child: every socket and file it creates is private to us. spawn()
     // forks synchronously, so the process-wide umask is restored before anything else runs.
     const previousUmask = process.umask(0o077);
@@ -73,7 +73,7 @@ export class SupervisedProcess {
       if (code === 'ENOENT') throw new VesselError('TOOL_MISSING', 'setpriv (util-linux) is not installed; vessel runs its helper processes under it', { cause: err });
       throw new VesselError('START_FAILED', `cannot start ${path.basename(opts.command)}: ${(err as Error).message}`, { cause: err });
     }
-    const sp = new SupervisedProcess(opts, child, exited);
+    const sp = new SupervisedHelper(opts, child, exited);
     const startTime = processStartTime(sp.pid);
     if (startTime !== undefined) {
       writeRecord(opts.stateDir, { name: opts.name, pid: sp.pid, startTime, command: opts.command, owner: selfIdentity() });
