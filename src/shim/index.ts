@@ -5,7 +5,9 @@
 // prints a DeleteResponse, safely twice; `serve` is the server: containerd.task.v2.Task
 // over ttrpc (src/ttrpc), the container's process run by the guest agent chrooted into
 // the rootfs shared with virtio-fs, stdio through containerd's FIFOs, events to
-// $TTRPC_ADDRESS, logs to the bundle's `log` FIFO and never to stdout.
+// $TTRPC_ADDRESS, logs to the bundle's `log` FIFO and never to stdout. The VM backend is
+// the Manager the entry point builds; src/ttrpc is imported only to serve containerd (and
+// publish its events), never to read the agent's errors, which arrive as VesselErrors.
 import { isVesselError } from '../errors/index.js';
 import type { NewManager } from '../vm/index.js';
 import { parseShimArgs } from './args.js';
