@@ -137,8 +137,8 @@ func TestRootfsValidation(t *testing.T) {
 		{"relative", "", []string{"/bin/sh"}, codes.InvalidArgument},
 		{filepath.Join(root, "missing"), "", []string{"/bin/sh"}, codes.InvalidArgument},
 		{root, "/nope", []string{"/bin/sh"}, codes.InvalidArgument}, // NotFound is kept for a missing executable
-		{root, "", []string{"sh"}, codes.NotFound},      // PATH is searched inside the rootfs
-		{root, "", []string{"/bin/sh"}, codes.NotFound}, // so is an absolute args[0]
+		{root, "", []string{"sh"}, codes.NotFound},                  // PATH is searched inside the rootfs
+		{root, "", []string{"/bin/sh"}, codes.NotFound},             // so is an absolute args[0]
 	} {
 		r := req(fmt.Sprint("v", time.Now().UnixNano()), tc.args...)
 		r.Rootfs, r.Cwd = tc.rootfs, tc.cwd
