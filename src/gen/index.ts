@@ -17,8 +17,9 @@
 //                  sent (every field optional, 64-bit as number | string, enums by name or
 //                  number) and `X__Output` what is received (defaults filled, 64-bit integers
 //                  decimal strings, enums names, a oneof's set member named by a field called
-//                  after the oneof, e.g. ExecResponse__Output.msg === 'stdout'); typed grpc-js
-//                  clients (ManagerClient, InstanceClient) and handlers (InstanceHandlers).
+//                  after the oneof, e.g. ExecResponse__Output.msg === 'stdout'; OneofCase in
+//                  oneof.ts, hand-written, lets a switch on it narrow the message); typed
+//                  grpc-js clients (ManagerClient, InstanceClient) and handlers (InstanceHandlers).
 export * as agentv1 from './protobufjs/vessel/agent/v1/agent.js';
 export * as taskv2 from './protobufjs/containerd/runtime/v2/task/shim.js';
 export * as taskEvents from './protobufjs/containerd/events/task.js';
@@ -30,3 +31,4 @@ export type { Empty } from './protobufjs/google/protobuf/empty.js';
 export type { Timestamp } from './protobufjs/google/protobuf/timestamp.js';
 export * as vmv1 from './proto-loader/vessel/vm/v1.js';
 export type { ProtoGrpcType as VmProtoGrpcType } from './proto-loader/vm.js';
+export type { OneofCase } from './oneof.js';
