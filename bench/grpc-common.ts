@@ -10,7 +10,6 @@ import { QemuManager, type Instance } from '../src/vm/index.js';
 import { testCpuModel } from '../test/support/test-vm.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface BenchDaemon {
   daemon: VesselDaemon;
   /** vessel.vm.v1.Instance client (grpc-js). */

@@ -26,11 +26,12 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # VMs (src/vm): QEMU ships virtiofsd in Debian 12's qemu-system-common; passt for `--net`;
 # util-linux (setpriv, unshare, mount) supervises helpers; e2fsprogs builds test disks.
 # gRPC interop tests (test/interop-grpc): protoc for the Go stubs, python3-venv for the
-# Python client's virtualenv.
+# Python client's virtualenv. TypeScript types of proto/ (scripts/gen-proto-types.sh, checked
+# by npm test): protoc with libprotobuf-dev's google/protobuf/*.proto.
 # containerd shim (test/containerd): Debian's containerd (brings ctr) runs privately in the
 # tests; runc is the reference runtime the tests and bench/ctr-run compare against.
 APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs
-  protobuf-compiler python3 python3-venv containerd runc)
+  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")

@@ -3,8 +3,7 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { toServiceError } from './status.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export function failer(call: ServerDuplexStream<any, any> | ServerWritableStream<any, any>): (err: unknown) => void {
+export function failer<Req, Res>(call: ServerDuplexStream<Req, Res> | ServerWritableStream<Req, Res>): (err: unknown) => void {
   let done = false;
   return (err: unknown) => {
     if (done) return;

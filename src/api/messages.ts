@@ -1,18 +1,21 @@
-// vessel.vm.v1 message shapes built from instances (InstanceInfo, events).
+// vessel.vm.v1 messages built from instances (InstanceInfo, events), typed by the generated
+// vm.v1 types (src/gen vmv1: what proto-loader encodes).
 import type { ManagedInstance } from './registry.js';
 import type { InstanceState } from '../vm/index.js';
 import { isVesselError } from '../errors/index.js';
+import type { vmv1 } from '../gen/index.js';
 
-export function stateName(s: InstanceState): string {
-  return `STATE_${s.toUpperCase()}`;
+/** The State enum name of an instance state: each of vessel's states has one (checked at compile time). */
+export function stateName(s: InstanceState): vmv1.State__Output {
+  return `STATE_${s.toUpperCase() as Uppercase<InstanceState>}`;
 }
 
-export function errorMessage(err: Error | undefined): { code: string; message: string } | null {
+export function errorMessage(err: Error | undefined): vmv1.Error | null {
   if (!err) return null;
   return { code: isVesselError(err) ? err.code : 'UNKNOWN', message: err.message };
 }
 
-export function instanceInfo(m: ManagedInstance): Record<string, unknown> {
+export function instanceInfo(m: ManagedInstance): vmv1.InstanceInfo {
   const c = m.instance.describe();
   const t = m.startResult?.timings;
   return {

@@ -4,6 +4,7 @@
 // The call pauses while stdout is full; a closed stdout (EPIPE) ends it quietly (exit 0).
 import os from 'node:os';
 import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { vmv1 } from '../gen/index.js';
 import { connectDaemon, socketPathOf, type DaemonClient } from './daemon/client.js';
 import { reportDaemonError } from './daemon/errors.js';
 import { UsageError } from './errors.js';
@@ -22,8 +23,7 @@ Options:
 
 const STOP: HostSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-function copyConsole(call: ClientReadableStream<any>, io: CliIo): Promise<number> {
+function copyConsole(call: ClientReadableStream<vmv1.ConsoleChunk__Output>, io: CliIo): Promise<number> {
   const handlers = STOP.map((s) => [s, () => { call.cancel(); finish(128 + os.constants.signals[s]); }] as const);
   const onStdoutError = () => { call.cancel(); finish(0); };
   let finish: (code: number) => void = () => undefined;
@@ -32,7 +32,7 @@ function copyConsole(call: ClientReadableStream<any>, io: CliIo): Promise<number
     finish = (code) => { if (!done) { done = true; resolve(code); } };
     for (const [s, h] of handlers) io.signals.on(s, h);
     io.stdout.on('error', onStdoutError);
-    call.on('data', (m: { data: Buffer }) => {
+    call.on('data', (m: vmv1.ConsoleChunk__Output) => {
       if (!io.stdout.write(m.data)) {
         call.pause();
         io.stdout.once('drain', () => call.resume());

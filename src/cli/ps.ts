@@ -1,6 +1,7 @@
 // Contract: `vessel ps [--socket PATH] [--json]` lists the daemon's instances (ListInstances):
 // a table of id, state (with the error code of a failed one), accelerator, CPUs, memory and
 // age; --json prints the InstanceInfo messages as JSON. Exit 0; 125 when no daemon answers.
+import type { vmv1 } from '../gen/index.js';
 import { connectDaemon, socketPathOf, unaryCall } from './daemon/client.js';
 import { reportDaemonError } from './daemon/errors.js';
 import { UsageError } from './errors.js';
@@ -17,8 +18,6 @@ Options:
   -h, --help          show this help
 `;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 /** "42s", "5m", "3h", "2d" since a unix-nano timestamp (a decimal string). */
 export function age(unixNano: string, nowMs = Date.now()): string {
   const s = Math.max(0, Math.floor((nowMs - Number(BigInt(unixNano) / 1_000_000n)) / 1000));
@@ -28,7 +27,14 @@ export function age(unixNano: string, nowMs = Date.now()): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
-export function psTable(instances: any[], nowMs = Date.now()): string {
+/** The InstanceInfo fields the table shows. */
+export type PsRow = Pick<vmv1.InstanceInfo__Output, 'id' | 'state' | 'accelerator'> & {
+  config?: Pick<vmv1.InstanceConfig__Output, 'cpu' | 'ramMib'> | null;
+  timings?: Pick<vmv1.Timings__Output, 'createdAtUnixNano'> | null;
+  error?: vmv1.Error__Output | null;
+};
+
+export function psTable(instances: PsRow[], nowMs = Date.now()): string {
   const rows = [['ID', 'STATE', 'ACCEL', 'CPUS', 'MEMORY', 'AGE']];
   for (const i of instances) {
     const state = String(i.state).replace(/^STATE_/, '').toLowerCase() + (i.error?.code ? ` (${i.error.code})` : '');

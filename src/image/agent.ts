@@ -51,7 +51,7 @@ export async function buildAgent(dir: string, out: string, version: string): Pro
   const env = { ...process.env, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64' };
   await run('go', ['build', '-trimpath', '-ldflags', `-s -w -X ${AGENT_VERSION_SYMBOL}=${version}`, '-o', out, AGENT_PACKAGE], { cwd: dir, env });
   const bin = await fs.readFile(out);
-  let ok = false;
+  let ok: boolean;
   try {
     ok = isStaticElf(bin);
   } catch (err) {

@@ -21,7 +21,7 @@ export async function findBusybox(candidates: readonly string[] = BUSYBOX_CANDID
     } catch {
       continue;
     }
-    let isStatic = false;
+    let isStatic: boolean;
     try {
       isStatic = isStaticElf(data);
     } catch {

@@ -4,6 +4,7 @@
 // reports a task it had to clean up). Safe to run twice and on a clean bundle.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { taskv2 } from '../gen/index.js';
 import { encodeMessage } from '../ttrpc/index.js';
 import { reapOrphans } from '../vm/index.js';
 import type { ShimArgs } from './args.js';
@@ -26,7 +27,7 @@ export async function deleteShim(a: ShimArgs, stdout: NodeJS.WritableStream): Pr
   fs.rmSync(bundleVmLink(bundle), { recursive: true, force: true });
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
   fs.rmSync(shimSocketPath(a.namespace, a.id), { force: true });
-  const resp = encodeMessage(shimProtos().type('containerd.task.v2.DeleteResponse'), {
+  const resp = encodeMessage<taskv2.DeleteResponse>(shimProtos().type('containerd.task.v2.DeleteResponse'), {
     pid: 0, exitStatus: 128 + 9, exitedAt: timestamp(Date.now()),
   });
   await new Promise<void>((resolve, reject) => stdout.write(Buffer.from(resp), (err) => (err ? reject(err) : resolve())));

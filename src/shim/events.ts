@@ -3,11 +3,23 @@
 // codes from Wait, and containerd re-reads state on reconnect.
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { TtrpcClient } from '../ttrpc/index.js';
+import type { Empty, eventsv1, taskEvents } from '../gen/index.js';
+import { TtrpcClient, type DeepPartial } from '../ttrpc/index.js';
 import { packAny, shimProtos, timestamp } from './protos.js';
 
-export type TaskEventName =
-  | 'TaskCreate' | 'TaskStart' | 'TaskExit' | 'TaskDelete' | 'TaskExecAdded' | 'TaskExecStarted' | 'TaskPaused' | 'TaskResumed';
+/** The events a shim publishes: containerd.events.<name>, by their generated types. */
+export interface TaskEvents {
+  TaskCreate: taskEvents.TaskCreate;
+  TaskStart: taskEvents.TaskStart;
+  TaskExit: taskEvents.TaskExit;
+  TaskDelete: taskEvents.TaskDelete;
+  TaskExecAdded: taskEvents.TaskExecAdded;
+  TaskExecStarted: taskEvents.TaskExecStarted;
+  TaskPaused: taskEvents.TaskPaused;
+  TaskResumed: taskEvents.TaskResumed;
+}
+
+export type TaskEventName = keyof TaskEvents;
 
 const TOPICS: Record<TaskEventName, string> = {
   TaskCreate: '/tasks/create',
@@ -21,7 +33,7 @@ const TOPICS: Record<TaskEventName, string> = {
 };
 
 export interface EventSink {
-  publish(name: TaskEventName, event: Record<string, unknown>): void;
+  publish<N extends TaskEventName>(name: N, event: DeepPartial<TaskEvents[N]>): void;
   close(): Promise<void>;
 }
 
@@ -40,7 +52,7 @@ export function eventPublisher(address: string | undefined, namespace: string, l
     publish(name, event) {
       if (!address) return;
       const p = shimProtos();
-      const envelope = {
+      const envelope: DeepPartial<eventsv1.Envelope> = {
         timestamp: timestamp(Date.now()),
         namespace,
         topic: TOPICS[name],
@@ -49,7 +61,7 @@ export function eventPublisher(address: string | undefined, namespace: string, l
       chain = chain.then(async () => {
         try {
           const method = p.events.methods.Forward!;
-          await connect().unary('/containerd.services.events.ttrpc.v1.Events/Forward',
+          await connect().unary<eventsv1.ForwardRequest, Empty>('/containerd.services.events.ttrpc.v1.Events/Forward',
             method.resolvedRequestType!, method.resolvedResponseType!, { envelope }, { timeoutMs: 5000 });
         } catch (err) {
           logger.warn({ err, topic: TOPICS[name] }, 'publishing an event failed');

@@ -2,7 +2,7 @@
 // message (io.containerd.cgroups.v1.Metrics, the type `ctr task metrics` decodes) filled
 // from the agent's Info. memory.usage = MemTotal - MemAvailable with limit = MemTotal;
 // cpuacct.usage = the guest's busy CPU time (user + system) in ns, with its per-CPU split.
-import type { AgentInfo } from '../agent/index.js';
+import type { agentv1, cgroupsv1 } from '../gen/index.js';
 import { packAny, type AnyMessage } from './protos.js';
 
 export const METRICS_TYPE = 'io.containerd.cgroups.v1.Metrics';
@@ -12,7 +12,10 @@ export interface GuestMetrics {
   cpu: { total: bigint; kernel: bigint; user: bigint; perCpu: bigint[] };
 }
 
-export function guestMetrics(info: AgentInfo): GuestMetrics {
+/** The fields of the agent's Info the metrics come from. */
+export type MetricsSource = Pick<agentv1.InfoResponse, 'memoryTotalBytes' | 'memoryAvailableBytes' | 'cpuUserNs' | 'cpuSystemNs' | 'cpuBusyNs'>;
+
+export function guestMetrics(info: MetricsSource): GuestMetrics {
   const total = info.memoryTotalBytes;
   const available = info.memoryAvailableBytes;
   return {
@@ -23,7 +26,7 @@ export function guestMetrics(info: AgentInfo): GuestMetrics {
 
 /** The StatsResponse.stats Any. */
 export function metricsAny(m: GuestMetrics): AnyMessage {
-  return packAny(METRICS_TYPE, METRICS_TYPE, {
+  return packAny<cgroupsv1.Metrics>(METRICS_TYPE, METRICS_TYPE, {
     memory: { usage: { usage: m.memory.usage, limit: m.memory.limit } },
     cpu: { usage: m.cpu },
   });

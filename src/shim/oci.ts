@@ -15,26 +15,42 @@ export interface OciProcess {
   cols: number;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export function parseProcess(p: any): OciProcess {
-  if (!p || typeof p !== 'object') throw new VesselError('INVALID_ARGUMENT', 'OCI spec has no process');
-  const args = p.args;
-  if (!Array.isArray(args) || args.length === 0 || !args.every((a: unknown) => typeof a === 'string')) {
+/** `o[key]` when `o` is a JSON object, else undefined. */
+function member(o: unknown, key: string): unknown {
+  return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>)[key] : undefined;
+}
+
+function isString(v: unknown): v is string {
+  return typeof v === 'string';
+}
+
+/** A non-negative integer, else 0. */
+function count(v: unknown): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0;
+}
+
+/** The OCI `process` object (parsed JSON, untrusted shape). */
+export function parseProcess(p: unknown): OciProcess {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new VesselError('INVALID_ARGUMENT', 'OCI spec has no process');
+  const args = member(p, 'args');
+  if (!Array.isArray(args) || args.length === 0 || !args.every(isString)) {
     throw new VesselError('INVALID_ARGUMENT', 'OCI process.args must be a non-empty list of strings');
   }
-  const env = Array.isArray(p.env) ? p.env.filter((e: unknown): e is string => typeof e === 'string') : [];
-  const user = p.user ?? {};
-  const num = (v: unknown): number => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
+  const env = member(p, 'env');
+  const cwd = member(p, 'cwd');
+  const user = member(p, 'user');
+  const additionalGids = member(user, 'additionalGids');
+  const consoleSize = member(p, 'consoleSize');
   return {
     args,
-    env,
-    cwd: typeof p.cwd === 'string' && p.cwd !== '' ? p.cwd : '/',
-    uid: num(user.uid),
-    gid: num(user.gid),
-    additionalGids: Array.isArray(user.additionalGids) ? user.additionalGids.map(num) : [],
-    terminal: p.terminal === true,
-    rows: num(p.consoleSize?.height),
-    cols: num(p.consoleSize?.width),
+    env: Array.isArray(env) ? env.filter(isString) : [],
+    cwd: isString(cwd) && cwd !== '' ? cwd : '/',
+    uid: count(member(user, 'uid')),
+    gid: count(member(user, 'gid')),
+    additionalGids: Array.isArray(additionalGids) ? additionalGids.map(count) : [],
+    terminal: member(p, 'terminal') === true,
+    rows: count(member(consoleSize, 'height')),
+    cols: count(member(consoleSize, 'width')),
   };
 }
 
@@ -45,15 +61,17 @@ export interface OciBundleSpec {
 }
 
 export function readBundleSpec(bundle: string): OciBundleSpec {
-  let spec: any;
+  let spec: unknown;
   try {
     spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
   } catch (err) {
     throw new VesselError('INVALID_ARGUMENT', `cannot read ${bundle}/config.json: ${(err as Error).message}`);
   }
+  const hostname = member(spec, 'hostname');
+  const rootPath = member(member(spec, 'root'), 'path');
   return {
-    process: parseProcess(spec.process),
-    hostname: typeof spec.hostname === 'string' ? spec.hostname : '',
-    rootPath: path.resolve(bundle, typeof spec.root?.path === 'string' ? spec.root.path : 'rootfs'),
+    process: parseProcess(member(spec, 'process')),
+    hostname: isString(hostname) ? hostname : '',
+    rootPath: path.resolve(bundle, isString(rootPath) ? rootPath : 'rootfs'),
   };
 }

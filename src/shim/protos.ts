@@ -1,6 +1,8 @@
 // The containerd protos the shim serves and speaks (proto/containerd/**), loaded once.
+// Message shapes: src/gen's taskv2, taskEvents, eventsv1, cgroupsv1 (the protobufjs convention).
 import type protobuf from 'protobufjs';
-import { encodeMessage, loadProtos } from '../ttrpc/index.js';
+import type { Any, Timestamp } from '../gen/index.js';
+import { encodeMessage, loadProtos, type DeepPartial } from '../ttrpc/index.js';
 
 export interface ShimProtos {
   root: protobuf.Root;
@@ -31,25 +33,28 @@ export function shimProtos(): ShimProtos {
   return loaded;
 }
 
-/** google.protobuf.Timestamp as protobufjs takes it. */
-export function timestamp(ms: number): { seconds: number; nanos: number } {
+/** Milliseconds since the epoch → google.protobuf.Timestamp. */
+export function timestamp(ms: number): Timestamp {
   const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
+  return { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }
 
 /** Nanoseconds since the epoch (the agent's exited_at) → Timestamp. */
-export function timestampFromNanos(ns: bigint): { seconds: number; nanos: number } {
-  return { seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) };
+export function timestampFromNanos(ns: bigint): Timestamp {
+  return { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) };
 }
 
 /**
- * google.protobuf.Any as protobufjs takes it. Its bundled Any keeps the proto's field name
+ * google.protobuf.Any as it is sent. protobufjs's bundled Any keeps the proto's field name
  * `type_url` (a `typeUrl` key would be dropped silently, leaving an Any containerd cannot
- * decode).
+ * decode); the generated Any says so too (scripts/gen-proto-types.sh).
  */
-export interface AnyMessage { type_url: string; value: Uint8Array }
+export type AnyMessage = Pick<Any, 'type_url'> & { value: Uint8Array };
 
-/** Any whose type url is `typeUrl` (containerd's typeurl names, e.g. `containerd.events.TaskExit`). */
-export function packAny(typeUrl: string, typeName: string, value: unknown): AnyMessage {
+/**
+ * Any whose type url is `typeUrl` (containerd's typeurl names, e.g. `containerd.events.TaskExit`)
+ * holding `value`, a `typeName` message; T is that message's generated type.
+ */
+export function packAny<T>(typeUrl: string, typeName: string, value: DeepPartial<T>): AnyMessage {
   return { type_url: typeUrl, value: encodeMessage(shimProtos().type(typeName), value) };
 }

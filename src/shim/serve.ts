@@ -30,7 +30,7 @@ export async function serveShim(a: ShimArgs, readyFd: number | undefined, newMan
   const finished = new Promise<void>((resolve) => { done = resolve; });
   const manager = newManager({ logger });
   const service = new TaskService({ namespace: a.namespace, id: a.id, logger, events, manager, onShutdown: () => setImmediate(done) });
-  server.register(shimProtos().task, service as unknown as Record<string, Function>);
+  server.register(shimProtos().task, service);
   await server.listen(a.socket!);
   logger.info({ socket: a.socket, id: a.id, namespace: a.namespace }, 'shim serving');
   if (readyFd !== undefined) {

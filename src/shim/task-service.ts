@@ -1,10 +1,13 @@
 // containerd.task.v2.Task for one container (one shim per container, one VM per shim).
-// Requests and responses are protobufjs plain objects (lowerCamel fields). Errors are
+// Requests and responses are protobufjs plain objects (lowerCamel fields), typed by the
+// generated containerd.task.v2 interfaces (src/gen taskv2; UnaryServer<taskv2.Task>). Errors are
 // VesselErrors, mapped to ttrpc statuses once, by the ttrpc server (statusFromError);
 // what vessel does not support answers UNIMPLEMENTED with a message.
 import type { Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
 import type { Manager } from '../vm/index.js';
+import { taskv2, type Empty } from '../gen/index.js';
+import type { DeepPartial, UnaryServer } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
 import { guestMetrics, metricsAny } from './metrics.js';
@@ -12,10 +15,14 @@ import { parseProcess } from './oci.js';
 import type { ShimProcess } from './process.js';
 import { timestamp } from './protos.js';
 
-const STATUS = { created: 1, running: 2, stopped: 3, paused: 4 } as const;
+const STATUS = {
+  created: taskv2.Status.CREATED,
+  running: taskv2.Status.RUNNING,
+  stopped: taskv2.Status.STOPPED,
+  paused: taskv2.Status.PAUSED,
+} as const;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Req = any;
+type Reply<T> = Promise<DeepPartial<T>>;
 
 export interface TaskServiceOptions {
   namespace: string;
@@ -32,7 +39,7 @@ function unimplemented(what: string): never {
   throw new VesselError('UNIMPLEMENTED', `${what} is not supported by containerd-shim-vessel-v2`);
 }
 
-export class TaskService {
+export class TaskService implements UnaryServer<taskv2.Task> {
   private container: Container | undefined;
   private creating: Promise<unknown> | undefined;
   private readonly o: TaskServiceOptions;
@@ -55,7 +62,7 @@ export class TaskService {
     await c?.destroy();
   }
 
-  async Create(req: Req): Promise<unknown> {
+  async Create(req: taskv2.CreateTaskRequest): Reply<taskv2.CreateTaskResponse> {
     if (req.id !== this.o.id) throw new VesselError('INVALID_ARGUMENT', `this shim serves container ${this.o.id}, not ${JSON.stringify(req.id)}`);
     if (this.container || this.creating) throw new VesselError('ALREADY_EXISTS', `container ${req.id} already exists`);
     if (req.checkpoint) unimplemented('Create from a checkpoint');
@@ -76,7 +83,7 @@ export class TaskService {
     return { pid: 0 };
   }
 
-  async Start(req: Req): Promise<unknown> {
+  async Start(req: taskv2.StartRequest): Reply<taskv2.StartResponse> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
     const pid = await p.start(c.guest, (done) => this.exited(c, done));
@@ -91,7 +98,7 @@ export class TaskService {
     });
   }
 
-  async State(req: Req): Promise<unknown> {
+  async State(req: taskv2.StateRequest): Reply<taskv2.StateResponse> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
     const status = !req.execId && c.paused ? STATUS.paused : STATUS[p.status];
@@ -102,7 +109,7 @@ export class TaskService {
     };
   }
 
-  async Wait(req: Req): Promise<unknown> {
+  async Wait(req: taskv2.WaitRequest): Reply<taskv2.WaitResponse> {
     const p = this.get(req.id).process(req.execId);
     const exit = await p.exited();
     return { exitStatus: exit.exitStatus, exitedAt: timestamp(exit.exitedAt.getTime()) };
@@ -113,7 +120,7 @@ export class TaskService {
    * (even after the init process exited: orphans it left). Otherwise the process (the init
    * process's whole process group).
    */
-  async Kill(req: Req): Promise<unknown> {
+  async Kill(req: taskv2.KillRequest): Reply<Empty> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
     if (p.status === 'created') {
@@ -130,7 +137,7 @@ export class TaskService {
     return {};
   }
 
-  async Delete(req: Req): Promise<unknown> {
+  async Delete(req: taskv2.DeleteRequest): Reply<taskv2.DeleteResponse> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
     if (p.status === 'running') throw new VesselError('NOT_STARTED', `process ${req.execId || 'init'} is still running; kill it first`);
@@ -146,7 +153,7 @@ export class TaskService {
     return { pid: p.pid, exitStatus: exit.exitStatus, exitedAt };
   }
 
-  async Exec(req: Req): Promise<unknown> {
+  async Exec(req: taskv2.ExecProcessRequest): Reply<Empty> {
     const c = this.get(req.id);
     if (!req.execId) throw new VesselError('INVALID_ARGUMENT', 'exec_id must not be empty');
     let spec: unknown;
@@ -161,13 +168,13 @@ export class TaskService {
     return {};
   }
 
-  async Pids(req: Req): Promise<unknown> {
+  async Pids(req: taskv2.PidsRequest): Reply<taskv2.PidsResponse> {
     const c = this.get(req.id);
     const running = [c.init, ...c.execs.values()].filter((p) => p.status === 'running');
     return { processes: running.map((p) => ({ pid: p.pid })) };
   }
 
-  async ResizePty(req: Req): Promise<unknown> {
+  async ResizePty(req: taskv2.ResizePtyRequest): Reply<Empty> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
     if (!p.stdio.terminal) throw new VesselError('INVALID_ARGUMENT', `process ${req.execId || 'init'} has no terminal`);
@@ -175,47 +182,47 @@ export class TaskService {
     return {};
   }
 
-  async CloseIO(req: Req): Promise<unknown> {
+  async CloseIO(req: taskv2.CloseIORequest): Reply<Empty> {
     const c = this.get(req.id);
     if (req.stdin) await c.process(req.execId).closeStdin();
     return {};
   }
 
-  async Pause(req: Req): Promise<unknown> {
+  async Pause(req: taskv2.PauseRequest): Reply<Empty> {
     const c = this.get(req.id);
     await c.pause();
     this.o.events.publish('TaskPaused', { containerId: c.id });
     return {};
   }
 
-  async Resume(req: Req): Promise<unknown> {
+  async Resume(req: taskv2.ResumeRequest): Reply<Empty> {
     const c = this.get(req.id);
     await c.resume();
     this.o.events.publish('TaskResumed', { containerId: c.id });
     return {};
   }
 
-  async Connect(req: Req): Promise<unknown> {
+  async Connect(req: taskv2.ConnectRequest): Reply<taskv2.ConnectResponse> {
     return { shimPid: process.pid, taskPid: req.id === this.o.id ? this.container?.init.pid ?? 0 : 0, version: '2' };
   }
 
-  async Shutdown(req: Req): Promise<unknown> {
+  async Shutdown(req: taskv2.ShutdownRequest): Reply<Empty> {
     if (this.container && !req.now) return {}; // a task still exists: keep serving it (as containerd's runc shim does)
     this.o.onShutdown();
     return {};
   }
 
   /** The guest's memory and CPU (one VM per container) as cgroups v1 Metrics. */
-  async Stats(req: Req): Promise<unknown> {
+  async Stats(req: taskv2.StatsRequest): Reply<taskv2.StatsResponse> {
     const c = this.get(req.id);
     return { stats: metricsAny(guestMetrics(await c.info())) };
   }
 
-  async Update(): Promise<unknown> {
+  async Update(): Reply<Empty> {
     return unimplemented('Update (resource limits of a running VM)');
   }
 
-  async Checkpoint(): Promise<unknown> {
+  async Checkpoint(): Reply<Empty> {
     return unimplemented('Checkpoint');
   }
 }

@@ -13,7 +13,7 @@ export class ClientCall {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Response promise of unary and client-streaming calls. */
-  resolve: ((value: any) => void) | undefined;
+  resolve: ((value: unknown) => void) | undefined;
   reject: ((err: unknown) => void) | undefined;
   /** Received messages of server-streaming and bidi calls. */
   inbound: InboundQueue<unknown> | undefined;

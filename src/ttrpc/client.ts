@@ -21,7 +21,7 @@ import { metadataToPairs } from './metadata.js';
 import { decodeMessage, encodeMessage, methodKind, resolvedTypes, serviceName, type MethodKind } from './protos.js';
 import { InboundBudget, ReadGate } from './read-gate.js';
 import { TtrpcError, errorFromStatus } from './status.js';
-import type { BidiStreamCall, CallOptions, ClientStreamCall } from './types.js';
+import type { BidiStreamCall, CallOptions, ClientStreamCall, DeepPartial, StubMethod } from './types.js';
 
 export interface ClientOptions {
   logger?: Logger;
@@ -94,41 +94,55 @@ export class TtrpcClient implements FrameHandler {
   }
 
   // ---------- calls ----------
+  // Req and Resp are the caller's word for the message shapes of reqType and respType (their
+  // generated types, src/gen/protobufjs); requests may leave fields out (DeepPartial).
 
-  unary(path: string, reqType: protobuf.Type, respType: protobuf.Type, req: unknown, opts?: CallOptions): Promise<any> {
-    const { service, method } = splitPath(path);
-    return this.startUnary(service, method, reqType, respType, req, 'unary', opts);
-  }
-
-  serverStream(
+  unary<Req = unknown, Resp = unknown>(
     path: string,
     reqType: protobuf.Type,
     respType: protobuf.Type,
-    req: unknown,
+    req: DeepPartial<Req>,
     opts?: CallOptions,
-  ): AsyncIterableIterator<any> {
+  ): Promise<Resp> {
     const { service, method } = splitPath(path);
-    return this.startServerStream(service, method, reqType, respType, req, opts);
+    return this.startUnary(service, method, reqType, respType, req, 'unary', opts) as Promise<Resp>;
   }
 
-  clientStream(path: string, reqType: protobuf.Type, respType: protobuf.Type, opts?: CallOptions): ClientStreamCall {
+  serverStream<Req = unknown, Resp = unknown>(
+    path: string,
+    reqType: protobuf.Type,
+    respType: protobuf.Type,
+    req: DeepPartial<Req>,
+    opts?: CallOptions,
+  ): AsyncIterableIterator<Resp> {
     const { service, method } = splitPath(path);
-    return this.startClientStream(service, method, reqType, respType, opts);
+    return this.startServerStream(service, method, reqType, respType, req, opts) as InboundQueue<Resp>;
   }
 
-  bidiStream(path: string, reqType: protobuf.Type, respType: protobuf.Type, opts?: CallOptions): BidiStreamCall {
+  clientStream<Req = unknown, Resp = unknown>(
+    path: string,
+    reqType: protobuf.Type,
+    respType: protobuf.Type,
+    opts?: CallOptions,
+  ): ClientStreamCall<Req, Resp> {
     const { service, method } = splitPath(path);
-    return this.startBidi(service, method, reqType, respType, opts);
+    return this.startClientStream(service, method, reqType, respType, opts) as ClientStreamCall<Req, Resp>;
+  }
+
+  bidiStream<Req = unknown, Resp = unknown>(path: string, reqType: protobuf.Type, respType: protobuf.Type, opts?: CallOptions): BidiStreamCall<Req, Resp> {
+    const { service, method } = splitPath(path);
+    return this.startBidi(service, method, reqType, respType, opts) as BidiStreamCall<Req, Resp>;
   }
 
   /**
    * A stub with one function per method, named as in the proto:
    *   unary (req, opts?) → Promise<resp>; server stream (req, opts?) → AsyncIterable<resp>;
    *   client stream (opts?) → { send, closeSend, response }; bidi (opts?) → { send, closeSend, [Symbol.asyncIterator] }.
+   * Untyped: cast it to the service's type (UnaryClient<S> of its generated interface S).
    */
-  service(service: protobuf.Service): Record<string, Function> {
+  service(service: protobuf.Service): Record<string, StubMethod> {
     const name = serviceName(service);
-    const stub: Record<string, Function> = {};
+    const stub: Record<string, StubMethod> = {};
     for (const m of service.methodsArray) {
       const { requestType: rq, responseType: rs } = resolvedTypes(m);
       const mname = m.name;
@@ -160,7 +174,7 @@ export class TtrpcClient implements FrameHandler {
     req: unknown,
     kind: MethodKind,
     opts: CallOptions | undefined,
-  ): Promise<any> {
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let call: ClientCall;
       try {
@@ -203,7 +217,7 @@ export class TtrpcClient implements FrameHandler {
   ): ClientStreamCall {
     let call: ClientCall | undefined;
     let openError: unknown;
-    const response = new Promise<any>((resolve, reject) => {
+    const response = new Promise<unknown>((resolve, reject) => {
       try {
         call = this.open(service, method, 'clientStream', respType, undefined, Flags.REMOTE_OPEN, opts);
         call.resolve = resolve;

@@ -17,6 +17,10 @@ export type {
   BidiStreamHandler,
   ClientStreamCall,
   BidiStreamCall,
+  DeepPartial,
+  UnaryClient,
+  UnaryServer,
+  StubMethod,
 } from './types.js';
 export { TtrpcServer, type ServerOptions } from './server.js';
 export { ServerConnection } from './server-connection.js';

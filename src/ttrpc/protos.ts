@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import type { DeepPartial } from './types.js';
 
 const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   longs: BigInt as unknown as typeof Number,
@@ -53,15 +54,19 @@ export function loadProtos(files: string[], includeDirs: string[] = [defaultProt
   return root;
 }
 
-/** Plain object (see the convention above) → protobuf bytes. */
-export function encodeMessage(type: protobuf.Type, obj: unknown): Uint8Array {
-  const message = obj instanceof type.ctor ? (obj as protobuf.Message) : type.fromObject((obj ?? {}) as object);
+/** Plain object (see the convention above) → protobuf bytes; T: the message's generated type, if the caller names it. */
+export function encodeMessage<T = unknown>(type: protobuf.Type, obj: DeepPartial<T>): Uint8Array {
+  const value: unknown = obj;
+  const message = value instanceof type.ctor ? (value as protobuf.Message) : type.fromObject((value ?? {}) as object);
   return type.encode(message).finish();
 }
 
-/** Protobuf bytes → plain object. Throws on malformed input. */
-export function decodeMessage(type: protobuf.Type, bytes: Uint8Array): any {
-  return type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS);
+/**
+ * Protobuf bytes → plain object. Throws on malformed input. `T` is the caller's word for the
+ * message's shape: its generated type (src/gen/protobufjs) when `type` is that message.
+ */
+export function decodeMessage<T = unknown>(type: protobuf.Type, bytes: Uint8Array): T {
+  return type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS) as T;
 }
 
 /** '/package.Service' prefix of a service's method paths ('' package allowed). */

@@ -11,7 +11,8 @@ export interface MethodEntry {
   requestType: protobuf.Type;
   responseType: protobuf.Type;
   /** undefined: the service does not implement it (UNIMPLEMENTED). */
-  handler: ((...args: any[]) => unknown) | undefined;
+  /** Called with the arguments of its kind's handler type (types.ts): (req, ctx), (req, send, ctx), ... */
+  handler: ((...args: unknown[]) => unknown) | undefined;
   thisArg: unknown;
 }
 

@@ -43,9 +43,10 @@ export class TtrpcServer {
   /**
    * Serves `service` with the functions of `impl`, looked up by the proto method name
    * ('Echo') or its lowerCamel form ('echo'); the handler shape follows the method's
-   * streaming kind. Methods without a function answer UNIMPLEMENTED.
+   * streaming kind (UnaryHandler, ServerStreamHandler, ... in types.ts; UnaryServer<S> types a
+   * whole unary service). Methods without a function answer UNIMPLEMENTED.
    */
-  register(service: protobuf.Service, impl: Record<string, Function>): void {
+  register(service: protobuf.Service, impl: object): void {
     const name = serviceName(service);
     if (this.services.has(name)) {
       throw new VesselError('INVALID_ARGUMENT', `ttrpc: service ${name} already registered`);
@@ -53,13 +54,13 @@ export class TtrpcServer {
     const methods = new Map<string, MethodEntry>();
     for (const method of service.methodsArray) {
       const { requestType, responseType } = resolvedTypes(method);
-      const fn = impl[method.name] ?? impl[lowerFirst(method.name)];
+      const fn: unknown = (impl as Record<string, unknown>)[method.name] ?? (impl as Record<string, unknown>)[lowerFirst(method.name)];
       methods.set(method.name, {
         path: `/${name}/${method.name}`,
         kind: methodKind(method),
         requestType,
         responseType,
-        handler: typeof fn === 'function' ? (fn as (...args: any[]) => unknown) : undefined,
+        handler: typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown) : undefined,
         thisArg: impl,
       });
     }

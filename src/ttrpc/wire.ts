@@ -42,11 +42,10 @@ export class ProtoReader {
       if (b < 0x80) return lo >>> 0;
     }
     // bits 28..63
-    let hi = 0;
     if (this.pos >= this.end) throw protocolError('truncated varint');
     b = buf[this.pos++]!;
     lo |= (b & 0x0f) << 28;
-    hi = (b & 0x7f) >> 4;
+    let hi = (b & 0x7f) >> 4;
     if (b >= 0x80) {
       for (shift = 3; ; shift += 7) {
         if (shift > 63) throw protocolError('varint too long');

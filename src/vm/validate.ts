@@ -81,6 +81,7 @@ export function validateHostname(name: string): void {
 export function validateInitArgs(args: readonly string[]): void {
   let total = 0;
   for (const a of args) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this rejects
     if (typeof a !== 'string' || a.length === 0 || /[\s\x00-\x1f\x7f]/.test(a)) {
       throw invalid(`init argument ${JSON.stringify(a)} must be non-empty, without whitespace or control characters`);
     }

@@ -16,7 +16,6 @@ import { call, callError, vmClients, type VmClients } from '../support/grpc-clie
 import { makePrivateTempDir } from '../support/tmpdir.js';
 import { waitFor } from '../support/wait-for.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let tmp: { dir: string; remove: () => Promise<void> };
 let daemon: VesselDaemon;
 let c: VmClients;

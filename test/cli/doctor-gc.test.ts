@@ -41,8 +41,8 @@ describe('vessel doctor', () => {
       const out = sink();
       expect(await runCli(['doctor'], newTestManager, out, sink())).toBe(1);
       const text = out.text();
-      expect(text).toMatch(/^FAIL  qemu-system-x86_64 not found\n.*→ apt-get install qemu-system-x86/m);
-      expect(text).toMatch(/^WARN  passt {14}not found \(needed for --net\)\n.*→ apt-get install passt/m);
+      expect(text).toMatch(/^FAIL {2}qemu-system-x86_64 not found\n.*→ apt-get install qemu-system-x86/m);
+      expect(text).toMatch(/^WARN {2}passt {14}not found \(needed for --net\)\n.*→ apt-get install passt/m);
       expect(text).toMatch(/vessel cannot run VMs: fix qemu-system-x86_64\n$/);
     } finally {
       for (const [k, v] of [['VESSEL_QEMU', saved.q], ['VESSEL_PASST', saved.p]] as const) {

@@ -101,7 +101,7 @@ export function spawnChild(command: string, args: string[], env: NodeJS.ProcessE
       if (current().includes(text)) { waiters.delete(check); resolve(); }
     };
     waiters.add(check);
-    exited.then(() => { if (!current().includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)} on ${name}; stdout: ${out}; stderr: ${err}`)); });
+    void exited.then(() => { if (!current().includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)} on ${name}; stdout: ${out}; stderr: ${err}`)); });
     check();
   });
   return {

@@ -11,7 +11,6 @@ import { vmPackageDefinition } from '../../src/api/index.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 import { spawnChild, vesselBin, type Child } from './helpers.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let tmp: { dir: string; remove: () => Promise<void> };
 let cert: string;
 let key: string;

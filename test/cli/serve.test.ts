@@ -124,7 +124,7 @@ describe('vessel serve with real VMs', () => {
     // the process that ignored the signal is gone (the daemon killed it when the call ended)
     // (the kill is asynchronous to the call's end: ask the guest until it is gone, bounded)
     const deadline = Date.now() + 15_000;
-    let alive = '';
+    let alive: string;
     do {
       alive = (await cli(['exec', 't1', 'sh', '-c', 'kill -0 "$(cat /tmp/ignorer)" 2>/dev/null && echo alive || echo gone'])).stdout;
     } while (alive !== 'gone\n' && Date.now() < deadline);

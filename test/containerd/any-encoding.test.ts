@@ -4,6 +4,7 @@
 // stats/v1 field numbers, written out independently here.
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
+import type { eventsv1, taskEvents, taskv2 } from '../../src/gen/index.js';
 import { decodeMessage, encodeMessage } from '../../src/ttrpc/index.js';
 import { guestMetrics, metricsAny, METRICS_TYPE } from '../../src/shim/metrics.js';
 import { packAny, shimProtos } from '../../src/shim/protos.js';
@@ -24,9 +25,9 @@ describe('Anys for containerd', () => {
       memoryTotalBytes: 1000n, memoryAvailableBytes: 400n, cpuUserNs: 70n, cpuSystemNs: 30n, cpuBusyNs: [60n, 40n],
     } as AgentInfo;
     const t = shimProtos().type('containerd.task.v2.StatsResponse');
-    const res = decodeMessage(t, encodeMessage(t, { stats: metricsAny(guestMetrics(info)) }));
-    expect(res.stats.type_url).toBe(METRICS_TYPE);
-    const m = reference.toObject(reference.decode(res.stats.value), { longs: String });
+    const res = decodeMessage<taskv2.StatsResponse>(t, encodeMessage<taskv2.StatsResponse>(t, { stats: metricsAny(guestMetrics(info)) }));
+    expect(res.stats?.type_url).toBe(METRICS_TYPE);
+    const m = reference.toObject(reference.decode(res.stats!.value), { longs: String });
     expect(m).toEqual({
       memory: { usage: { limit: '1000', usage: '600' } },
       cpu: { usage: { total: '100', kernel: '30', user: '70', perCpu: ['60', '40'] } },
@@ -35,9 +36,9 @@ describe('Anys for containerd', () => {
 
   it('an event envelope carries the event type url', () => {
     const t = shimProtos().type('containerd.services.events.ttrpc.v1.ForwardRequest');
-    const event = packAny('containerd.events.TaskStart', 'containerd.events.TaskStart', { containerId: 'c1', pid: 7 });
-    const req = decodeMessage(t, encodeMessage(t, { envelope: { namespace: 'default', topic: '/tasks/start', event } }));
-    expect(req.envelope.event.type_url).toBe('containerd.events.TaskStart');
-    expect(decodeMessage(shimProtos().type('containerd.events.TaskStart'), req.envelope.event.value)).toMatchObject({ containerId: 'c1', pid: 7 });
+    const event = packAny<taskEvents.TaskStart>('containerd.events.TaskStart', 'containerd.events.TaskStart', { containerId: 'c1', pid: 7 });
+    const req = decodeMessage<eventsv1.ForwardRequest>(t, encodeMessage<eventsv1.ForwardRequest>(t, { envelope: { namespace: 'default', topic: '/tasks/start', event } }));
+    expect(req.envelope?.event?.type_url).toBe('containerd.events.TaskStart');
+    expect(decodeMessage(shimProtos().type('containerd.events.TaskStart'), req.envelope!.event!.value)).toMatchObject({ containerId: 'c1', pid: 7 });
   });
 });

@@ -30,7 +30,6 @@ export interface ClientCommand {
   env?: NodeJS.ProcessEnv;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Report = Record<string, any>;
 
 /** Runs a program to completion; rejects with its stderr when it fails. */

@@ -3,7 +3,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { vmPackageDefinition } from '../../src/api/index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface VmClients {
   manager: any;
   instance: any;

@@ -3,7 +3,6 @@ import { expect } from 'vitest';
 import type protobuf from 'protobufjs';
 import { Code, TtrpcError, type CallOptions, type TtrpcClient } from '../../src/ttrpc/index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface InteropStub {
   Echo(req: Record<string, unknown>, opts?: CallOptions): Promise<any>;
   ServerStream(req: Record<string, unknown>, opts?: CallOptions): AsyncIterable<any>;

@@ -9,6 +9,7 @@
 // execute or find CMD, 125 when vessel failed (no daemon, no such instance, ...), 2 usage.
 import os from 'node:os';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import type { OneofCase, vmv1 } from '../../gen/index.js';
 import { connectDaemon, socketPathOf, type DaemonClient } from '../daemon/client.js';
 import { isServiceError, reportDaemonError, vesselCode } from '../daemon/errors.js';
 import { commandFailureExit, reportError, statusExit } from '../errors.js';
@@ -17,7 +18,8 @@ import type { CliIo, HostSignal } from '../io.js';
 import { enterRawMode, windowSize } from '../run/tty.js';
 import { EXEC_USAGE, parseExecArgs, type ExecSpec } from './args.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+type ExecCall = ClientDuplexStream<vmv1.ExecRequest, vmv1.ExecResponse__Output>;
+
 const FORWARDED: HostSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 class Interrupted extends Error {
@@ -60,7 +62,7 @@ export async function runExec(argv: string[], io: CliIo): Promise<number> {
 }
 
 class ExecSession {
-  private call: ClientDuplexStream<any, any> | undefined;
+  private call: ExecCall | undefined;
   private started = false;
   private received: HostSignal | undefined;
   private interrupt: (s: HostSignal) => void = () => undefined;
@@ -87,13 +89,13 @@ class ExecSession {
     }
   }
 
-  private execute(): Promise<{ exitCode: number; signal: number }> {
+  private execute(): Promise<vmv1.ExitStatus__Output> {
     const { spec, io } = this;
     const tty = spec.tty ? windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 } : undefined;
-    const call: ClientDuplexStream<any, any> = this.client.instance.Exec();
+    const call = this.client.instance.Exec();
     this.call = call;
     return new Promise((resolve, reject) => {
-      let exit: { exitCode: number; signal: number } | undefined;
+      let exit: vmv1.ExitStatus__Output | undefined;
       // Output with backpressure; a host stream that failed (EPIPE: its reader went away)
       // gets nothing more, and never holds the call paused.
       const waiting = new Set<NodeJS.WritableStream>();
@@ -113,7 +115,7 @@ class ExecSession {
         this.cleanups.push(() => dst.off('error', onError));
       }
       this.interrupt = (s) => reject(new Interrupted(s));
-      call.on('data', (m: any) => {
+      call.on('data', (m: OneofCase<vmv1.ExecResponse__Output, 'msg'>) => {
         switch (m.msg) {
           case 'started':
             this.started = true;
@@ -139,7 +141,7 @@ class ExecSession {
   }
 
   /** Host stdin → stdin messages, paused while the call's send buffer is full; EOF → close_stdin. */
-  private forwardStdin(call: ClientDuplexStream<any, any>): void {
+  private forwardStdin(call: ExecCall): void {
     const stdin = this.io.stdin;
     const onData = (chunk: Buffer) => {
       if (!call.write({ stdin: chunk })) {

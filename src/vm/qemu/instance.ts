@@ -449,7 +449,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new VesselError('UNAVAILABLE', 'start aborted'));
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      qemu?.exited.then((info) => reject(new VesselError('VM_EXITED', `QEMU exited (${info.signal ?? `code ${info.code}`}) before the guest was ready`)));
+      void qemu?.exited.then((info) => reject(new VesselError('VM_EXITED', `QEMU exited (${info.signal ?? `code ${info.code}`}) before the guest was ready`)));
       p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }

@@ -39,12 +39,8 @@ export async function socketPair(): Promise<TransportPair> {
 
 /** In-memory Duplex pair with backpressure: a write completes once the other side reads it. */
 export function memoryPair(): TransportPair {
-  let aPeer: MemoryEnd | undefined;
-  let bPeer: MemoryEnd | undefined;
-  const a = new MemoryEnd(() => bPeer);
-  const b = new MemoryEnd(() => aPeer);
-  aPeer = a;
-  bPeer = b;
+  const a: MemoryEnd = new MemoryEnd(() => b);
+  const b: MemoryEnd = new MemoryEnd(() => a);
   return {
     a,
     b,

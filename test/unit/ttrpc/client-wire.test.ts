@@ -45,7 +45,7 @@ describe('ttrpc client on the wire', () => {
     expect([env.service, env.method]).toEqual([SERVICE, 'Echo']);
     expect(env.timeoutNano).toBe(5000e6);
     expect(env.metadata).toEqual([{ key: 'k', value: 'a' }, { key: 'k', value: 'b' }]);
-    expect(decodeMessage(EchoRequest, env.payload!).message).toBe('u');
+    expect(decodeMessage<any>(EchoRequest, env.payload!).message).toBe('u');
     peer.send(1, RESP, 0, encodeResponse({ payload: encodeMessage(EchoResponse, { message: 'r' }) }));
     expect((await unary).message).toBe('r');
 
@@ -59,7 +59,7 @@ describe('ttrpc client on the wire', () => {
     for await (const m of ss) got.push(m.seq);
     expect(got).toEqual([7]);
 
-    const cs = stub.ClientStream!() as ClientStreamCall;
+    const cs = stub.ClientStream!() as ClientStreamCall<any, any>;
     f = await peer.next();
     expect([f.streamId, f.type, f.flags]).toEqual([5, REQ, Flags.REMOTE_OPEN]);
     expect(decodeRequest(f.payload).payload).toBeUndefined();
@@ -72,7 +72,7 @@ describe('ttrpc client on the wire', () => {
     peer.send(5, RESP, 0, encodeResponse({ payload: encodeMessage(root().StreamSummary, { count: 1 }) }));
     expect((await cs.response).count).toBe(1);
 
-    const bidi = stub.BidiStream!() as BidiStreamCall;
+    const bidi = stub.BidiStream!() as BidiStreamCall<any, any>;
     f = await peer.next();
     expect([f.streamId, f.type, f.flags]).toEqual([7, REQ, Flags.REMOTE_OPEN]);
     // a last message carried by Data[remote-closed] (with data) is delivered, then the end

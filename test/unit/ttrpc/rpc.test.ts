@@ -42,7 +42,7 @@ describe.each<TransportKind>(['memory', 'unix'])('ttrpc over %s', (kind) => {
     expect(resp.message).toBe('hi');
     expect(resp.seq).toBe(0);
     expect(resp.metadata).toEqual([]);
-    const big = await h.client.unary(`/${SERVICE}/Echo`, EchoRequest, EchoResponse, { responseSize: 100_000 });
+    const big = await h.client.unary<any, any>(`/${SERVICE}/Echo`, EchoRequest, EchoResponse, { responseSize: 100_000 });
     expect(Buffer.compare(big.payload, patterned(100_000, 0))).toBe(0);
   });
 
@@ -152,7 +152,7 @@ describe.each<TransportKind>(['memory', 'unix'])('ttrpc over %s', (kind) => {
   });
 
   it('client streaming sends messages and gets the summary', async () => {
-    const call = h.stub.ClientStream!() as ClientStreamCall;
+    const call = h.stub.ClientStream!() as ClientStreamCall<any, any>;
     let crc = 0;
     let bytes = 0;
     for (let i = 0; i < 200; i++) {
@@ -167,13 +167,13 @@ describe.each<TransportKind>(['memory', 'unix'])('ttrpc over %s', (kind) => {
   });
 
   it('client streaming with no messages', async () => {
-    const call = h.stub.ClientStream!() as ClientStreamCall;
+    const call = h.stub.ClientStream!() as ClientStreamCall<any, any>;
     await call.closeSend();
     expect(await call.response).toEqual({ count: 0, bytes: 0n, crc32: 0 });
   });
 
   it('client streaming: a handler error rejects the response', async () => {
-    const call = h.stub.ClientStream!() as ClientStreamCall;
+    const call = h.stub.ClientStream!() as ClientStreamCall<any, any>;
     await call.send({ payload: Buffer.from('a') });
     await call.send({ failCode: Code.OUT_OF_RANGE, failMessage: 'too far' });
     await expectStatus(call.response, Code.OUT_OF_RANGE, 'too far');
@@ -182,7 +182,7 @@ describe.each<TransportKind>(['memory', 'unix'])('ttrpc over %s', (kind) => {
   });
 
   it('bidi streaming echoes interleaved, then ends after closeSend', async () => {
-    const call = h.stub.BidiStream!() as BidiStreamCall;
+    const call = h.stub.BidiStream!() as BidiStreamCall<any, any>;
     const it = call[Symbol.asyncIterator]();
     for (let i = 0; i < 20; i++) {
       await call.send({ message: `m${i}`, payload: patterned(i, i) });
@@ -197,7 +197,7 @@ describe.each<TransportKind>(['memory', 'unix'])('ttrpc over %s', (kind) => {
   });
 
   it('bidi streaming error status ends the iterator with a TtrpcError', async () => {
-    const call = h.stub.BidiStream!() as BidiStreamCall;
+    const call = h.stub.BidiStream!() as BidiStreamCall<any, any>;
     await call.send({ message: 'a' });
     await call.send({ failCode: Code.PERMISSION_DENIED, failMessage: 'nope' });
     const got: string[] = [];
