@@ -6,7 +6,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { MuxSession, type MuxStream } from '../mux/index.js';
 import { VesselError, errorFromStatus } from '../errors/index.js';
-import { TtrpcClient, isTtrpcError, loadProtos, type CallOptions } from '../ttrpc/index.js';
+import type { agentv1 } from '../gen/index.js';
+import { TtrpcClient, isTtrpcError, loadProtos, type CallOptions, type UnaryClient } from '../ttrpc/index.js';
 import { openClaimedStream } from './stream-claim.js';
 import type { AgentInfo, ExecSpec, ExitStatus, InterfaceSpec, MountSpec } from './types.js';
 
@@ -18,19 +19,20 @@ function service(): protobuf.Service {
   return agentService;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Unary = (req: Record<string, unknown>, opts?: CallOptions) => Promise<any>;
+type AgentStub = UnaryClient<agentv1.Agent>;
+type Method = keyof agentv1.Agent;
 
 export class AgentClient {
   readonly session: MuxSession;
   readonly ttrpc: TtrpcClient;
-  private readonly rpc: Record<string, Unary>;
+  private readonly rpc: AgentStub;
   private ownsSession = false;
 
   private constructor(session: MuxSession, ttrpc: TtrpcClient) {
     this.session = session;
     this.ttrpc = ttrpc;
-    this.rpc = ttrpc.service(service()) as Record<string, Unary>;
+    // the stubs ttrpc builds from the loaded service are these methods (types from the same proto)
+    this.rpc = ttrpc.service(service()) as unknown as AgentStub;
   }
 
   /** Opens the control-plane stream (the session's first) on a session the caller owns. */
@@ -55,9 +57,11 @@ export class AgentClient {
   }
 
   /** One RPC; a status the agent answered with becomes a VesselError of its code here. */
-  private async call(method: string, req: Record<string, unknown>, opts?: CallOptions): Promise<any> {
+  private async call<M extends Method>(method: M, req: Parameters<AgentStub[M]>[0], opts?: CallOptions): Promise<Awaited<ReturnType<AgentStub[M]>>> {
     try {
-      return await this.rpc[method]!(req, opts);
+      // (one stub per method: TypeScript cannot correlate a generic key's stub with its own request type)
+      const stub = this.rpc[method] as unknown as (r: typeof req, o?: CallOptions) => ReturnType<AgentStub[M]>;
+      return await stub(req, opts);
     } catch (err) {
       throw isTtrpcError(err) ? errorFromStatus(err.status, err.message, { cause: err }) : err;
     }
@@ -109,11 +113,11 @@ export class AgentClient {
   }
 
   async mount(spec: MountSpec, opts?: CallOptions): Promise<void> {
-    await this.call('Mount', { ...spec }, opts);
+    await this.call('Mount', spec, opts);
   }
 
   async configureInterface(spec: InterfaceSpec, opts?: CallOptions): Promise<{ name: string }> {
-    return this.call('ConfigureInterface', { ...spec }, opts);
+    return this.call('ConfigureInterface', spec, opts);
   }
 
   async shutdown(opts?: CallOptions): Promise<void> {
