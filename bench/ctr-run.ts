@@ -65,9 +65,15 @@ function timedCtr(c: PrivateContainerd, args: string[]): Promise<{ ms: number; c
     p.stdin?.end();
     let stderr = '';
     p.stdout?.resume();
-    p.stderr?.on('data', (b: Buffer) => { stderr += b.toString(); });
+    p.stderr?.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
     const timer = setTimeout(() => p.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    p.once('error', (err) => { clearTimeout(timer); current = undefined; reject(err); });
+    p.once('error', (err) => {
+      clearTimeout(timer);
+      current = undefined;
+      reject(err);
+    });
     p.once('close', (code, signal) => {
       const ms = performance.now() - t0;
       clearTimeout(timer);
@@ -115,13 +121,13 @@ async function main(): Promise<void> {
       const id = `b${process.pid}${rt[0]}${++n}`;
       inflight = id;
       if (rt === 'vessel') vesselIds.add(id);
-      const flags = rt === 'vessel'
-        ? ['--runtime', VESSEL, '--fifo-dir', path.join(c.dir, 'fifo')]
-        : ['--runtime', RUNC, ...c.runcFlags()];
+      const flags = rt === 'vessel' ? ['--runtime', VESSEL, '--fifo-dir', path.join(c.dir, 'fifo')] : ['--runtime', RUNC, ...c.runcFlags()];
       const r = await timedCtr(c, ['run', '--rm', ...flags, IMAGE, id, 'true']);
       if (r.code !== 0) {
-        throw new Error(`ctr run --rm (${rt}) ${id}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}\n`
-          + `containerd log:\n${fs.readFileSync(path.join(c.dir, 'containerd.log'), 'utf8').slice(-4000)}`);
+        throw new Error(
+          `ctr run --rm (${rt}) ${id}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}\n` +
+            `containerd log:\n${fs.readFileSync(path.join(c.dir, 'containerd.log'), 'utf8').slice(-4000)}`,
+        );
       }
       inflight = undefined; // --rm removed it
       return r.ms;
@@ -158,7 +164,7 @@ async function main(): Promise<void> {
     // tears its VM down and exits (bounded: containerd may be gone already).
     const up = containerdAlive(c);
     const quick = (args: string[], timeoutMs = 10_000) => c.ctr(['--connect-timeout', '3s', ...args], { timeoutMs }).catch(() => undefined);
-    const left = up ? (await quick(['containers', 'ls', '-q']))?.stdout.split('\n').filter(Boolean) ?? [] : [];
+    const left = up ? ((await quick(['containers', 'ls', '-q']))?.stdout.split('\n').filter(Boolean) ?? []) : [];
     for (const id of new Set([...left, ...(inflight ? [inflight] : [])])) {
       if (vesselIds.has(id)) noteOutside(id);
       if (!up) continue; // a Ctrl-C reaches containerd too: the harness's stop() is what is left

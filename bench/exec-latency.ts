@@ -48,7 +48,10 @@ async function main(): Promise<void> {
       await agent.ping();
       return performance.now() - t0;
     };
-    for (let i = 0; i < 10; i++) { await execOnce(); await pingOnce(); } // warm-up
+    for (let i = 0; i < 10; i++) {
+      await execOnce();
+      await pingOnce();
+    } // warm-up
     const execs: number[] = [];
     const pings: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {

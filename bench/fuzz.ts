@@ -11,8 +11,12 @@ const ASYNC_SHARE = Number(process.env.FUZZ_ASYNC_PER_TARGET ?? 25_000);
 
 let uncaught = 0;
 let unhandled = 0;
-process.on('uncaughtException', () => { uncaught++; });
-process.on('unhandledRejection', () => { unhandled++; });
+process.on('uncaughtException', () => {
+  uncaught++;
+});
+process.on('unhandledRejection', () => {
+  unhandled++;
+});
 
 const targets = allFuzzTargets();
 const asyncNames = new Set(['mux-session', 'ttrpc-server']);
@@ -24,7 +28,16 @@ const reports = [];
 for (const target of targets) {
   const iterations = asyncNames.has(target.name) ? ASYNC_SHARE : perSync;
   const r = await runFuzz(target, { seed: SEED, iterations });
-  reports.push({ target: r.target, inputs: r.inputs, rejected: r.rejected, failures: r.failures, hangs: r.hangs, slowestMs: round(r.slowestMs), seconds: round(r.seconds), findings: r.findings.slice(0, 3) });
+  reports.push({
+    target: r.target,
+    inputs: r.inputs,
+    rejected: r.rejected,
+    failures: r.failures,
+    hangs: r.hangs,
+    slowestMs: round(r.slowestMs),
+    seconds: round(r.seconds),
+    findings: r.findings.slice(0, 3),
+  });
 }
 const memAfter = process.memoryUsage();
 const inputs = reports.reduce((a, r) => a + r.inputs, 0);

@@ -22,7 +22,9 @@ async function viaGrpc(b: BenchDaemon): Promise<number> {
   const call = b.rpc.Exec();
   const ended = callEnded(call);
   let exitCode: number | undefined;
-  call.on('data', (m: { msg: string; exit?: { exitCode: number } }) => { if (m.msg === 'exit') exitCode = m.exit!.exitCode; });
+  call.on('data', (m: { msg: string; exit?: { exitCode: number } }) => {
+    if (m.msg === 'exit') exitCode = m.exit!.exitCode;
+  });
   call.write({ start: { instanceId: b.instanceId, args: ['true'] } });
   call.end();
   await ended;
@@ -55,11 +57,19 @@ function p90(values: number[]): number {
 async function main(): Promise<void> {
   const b = await startBenchDaemon();
   try {
-    for (let i = 0; i < WARMUP; i++) { await viaGrpc(b); await viaTs(b); await viaTsWithStreams(b); }
+    for (let i = 0; i < WARMUP; i++) {
+      await viaGrpc(b);
+      await viaTs(b);
+      await viaTsWithStreams(b);
+    }
     const grpc: number[] = [];
     const ts: number[] = [];
     const tsIo: number[] = [];
-    const paths: [typeof viaTs, number[]][] = [[viaGrpc, grpc], [viaTs, ts], [viaTsWithStreams, tsIo]];
+    const paths: [typeof viaTs, number[]][] = [
+      [viaGrpc, grpc],
+      [viaTs, ts],
+      [viaTsWithStreams, tsIo],
+    ];
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
       for (const [f, into] of order) for (let i = 0; i < PER_ROUND; i++) into.push(await f(b));

@@ -30,7 +30,10 @@ function mibps(ms: number): number {
   return (BLOCKS * BLOCK) / 2 ** 20 / (ms / 1000);
 }
 
-interface Round { mibps: number; hostCpuMsPerMiB: number }
+interface Round {
+  mibps: number;
+  hostCpuMsPerMiB: number;
+}
 
 /** This process's CPU time (user + system) since `from`, in ms. */
 function cpuMsSince(from: NodeJS.CpuUsage): number {
@@ -52,7 +55,10 @@ async function viaGrpc(b: BenchDaemon): Promise<Round> {
   const received = new Promise<void>((resolve, reject) => {
     stream.on('data', (m: { data: Buffer }) => {
       got += m.data.length;
-      if (got >= BLOCKS * BLOCK && !t1) { t1 = performance.now(); resolve(); }
+      if (got >= BLOCKS * BLOCK && !t1) {
+        t1 = performance.now();
+        resolve();
+      }
     });
     stream.on('error', reject);
   });
@@ -62,7 +68,9 @@ async function viaGrpc(b: BenchDaemon): Promise<Round> {
   const exec = b.rpc.Exec();
   const execEnded = callEnded(exec);
   let exitCode: number | undefined;
-  exec.on('data', (m: { msg: string; exit?: { exitCode: number } }) => { if (m.msg === 'exit') exitCode = m.exit!.exitCode; });
+  exec.on('data', (m: { msg: string; exit?: { exitCode: number } }) => {
+    if (m.msg === 'exit') exitCode = m.exit!.exitCode;
+  });
   exec.write({ start: { instanceId: b.instanceId, args: DD, stdoutStream: id } });
   exec.end();
   await received;
@@ -86,7 +94,10 @@ async function viaTs(b: BenchDaemon): Promise<Round> {
   const r = result(t0, t1, cpu0);
   const st = await agent.wait(id);
   s.end();
-  if (!s.readableEnded) { s.resume(); await once(s, 'end'); }
+  if (!s.readableEnded) {
+    s.resume();
+    await once(s, 'end');
+  }
   if (st.exitCode !== 0) throw new Error(`dd exited ${st.exitCode}`);
   return r;
 }
@@ -94,12 +105,20 @@ async function viaTs(b: BenchDaemon): Promise<Round> {
 async function main(): Promise<void> {
   const b = await startBenchDaemon();
   try {
-    for (let i = 0; i < WARMUP; i++) { await viaGrpc(b); await viaTs(b); }
+    for (let i = 0; i < WARMUP; i++) {
+      await viaGrpc(b);
+      await viaTs(b);
+    }
     const grpcRounds: Round[] = [];
     const tsRounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2 === 0) { grpcRounds.push(await viaGrpc(b)); tsRounds.push(await viaTs(b)); }
-      else { tsRounds.push(await viaTs(b)); grpcRounds.push(await viaGrpc(b)); }
+      if (r % 2 === 0) {
+        grpcRounds.push(await viaGrpc(b));
+        tsRounds.push(await viaTs(b));
+      } else {
+        tsRounds.push(await viaTs(b));
+        grpcRounds.push(await viaGrpc(b));
+      }
     }
     const grpc = grpcRounds.map((r) => r.mibps);
     const ts = tsRounds.map((r) => r.mibps);

@@ -82,10 +82,7 @@ export async function startLibp2pReceiver(): Promise<Libp2pReceiver> {
     await tmp.remove();
   };
   try {
-    await Promise.race([
-      new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => m.type === 'listening' && resolve())),
-      failed,
-    ]);
+    await Promise.race([new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => m.type === 'listening' && resolve())), failed]);
   } catch (err) {
     await stop();
     throw err;
@@ -119,13 +116,15 @@ export async function libp2pYamuxRoundOn(receiver: Libp2pReceiver, bytes: number
     });
     const start = performance.timeOrigin + performance.now();
     await Promise.race([
-      Promise.all(Array.from({ length: streams }, async () => {
-        const stream = await muxer.createStream();
-        for (let sent = 0; sent < perStream; sent += CHUNK) {
-          if (!stream.send(sent + CHUNK <= perStream ? chunk : chunk.subarray(0, perStream - sent))) await drained(stream);
-        }
-        await stream.close();
-      })),
+      Promise.all(
+        Array.from({ length: streams }, async () => {
+          const stream = await muxer.createStream();
+          for (let sent = 0; sent < perStream; sent += CHUNK) {
+            if (!stream.send(sent + CHUNK <= perStream ? chunk : chunk.subarray(0, perStream - sent))) await drained(stream);
+          }
+          await stream.close();
+        }),
+      ),
       workerFailed,
     ]);
     await Promise.race([allDone, workerFailed]);

@@ -14,7 +14,9 @@ const server = net.createServer((socket) => {
   muxer.addEventListener('stream', (evt) => {
     const stream = evt.detail;
     let bytes = 0;
-    stream.addEventListener('message', (m) => { bytes += m.data.byteLength; });
+    stream.addEventListener('message', (m) => {
+      bytes += m.data.byteLength;
+    });
     // 'end': the remote closed its write side and everything it sent has been delivered.
     stream.addEventListener('end', () => {
       parentPort!.postMessage({ type: 'stream-done', bytes, at: performance.timeOrigin + performance.now() });

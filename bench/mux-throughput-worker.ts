@@ -17,7 +17,9 @@ const server = net.createServer((socket) => {
         return;
       }
       let bytes = 0;
-      stream.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+      stream.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
       stream.on('end', () => {
         parentPort!.postMessage({ type: 'stream-done', bytes, at: performance.timeOrigin + performance.now() });
         stream.end();

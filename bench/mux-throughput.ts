@@ -63,14 +63,16 @@ async function tsRound(receiver: Receiver): Promise<number> {
     const session = new MuxSession(socket, { role: 'client' });
     const chunk = Buffer.alloc(CHUNK, 0xab);
     const start = performance.timeOrigin + performance.now();
-    await Promise.all(Array.from({ length: STREAMS }, async () => {
-      const stream = await session.open();
-      const perStream = Math.floor(BYTES / STREAMS);
-      for (let sent = 0; sent < perStream; sent += CHUNK) {
-        if (!stream.write(sent + CHUNK <= perStream ? chunk : chunk.subarray(0, perStream - sent))) await once(stream, 'drain');
-      }
-      stream.end();
-    }));
+    await Promise.all(
+      Array.from({ length: STREAMS }, async () => {
+        const stream = await session.open();
+        const perStream = Math.floor(BYTES / STREAMS);
+        for (let sent = 0; sent < perStream; sent += CHUNK) {
+          if (!stream.write(sent + CHUNK <= perStream ? chunk : chunk.subarray(0, perStream - sent))) await once(stream, 'drain');
+        }
+        stream.end();
+      }),
+    );
     await allDone;
     const seconds = (lastAt - start) / 1000;
     await session.close();

@@ -13,21 +13,38 @@ const image = await ensureDefaultImage();
 fs.mkdirSync(DIR, { recursive: true });
 const rawSocket = path.join(DIR, 'raw.sock');
 fs.rmSync(rawSocket, { force: true });
-const vm = await bootTestVm({ kernelPath: image.kernelPath, initrdPath: image.initrdPath, append: `vessel.cpuprofile=1 ${process.env.VM_APPEND ?? ''}`,
-  qemuArgs: rawPortArgs(rawSocket, 'vessel.raw') });
-const snap = async () => (await runGuestBytes(vm, ['sh', '-c', 'head -1 /proc/stat; cut -d" " -f14-17 /proc/1/stat; grep -E "ctxt" /proc/stat; grep -i virtio /proc/interrupts; for t in /proc/1/task/*; do echo "$(cut -d" " -f1,14,15 $t/stat) $(grep ctxt $t/status | tr -s " \t" " " | tr "\n" " ")"; done'])).toString();
+const vm = await bootTestVm({
+  kernelPath: image.kernelPath,
+  initrdPath: image.initrdPath,
+  append: `vessel.cpuprofile=1 ${process.env.VM_APPEND ?? ''}`,
+  qemuArgs: rawPortArgs(rawSocket, 'vessel.raw'),
+});
+const snap = async () =>
+  (
+    await runGuestBytes(vm, [
+      'sh',
+      '-c',
+      'head -1 /proc/stat; cut -d" " -f14-17 /proc/1/stat; grep -E "ctxt" /proc/stat; grep -i virtio /proc/interrupts; for t in /proc/1/task/*; do echo "$(cut -d" " -f1,14,15 $t/stat) $(grep ctxt $t/status | tr -s " \t" " " | tr "\n" " ")"; done',
+    ])
+  ).toString();
 const port = await findGuestPort(vm, 'vessel.raw');
 const rawInRound = () => rawIn(vm, rawSocket, port, BYTES);
 const rawOutRound = () => rawOut(vm, rawSocket, port, BYTES);
 try {
-  for (const [name, fn] of [['rawin', rawInRound], ['rawout', rawOutRound]] as const) {
+  for (const [name, fn] of [
+    ['rawin', rawInRound],
+    ['rawout', rawOutRound],
+  ] as const) {
     const a = await snap();
     const mibps = await fn();
     const b = await snap();
     console.log(name, mibps.toFixed(1), 'MiB/s\n--- before\n' + a + '--- after\n' + b);
   }
   await vesselIn(vm, BYTES);
-  for (const [name, fn] of [['in', vesselIn], ['out', vesselOut]] as const) {
+  for (const [name, fn] of [
+    ['in', vesselIn],
+    ['out', vesselOut],
+  ] as const) {
     await runGuestBytes(vm, ['rm', '-f', '/tmp/vessel-mem.txt']);
     if (!process.env.NO_SIG) await runGuestBytes(vm, ['kill', '-USR1', '1']);
     const a = await snap();

@@ -106,7 +106,6 @@ export async function rawOut(vm: TestVm, rawSocket: string, port: string, bytes:
   return mibps;
 }
 
-
 /** The guest device name (e.g. vport1p1) of the virtio-serial port called `name`. */
 export async function findGuestPort(vm: TestVm, name: string): Promise<string> {
   const port = await runGuest(vm, ['sh', '-c', `for d in /sys/class/virtio-ports/*; do [ "$(cat $d/name)" = ${name} ] && echo \${d##*/}; done`]);

@@ -16,12 +16,24 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PAYLOAD = Number(process.env.BENCH_PAYLOAD ?? 64);
 
-interface ClientFigure { calls: number; seconds: number; rps: number; errors: number }
+interface ClientFigure {
+  calls: number;
+  seconds: number;
+  rps: number;
+  errors: number;
+}
 
 function drive(socketPath: string): Promise<ClientFigure> {
   return runGoPeerJson([
-    'bench-ttrpc', '--connect', socketPath, '--seconds', String(SECONDS),
-    '--concurrency', String(CONCURRENCY), '--payload', String(PAYLOAD),
+    'bench-ttrpc',
+    '--connect',
+    socketPath,
+    '--seconds',
+    String(SECONDS),
+    '--concurrency',
+    String(CONCURRENCY),
+    '--payload',
+    String(PAYLOAD),
   ]).then((lines) => {
     const fig = lines[0] as ClientFigure | undefined;
     if (!fig) throw new Error('bench-ttrpc printed nothing');

@@ -34,12 +34,21 @@ export function consoleHandler(registry: InstanceRegistry) {
       let dropped = 0;
       // Subscribe first, then note how much of the file exists: later output arrives live.
       let flush = () => undefined as void;
-      const unsubscribe = call.request.follow ? m.instance.onConsole((c) => {
-        if (live.length < MAX_BACKLOG_MESSAGES) live.push(Buffer.from(c)); else dropped += c.length;
-        flush();
-      }) : () => undefined;
+      const unsubscribe = call.request.follow
+        ? m.instance.onConsole((c) => {
+            if (live.length < MAX_BACKLOG_MESSAGES) live.push(Buffer.from(c));
+            else dropped += c.length;
+            flush();
+          })
+        : () => undefined;
       const path = m.instance.consoleLogPath;
-      const current = (() => { try { return fs.statSync(path).size; } catch { return 0; } })();
+      const current = (() => {
+        try {
+          return fs.statSync(path).size;
+        } catch {
+          return 0;
+        }
+      })();
       const logged = Buffer.concat([readPrefix(`${path}.1`, 4 << 20), readPrefix(path, current)]);
       for (let i = 0; i < logged.length; i += CHUNK) call.write({ data: logged.subarray(i, i + CHUNK) });
       if (!call.request.follow) {
@@ -48,18 +57,38 @@ export function consoleHandler(registry: InstanceRegistry) {
       }
       let ended = false;
       let waitingForDrain = false;
-      const finish = () => { if (ended) return; ended = true; unsubscribe(); call.end(); };
+      const finish = () => {
+        if (ended) return;
+        ended = true;
+        unsubscribe();
+        call.end();
+      };
       flush = () => {
         while (live.length && !ended && !waitingForDrain) {
-          if (dropped) { call.write({ data: Buffer.from(`\n[vessel: ${dropped} bytes of console output dropped: the client did not keep up]\n`) }); dropped = 0; }
+          if (dropped) {
+            call.write({ data: Buffer.from(`\n[vessel: ${dropped} bytes of console output dropped: the client did not keep up]\n`) });
+            dropped = 0;
+          }
           if (!call.write({ data: live.shift()! })) {
             waitingForDrain = true;
-            call.once('drain', () => { waitingForDrain = false; flush(); });
+            call.once('drain', () => {
+              waitingForDrain = false;
+              flush();
+            });
           }
         }
       };
-      call.on('cancelled', () => { ended = true; unsubscribe(); });
-      m.instance.whenStopped().then(() => { flush(); finish(); }, () => undefined);
+      call.on('cancelled', () => {
+        ended = true;
+        unsubscribe();
+      });
+      m.instance.whenStopped().then(
+        () => {
+          flush();
+          finish();
+        },
+        () => undefined,
+      );
       flush();
     } catch (err) {
       fail(err);

@@ -12,12 +12,28 @@ import type { InstanceRegistry } from './registry.js';
 import { pumpToCall } from './pump.js';
 
 interface ExecStart {
-  instanceId: string; args: string[]; env: string[]; cwd: string; tty: boolean; rows: number; cols: number;
-  uid: number; gid: number; stdinStream: string; stdoutStream: string; stderrStream: string; stdin: boolean;
+  instanceId: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  tty: boolean;
+  rows: number;
+  cols: number;
+  uid: number;
+  gid: number;
+  stdinStream: string;
+  stdoutStream: string;
+  stderrStream: string;
+  stdin: boolean;
 }
 interface ExecRequest {
   msg?: 'start' | 'stdin' | 'closeStdin' | 'resize' | 'signal' | 'signalGroup';
-  start?: ExecStart; stdin?: Buffer; closeStdin?: boolean; resize?: { rows: number; cols: number }; signal?: number; signalGroup?: number;
+  start?: ExecStart;
+  stdin?: Buffer;
+  closeStdin?: boolean;
+  resize?: { rows: number; cols: number };
+  signal?: number;
+  signalGroup?: number;
 }
 
 const SIGKILL = 9;
@@ -44,14 +60,25 @@ export function execHandler(registry: InstanceRegistry) {
         if (s.args.length === 0) throw new VesselError('INVALID_ARGUMENT', 'start.args must name a program');
         const inst = registry.get(s.instanceId).instance;
         // Output the client did not send to a stream of its own comes back as messages.
-        const ex = await execWithStreams(inst.client(), {
-          execId: newExecId('grpc'), args: s.args, env: s.env, cwd: s.cwd, uid: s.uid, gid: s.gid,
-          terminal: s.tty, rows: s.rows, cols: s.cols,
-        }, {
-          stdout: s.stdoutStream ? { id: s.stdoutStream } : 'open',
-          ...(s.stderrStream ? { stderr: { id: s.stderrStream } } : s.tty ? {} : { stderr: 'open' as const }),
-          ...(s.stdinStream ? { stdin: { id: s.stdinStream } } : s.stdin ? { stdin: 'open' as const } : {}),
-        });
+        const ex = await execWithStreams(
+          inst.client(),
+          {
+            execId: newExecId('grpc'),
+            args: s.args,
+            env: s.env,
+            cwd: s.cwd,
+            uid: s.uid,
+            gid: s.gid,
+            terminal: s.tty,
+            rows: s.rows,
+            cols: s.cols,
+          },
+          {
+            stdout: s.stdoutStream ? { id: s.stdoutStream } : 'open',
+            ...(s.stderrStream ? { stderr: { id: s.stderrStream } } : s.tty ? {} : { stderr: 'open' as const }),
+            ...(s.stdinStream ? { stdin: { id: s.stdinStream } } : s.stdin ? { stdin: 'open' as const } : {}),
+          },
+        );
         exec = ex;
         running = true;
         if (abandoned || call.cancelled) return abandon();
@@ -71,7 +98,10 @@ export function execHandler(registry: InstanceRegistry) {
             case 'stdin':
               if (!input) return fail(new VesselError('INVALID_ARGUMENT', 'stdin messages need start.stdin = true (or send stdin on the stdin_stream)'));
               if (stdinClosed || !m.stdin?.length) return;
-              if (!input.write(m.stdin)) { call.pause(); input.once('drain', () => call.resume()); }
+              if (!input.write(m.stdin)) {
+                call.pause();
+                input.once('drain', () => call.resume());
+              }
               return;
             case 'closeStdin':
               return closeStdin();
@@ -89,7 +119,9 @@ export function execHandler(registry: InstanceRegistry) {
           }
         });
         // A half-close ends stdin sent as messages; a stdin_stream is the client's own to end.
-        call.on('end', () => { if (input) closeStdin(); });
+        call.on('end', () => {
+          if (input) closeStdin();
+        });
         call.resume();
         const status = await ex.exited;
         await Promise.all(drained);
@@ -97,7 +129,10 @@ export function execHandler(registry: InstanceRegistry) {
         for (const d of [ex.stdin, ex.stdout, ex.stderr]) d?.end();
         call.write({ exit: { exitCode: status.exitCode, signal: status.signal, exitedAtUnixNano: status.exitedAtUnixNano.toString() } });
         call.end();
-      })().catch((e: unknown) => { abandon(); fail(e); });
+      })().catch((e: unknown) => {
+        abandon();
+        fail(e);
+      });
     });
   };
 }

@@ -11,7 +11,9 @@ import { execHandler } from './exec-handler.js';
 import { streamHandler } from './stream-handler.js';
 import { watchHandler } from './watch-handler.js';
 
-interface IdRequest { instanceId: string }
+interface IdRequest {
+  instanceId: string;
+}
 
 function networkMode(mode: string): NetworkMode {
   if (mode === 'NETWORK_MODE_UNIXSTREAM') return 'unixstream';

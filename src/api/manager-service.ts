@@ -4,7 +4,9 @@ import { instanceInfo } from './messages.js';
 import type { InstanceRegistry } from './registry.js';
 import { unary } from './unary.js';
 
-interface IdRequest { instanceId: string }
+interface IdRequest {
+  instanceId: string;
+}
 
 export function managerService(registry: InstanceRegistry): UntypedServiceImplementation {
   return {

@@ -26,7 +26,13 @@ export function instanceInfo(m: ManagedInstance): vmv1.InstanceInfo {
       ramMib: c.ramMiB,
       shares: c.shares.map((s) => ({ tag: s.tag, hostPath: s.hostPath, readOnly: s.readOnly, mountPoint: s.mountPoint ?? '' })),
       disks: c.disks.map((d) => ({ blockId: d.blockId, hostPath: d.hostPath, readOnly: d.readOnly, vmdk: d.format === 'vmdk' })),
-      nics: c.nics.map((n) => ({ endpoint: n.endpoint, mac: n.mac, mode: n.mode === 'unixgram' ? 'NETWORK_MODE_UNIXGRAM' : 'NETWORK_MODE_UNIXSTREAM', features: n.features, flags: 0 })),
+      nics: c.nics.map((n) => ({
+        endpoint: n.endpoint,
+        mac: n.mac,
+        mode: n.mode === 'unixgram' ? 'NETWORK_MODE_UNIXGRAM' : 'NETWORK_MODE_UNIXSTREAM',
+        features: n.features,
+        flags: 0,
+      })),
     },
     accelerator: c.accelerator,
     timings: {

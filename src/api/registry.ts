@@ -25,7 +25,11 @@ export class InstanceRegistry {
   private readonly instances = new Map<string, ManagedInstance>();
   private readonly reserved = new Set<string>();
 
-  constructor(private readonly manager: Manager, readonly rootDir: string, private readonly maxInstances = 64) {
+  constructor(
+    private readonly manager: Manager,
+    readonly rootDir: string,
+    private readonly maxInstances = 64,
+  ) {
     fs.mkdirSync(rootDir, { recursive: true, mode: 0o700 });
   }
 
@@ -49,14 +53,16 @@ export class InstanceRegistry {
     const id = requestedId || crypto.randomBytes(6).toString('hex');
     if (!INSTANCE_ID.test(id)) throw new VesselError('INVALID_ARGUMENT', `instance id must match ${INSTANCE_ID.source}, got ${JSON.stringify(id)}`);
     if (this.instances.has(id) || this.reserved.has(id)) throw new VesselError('ALREADY_EXISTS', `instance ${id} already exists`);
-    if (this.instances.size + this.reserved.size >= this.maxInstances) throw new VesselError('RESOURCE_EXHAUSTED', `this daemon holds at most ${this.maxInstances} instances; delete some first`);
+    if (this.instances.size + this.reserved.size >= this.maxInstances)
+      throw new VesselError('RESOURCE_EXHAUSTED', `this daemon holds at most ${this.maxInstances} instances; delete some first`);
     this.reserved.add(id);
     try {
       const dir = path.join(this.rootDir, id);
       try {
         fs.mkdirSync(dir, { mode: 0o700 });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new VesselError('ALREADY_EXISTS', `state dir ${dir} already exists (left by another vessel process that is still running?)`);
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new VesselError('ALREADY_EXISTS', `state dir ${dir} already exists (left by another vessel process that is still running?)`);
         throw err;
       }
       const instance = await this.manager.newInstance(dir);
@@ -95,10 +101,12 @@ export class InstanceRegistry {
 
   /** Shuts every instance down and removes its state dir (instances do not outlive the daemon). */
   async shutdownAll(): Promise<void> {
-    await Promise.all(this.list().map(async (m) => {
-      await m.instance.shutdown();
-      this.instances.delete(m.id);
-      await fs.promises.rm(m.instance.stateDir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      this.list().map(async (m) => {
+        await m.instance.shutdown();
+        this.instances.delete(m.id);
+        await fs.promises.rm(m.instance.stateDir, { recursive: true, force: true });
+      }),
+    );
   }
 }

@@ -119,14 +119,19 @@ export class VesselDaemon {
 
   private bind(address: string, creds: grpc.ServerCredentials): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, creds, (err, port) => (err ? reject(new VesselError('UNAVAILABLE', `cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(port)));
+      this.server.bindAsync(address, creds, (err, port) =>
+        err ? reject(new VesselError('UNAVAILABLE', `cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(port),
+      );
     });
   }
 
   private socketAnswers(): Promise<boolean> {
     return new Promise((resolve) => {
       const client = new grpc.Client(`unix:${this.socketPath}`, grpc.credentials.createInsecure());
-      client.waitForReady(Date.now() + 500, (err) => { client.close(); resolve(!err); });
+      client.waitForReady(Date.now() + 500, (err) => {
+        client.close();
+        resolve(!err);
+      });
     });
   }
 }

@@ -8,8 +8,14 @@ import { failer } from './call-errors.js';
 import { pumpToCall } from './pump.js';
 import type { InstanceRegistry } from './registry.js';
 
-interface StreamRequest { instanceId: string; streamId: string; data: Buffer }
-interface StreamResponse { data: Buffer }
+interface StreamRequest {
+  instanceId: string;
+  streamId: string;
+  data: Buffer;
+}
+interface StreamResponse {
+  data: Buffer;
+}
 
 export function streamHandler(registry: InstanceRegistry) {
   return (call: ServerDuplexStream<StreamRequest, StreamResponse>): void => {

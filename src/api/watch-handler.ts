@@ -10,13 +10,23 @@ export function watchHandler(registry: InstanceRegistry) {
     const fail = failer(call);
     try {
       const m = registry.get(call.request.instanceId);
-      const send = (state: string, error: Error | undefined) => call.write({
-        instanceId: m.id, state, error: errorMessage(error), atUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
-      });
+      const send = (state: string, error: Error | undefined) =>
+        call.write({
+          instanceId: m.id,
+          state,
+          error: errorMessage(error),
+          atUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
+        });
       send(stateName(m.instance.state()), m.instance.failure());
       const off = m.instance.onStateChange((c) => send(stateName(c.state), c.error));
       call.on('cancelled', off);
-      m.instance.whenStopped().then(() => { off(); call.end(); }, () => undefined);
+      m.instance.whenStopped().then(
+        () => {
+          off();
+          call.end();
+        },
+        () => undefined,
+      );
     } catch (err) {
       fail(err);
     }

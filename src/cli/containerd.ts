@@ -26,8 +26,12 @@ export function runContainerd(argv: string[], stdout: Writable, stderr: Writable
     stdout.write(CONTAINERD_USAGE);
     return 0;
   }
-  const binDir = rest.length === 2 && rest[0] === '--bin-dir' ? rest[1]
-    : rest.length === 1 && rest[0]!.startsWith('--bin-dir=') ? rest[0]!.slice('--bin-dir='.length) : undefined;
+  const binDir =
+    rest.length === 2 && rest[0] === '--bin-dir'
+      ? rest[1]
+      : rest.length === 1 && rest[0]!.startsWith('--bin-dir=')
+        ? rest[0]!.slice('--bin-dir='.length)
+        : undefined;
   if (sub !== 'install' || !binDir) {
     stderr.write(`vessel containerd: expected \`install --bin-dir DIR\`\n\n${CONTAINERD_USAGE}`);
     return 2;

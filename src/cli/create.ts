@@ -38,8 +38,12 @@ export interface CreateSpec {
 
 export function parseCreateArgs(argv: string[], cwd: string): CreateSpec {
   const f = parseFlags(argv, {
-    socket: { value: true }, id: { value: true }, cpus: { value: true }, memory: { short: 'm', value: true },
-    volume: { short: 'v', value: true }, help: { short: 'h' },
+    socket: { value: true },
+    id: { value: true },
+    cpus: { value: true },
+    memory: { short: 'm', value: true },
+    volume: { short: 'v', value: true },
+    help: { short: 'h' },
   });
   if (f.positionals.length || f.rest.length) throw new UsageError(`unexpected argument ${JSON.stringify([...f.positionals, ...f.rest][0])}`);
   const cpus = f.last('cpus');
@@ -63,7 +67,12 @@ async function createStarted(client: DaemonClient, spec: CreateSpec, signal: Abo
   const id: string = info.id;
   try {
     if (spec.cpus !== undefined || spec.memoryMiB !== undefined) {
-      await unaryCall(client.instance, 'SetCPUAndMemory', { instanceId: id, cpu: spec.cpus ?? DEFAULT_CPUS, ramMib: spec.memoryMiB ?? DEFAULT_RAM_MIB }, signal);
+      await unaryCall(
+        client.instance,
+        'SetCPUAndMemory',
+        { instanceId: id, cpu: spec.cpus ?? DEFAULT_CPUS, ramMib: spec.memoryMiB ?? DEFAULT_RAM_MIB },
+        signal,
+      );
     }
     for (const [i, v] of spec.volumes.entries()) {
       await unaryCall(client.instance, 'AddFS', { instanceId: id, tag: `vol${i}`, hostPath: v.host, readOnly: v.readOnly, mountPoint: v.guest }, signal);
@@ -82,7 +91,16 @@ export async function runCreate(argv: string[], io: CliIo): Promise<number> {
   let spec: CreateSpec | undefined;
   const interrupted = new AbortController();
   let received: HostSignal | undefined;
-  const handlers = STOP.map((s) => [s, () => { received ??= s; interrupted.abort(); }] as const);
+  const handlers = STOP.map(
+    (s) =>
+      [
+        s,
+        () => {
+          received ??= s;
+          interrupted.abort();
+        },
+      ] as const,
+  );
   for (const [s, h] of handlers) io.signals.on(s, h);
   try {
     spec = parseCreateArgs(argv, io.cwd);

@@ -46,7 +46,12 @@ function which(name: string): string | undefined {
 async function toolCheck(tool: HostTool, needed: CheckStatus, forWhat: string): Promise<Check> {
   const p = findTool(tool);
   if (!p) {
-    return { name: tool.name, status: needed, detail: `not found${forWhat ? ` (${forWhat})` : ''}`, fix: `apt-get install ${tool.package.split(' ')[0]} (Debian ${tool.package}), or set ${tool.env}` };
+    return {
+      name: tool.name,
+      status: needed,
+      detail: `not found${forWhat ? ` (${forWhat})` : ''}`,
+      fix: `apt-get install ${tool.package.split(' ')[0]} (Debian ${tool.package}), or set ${tool.env}`,
+    };
   }
   const version = (await run(p, ['--version'])).split('\n')[0]?.trim();
   return { name: tool.name, status: 'ok', detail: `${p}${version ? ` (${version})` : ''}` };
@@ -57,7 +62,9 @@ function acceleratorCheck(): Check {
     const a = chooseAccelerator('auto');
     if (a.accelerator === 'kvm') return { name: 'accelerator', status: 'ok', detail: `kvm (${a.reason})` };
     return {
-      name: 'accelerator', status: 'ok', detail: `tcg, software emulation: ${a.reason}`,
+      name: 'accelerator',
+      status: 'ok',
+      detail: `tcg, software emulation: ${a.reason}`,
       fix: 'VMs work but boot in seconds, not milliseconds; KVM needs a host with VT-x/AMD-V (kvm_intel/kvm_amd loaded, /dev/kvm writable)',
     };
   } catch (err) {
@@ -72,16 +79,25 @@ async function kernelCheck(): Promise<Check> {
   } catch {
     // nothing downloaded yet
   }
-  const debs = entries
-    .filter((e) => e.isFile() && /^linux-image-.*\.deb$/.test(e.name)).map((e) => e.name);
+  const debs = entries.filter((e) => e.isFile() && /^linux-image-.*\.deb$/.test(e.name)).map((e) => e.name);
   const policy = await run('apt-cache', ['policy', KERNEL_META]);
   const candidate = /^\s*Candidate:\s*(\S+)/m.exec(policy)?.[1];
   const cached = debs.length ? `cached: ${debs.sort().at(-1)}` : 'none cached';
   if (candidate && candidate !== '(none)') return { name: 'guest kernel', status: 'ok', detail: `${KERNEL_META} ${candidate} from apt; ${cached}` };
   if (debs.length) {
-    return { name: 'guest kernel', status: 'warn', detail: `apt has no candidate for ${KERNEL_META}; ${cached}`, fix: 'apt-get update (needed to fetch a newer kernel)' };
+    return {
+      name: 'guest kernel',
+      status: 'warn',
+      detail: `apt has no candidate for ${KERNEL_META}; ${cached}`,
+      fix: 'apt-get update (needed to fetch a newer kernel)',
+    };
   }
-  return { name: 'guest kernel', status: 'fail', detail: `apt has no candidate for ${KERNEL_META} and none is cached`, fix: 'apt-get update (Debian bookworm or later sources)' };
+  return {
+    name: 'guest kernel',
+    status: 'fail',
+    detail: `apt has no candidate for ${KERNEL_META} and none is cached`,
+    fix: 'apt-get update (Debian bookworm or later sources)',
+  };
 }
 
 async function imageCheck(): Promise<Check> {
@@ -92,16 +108,31 @@ async function imageCheck(): Promise<Check> {
     const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
     const missing = [!go && 'go (>= the version in agent/go.mod)', !busybox && 'busybox-static'].filter(Boolean);
     if (missing.length) {
-      return { name: 'default image', status: 'fail', detail: `not built, and building it needs ${missing.join(' and ')}`, fix: 'bash scripts/install-deps.sh, then vessel image build' };
+      return {
+        name: 'default image',
+        status: 'fail',
+        detail: `not built, and building it needs ${missing.join(' and ')}`,
+        fix: 'bash scripts/install-deps.sh, then vessel image build',
+      };
     }
-    return { name: 'default image', status: 'warn', detail: `not built yet (${images.length} other image${images.length === 1 ? '' : 's'} cached)`, fix: 'built on first `vessel run`, or now with `vessel image build`' };
+    return {
+      name: 'default image',
+      status: 'warn',
+      detail: `not built yet (${images.length} other image${images.length === 1 ? '' : 's'} cached)`,
+      fix: 'built on first `vessel run`, or now with `vessel image build`',
+    };
   }
   try {
     const img = await verifyImage(current.dir);
     return { name: 'default image', status: 'ok', detail: `${img.id} built and verified (kernel ${img.kernelRelease}) in ${img.dir}` };
   } catch (err) {
     const msg = isVesselError(err) ? err.message : String(err);
-    return { name: 'default image', status: 'warn', detail: `${current.id} fails verification: ${msg}`, fix: 'rebuilt on first `vessel run`, or now with `vessel image build --force`' };
+    return {
+      name: 'default image',
+      status: 'warn',
+      detail: `${current.id} fails verification: ${msg}`,
+      fix: 'rebuilt on first `vessel run`, or now with `vessel image build --force`',
+    };
   }
 }
 

@@ -48,7 +48,10 @@ function defaultDirs(): string[] {
   } catch {
     return [];
   }
-  return names.filter((e) => e.isDirectory()).map((e) => path.join(parent, e.name)).sort();
+  return names
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(parent, e.name))
+    .sort();
 }
 
 export async function runGc(argv: string[], stdout: Writable, stderr: Writable, cwd = process.cwd()): Promise<number> {

@@ -24,12 +24,29 @@ Options:
 const STOP: HostSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function copyConsole(call: ClientReadableStream<vmv1.ConsoleChunk__Output>, io: CliIo): Promise<number> {
-  const handlers = STOP.map((s) => [s, () => { call.cancel(); finish(128 + os.constants.signals[s]); }] as const);
-  const onStdoutError = () => { call.cancel(); finish(0); };
+  const handlers = STOP.map(
+    (s) =>
+      [
+        s,
+        () => {
+          call.cancel();
+          finish(128 + os.constants.signals[s]);
+        },
+      ] as const,
+  );
+  const onStdoutError = () => {
+    call.cancel();
+    finish(0);
+  };
   let finish: (code: number) => void = () => undefined;
   return new Promise<number>((resolve, reject) => {
     let done = false;
-    finish = (code) => { if (!done) { done = true; resolve(code); } };
+    finish = (code) => {
+      if (!done) {
+        done = true;
+        resolve(code);
+      }
+    };
     for (const [s, h] of handlers) io.signals.on(s, h);
     io.stdout.on('error', onStdoutError);
     call.on('data', (m: vmv1.ConsoleChunk__Output) => {
@@ -39,7 +56,12 @@ function copyConsole(call: ClientReadableStream<vmv1.ConsoleChunk__Output>, io: 
       }
     });
     call.on('end', () => finish(0));
-    call.on('error', (err) => { if (!done) { done = true; reject(err); } });
+    call.on('error', (err) => {
+      if (!done) {
+        done = true;
+        reject(err);
+      }
+    });
   }).finally(() => {
     for (const [s, h] of handlers) io.signals.off(s, h);
     io.stdout.off('error', onStdoutError);

@@ -37,8 +37,18 @@ export type PsRow = Pick<vmv1.InstanceInfo__Output, 'id' | 'state' | 'accelerato
 export function psTable(instances: PsRow[], nowMs = Date.now()): string {
   const rows = [['ID', 'STATE', 'ACCEL', 'CPUS', 'MEMORY', 'AGE']];
   for (const i of instances) {
-    const state = String(i.state).replace(/^STATE_/, '').toLowerCase() + (i.error?.code ? ` (${i.error.code})` : '');
-    rows.push([i.id, state, i.accelerator || '-', String(i.config?.cpu ?? '-'), `${i.config?.ramMib ?? '-'} MiB`, age(i.timings?.createdAtUnixNano ?? '0', nowMs)]);
+    const state =
+      String(i.state)
+        .replace(/^STATE_/, '')
+        .toLowerCase() + (i.error?.code ? ` (${i.error.code})` : '');
+    rows.push([
+      i.id,
+      state,
+      i.accelerator || '-',
+      String(i.config?.cpu ?? '-'),
+      `${i.config?.ramMib ?? '-'} MiB`,
+      age(i.timings?.createdAtUnixNano ?? '0', nowMs),
+    ]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 2))).join('')).join('\n') + '\n';

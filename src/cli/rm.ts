@@ -14,7 +14,13 @@ Options:
 `;
 
 export function runRm(argv: string[], io: CliIo): Promise<number> {
-  return runForEachInstance({
-    name: 'rm', usage: RM_USAGE, call: (c, id) => unaryCall(c.manager, 'DeleteInstance', { instanceId: id }),
-  }, argv, io);
+  return runForEachInstance(
+    {
+      name: 'rm',
+      usage: RM_USAGE,
+      call: (c, id) => unaryCall(c.manager, 'DeleteInstance', { instanceId: id }),
+    },
+    argv,
+    io,
+  );
 }

@@ -43,11 +43,19 @@ export interface ServeSpec {
 
 export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
   const f = parseFlags(argv, {
-    socket: { value: true }, tcp: { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true }, 'tls-ca': { value: true },
-    debug: {}, help: { short: 'h' },
+    socket: { value: true },
+    tcp: { value: true },
+    'tls-cert': { value: true },
+    'tls-key': { value: true },
+    'tls-ca': { value: true },
+    debug: {},
+    help: { short: 'h' },
   });
   if (f.positionals.length || f.rest.length) throw new UsageError(`unexpected argument ${JSON.stringify([...f.positionals, ...f.rest][0])}`);
-  const file = (name: string) => { const v = f.last(name); return v === undefined ? undefined : path.resolve(cwd, v); };
+  const file = (name: string) => {
+    const v = f.last(name);
+    return v === undefined ? undefined : path.resolve(cwd, v);
+  };
   const spec: ServeSpec = { socketPath: socketPathOf(f.last('socket'), cwd), debug: f.has('debug'), help: f.has('help') };
   const [cert, key, ca] = [file('tls-cert'), file('tls-key'), file('tls-ca')];
   const tcp = f.last('tcp');
@@ -58,7 +66,8 @@ export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
   if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(tcp) || Number(tcp.slice(tcp.lastIndexOf(':') + 1)) > 65535) {
     throw new UsageError(`--tcp wants HOST:PORT (e.g. 127.0.0.1:7443, [::1]:7443), got ${JSON.stringify(tcp)}`);
   }
-  if (!cert || !key) throw new UsageError('--tcp needs --tls-cert and --tls-key: vessel serves TCP only with TLS (add --tls-ca to require client certificates)');
+  if (!cert || !key)
+    throw new UsageError('--tcp needs --tls-cert and --tls-key: vessel serves TCP only with TLS (add --tls-ca to require client certificates)');
   spec.tcpAddress = tcp;
   spec.tls = { certPath: cert, keyPath: key, ...(ca ? { caPath: ca } : {}) };
   return spec;
@@ -66,7 +75,11 @@ export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
 
 /** Fails early, with the flag's name, on a TLS file that cannot be read. */
 function checkReadable(spec: ServeSpec): void {
-  const files: Array<[string, string | undefined]> = [['--tls-cert', spec.tls?.certPath], ['--tls-key', spec.tls?.keyPath], ['--tls-ca', spec.tls?.caPath]];
+  const files: Array<[string, string | undefined]> = [
+    ['--tls-cert', spec.tls?.certPath],
+    ['--tls-key', spec.tls?.keyPath],
+    ['--tls-ca', spec.tls?.caPath],
+  ];
   for (const [flag, file] of files) {
     if (file === undefined) continue;
     try {
@@ -108,10 +121,13 @@ export async function runServe(argv: string[], io: CliIo, newManager: NewManager
         }
         received = s;
         logger.info({ signal: s, instances: daemon.registry.list().length }, 'stopping: no new calls; shutting every VM down');
-        daemon.stop().then(() => resolve(0), (err: unknown) => {
-          logger.error({ err: (err as Error).message }, 'stop failed');
-          resolve(EXIT_VESSEL);
-        });
+        daemon.stop().then(
+          () => resolve(0),
+          (err: unknown) => {
+            logger.error({ err: (err as Error).message }, 'stop failed');
+            resolve(EXIT_VESSEL);
+          },
+        );
       };
     });
     try {

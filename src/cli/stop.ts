@@ -15,7 +15,13 @@ Options:
 `;
 
 export function runStop(argv: string[], io: CliIo): Promise<number> {
-  return runForEachInstance({
-    name: 'stop', usage: STOP_USAGE, call: (c, id) => unaryCall(c.instance, 'Shutdown', { instanceId: id }),
-  }, argv, io);
+  return runForEachInstance(
+    {
+      name: 'stop',
+      usage: STOP_USAGE,
+      call: (c, id) => unaryCall(c.instance, 'Shutdown', { instanceId: id }),
+    },
+    argv,
+    io,
+  );
 }

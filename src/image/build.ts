@@ -74,7 +74,13 @@ export async function buildInto(out: string, r: ResolvedInputs, onProgress?: (p:
 }
 
 /** Writes the initramfs chunks to `file` (a new file), gzipped or not; the size and sha256 are of what is on disk. */
-async function writeInitramfs(chunks: Iterable<Buffer>, file: string, compression: Compression, total: number, onBytes: (done: number) => void): Promise<{ size: number; sha256: string }> {
+async function writeInitramfs(
+  chunks: Iterable<Buffer>,
+  file: string,
+  compression: Compression,
+  total: number,
+  onBytes: (done: number) => void,
+): Promise<{ size: number; sha256: string }> {
   const h = crypto.createHash('sha256');
   let size = 0;
   const sink = createWriteStream(file, { flags: 'wx' });

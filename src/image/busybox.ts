@@ -36,6 +36,9 @@ export async function findBusybox(candidates: readonly string[] = BUSYBOX_CANDID
 /** Applet names from `busybox --list`, validated as plain file names. */
 export async function busyboxApplets(bb: Busybox): Promise<string[]> {
   const out = await runText(bb.path, ['--list']);
-  const names = out.split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'busybox');
+  const names = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && l !== 'busybox');
   return [...new Set(names.filter((n) => /^[A-Za-z0-9_.[\]+-]+$/.test(n) && n !== '.' && n !== '..'))].sort();
 }

@@ -58,7 +58,8 @@ export class CpioWriter {
   /** A directory and, implicitly, all of its missing parents (mode 0755). */
   dir(path: string, perm = 0o755): void {
     const parts = normalize(path).split('/');
-    for (let i = 1; i < parts.length; i++) this.add({ path: parts.slice(0, i).join('/'), mode: S_IFDIR | 0o755, data: Buffer.alloc(0), rdevMajor: 0, rdevMinor: 0 });
+    for (let i = 1; i < parts.length; i++)
+      this.add({ path: parts.slice(0, i).join('/'), mode: S_IFDIR | 0o755, data: Buffer.alloc(0), rdevMajor: 0, rdevMinor: 0 });
     const full = parts.join('/');
     const prev = this.entries.get(full);
     if (prev !== undefined && (prev.mode & S_IFMT) === S_IFDIR) {

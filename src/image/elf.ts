@@ -75,6 +75,11 @@ export function readModinfo(ko: Buffer): Array<[string, string]> {
 
 /** The `depends=` list of a kernel module (module names, possibly empty). */
 export function moduleDepends(ko: Buffer): string[] {
-  const deps = readModinfo(ko).filter(([k]) => k === 'depends').map(([, v]) => v);
-  return deps.flatMap((d) => d.split(',')).map((d) => d.trim()).filter((d) => d !== '');
+  const deps = readModinfo(ko)
+    .filter(([k]) => k === 'depends')
+    .map(([, v]) => v);
+  return deps
+    .flatMap((d) => d.split(','))
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
 }

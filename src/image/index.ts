@@ -24,16 +24,7 @@ import type { GuestImage, ImageListEntry, ImageOptions } from './types.js';
 export { verifyImage } from './verify.js';
 export { defaultAgentDir } from './repo.js';
 export { BUILDER_VERSION } from './inputs.js';
-export type {
-  BuildProgress,
-  Compression,
-  GuestImage,
-  ImageInputs,
-  ImageListEntry,
-  ImageManifest,
-  ImageOptions,
-  ArtifactRecord,
-} from './types.js';
+export type { BuildProgress, Compression, GuestImage, ImageInputs, ImageListEntry, ImageManifest, ImageOptions, ArtifactRecord } from './types.js';
 export { AGENT_MODULES } from './modules.js';
 
 /** Build on first use, else verified reuse (rebuilds, with a log line, when verification fails). */

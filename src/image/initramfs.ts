@@ -16,10 +16,27 @@ export interface InitramfsParts {
 }
 
 const DIRS: Array<[string, number]> = [
-  ['bin', 0o755], ['sbin', 0o755], ['etc', 0o755], ['etc/vessel', 0o755], ['proc', 0o555], ['sys', 0o555],
-  ['dev', 0o755], ['tmp', 0o1777], ['run', 0o755], ['mnt', 0o755], ['root', 0o700], ['var', 0o755],
-  ['var/tmp', 0o1777], ['usr', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755], ['usr/local', 0o755],
-  ['usr/local/bin', 0o755], ['usr/local/sbin', 0o755], ['lib', 0o755], ['lib/modules', 0o755],
+  ['bin', 0o755],
+  ['sbin', 0o755],
+  ['etc', 0o755],
+  ['etc/vessel', 0o755],
+  ['proc', 0o555],
+  ['sys', 0o555],
+  ['dev', 0o755],
+  ['tmp', 0o1777],
+  ['run', 0o755],
+  ['mnt', 0o755],
+  ['root', 0o700],
+  ['var', 0o755],
+  ['var/tmp', 0o1777],
+  ['usr', 0o755],
+  ['usr/bin', 0o755],
+  ['usr/sbin', 0o755],
+  ['usr/local', 0o755],
+  ['usr/local/bin', 0o755],
+  ['usr/local/sbin', 0o755],
+  ['lib', 0o755],
+  ['lib/modules', 0o755],
 ];
 
 export function initramfsWriter(p: InitramfsParts): CpioWriter {

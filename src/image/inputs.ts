@@ -21,7 +21,11 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -45,7 +49,8 @@ export async function resolveInputs(opts: ImageOptions & ImageSourceOverrides): 
   const home = opts.home ?? vesselHome();
   const agentDir = path.resolve(opts.agentDir ?? defaultAgentDir());
   const compression = opts.compression ?? 'none';
-  if (compression !== 'none' && compression !== 'gzip') throw new VesselError('INVALID_ARGUMENT', `unknown compression ${JSON.stringify(compression)} (none or gzip)`);
+  if (compression !== 'none' && compression !== 'gzip')
+    throw new VesselError('INVALID_ARGUMENT', `unknown compression ${JSON.stringify(compression)} (none or gzip)`);
   const kernelSource = opts.kernelSource ?? new AptKernelSource(KERNEL_META_PACKAGE, path.join(home, 'apt-kernel.json'));
   const [kernelRef, treeSha256, go, busybox] = await Promise.all([
     kernelSource.resolve(),
@@ -65,7 +70,10 @@ export async function resolveInputs(opts: ImageOptions & ImageSourceOverrides): 
 }
 
 /** Ids of images built from the current default inputs (any compression); undefined if they cannot be resolved. */
-export async function currentIds(home: string, overrides: ImageSourceOverrides & { agentDir?: string } = {}): Promise<{ defaultId: string; keep: Set<string> } | undefined> {
+export async function currentIds(
+  home: string,
+  overrides: ImageSourceOverrides & { agentDir?: string } = {},
+): Promise<{ defaultId: string; keep: Set<string> } | undefined> {
   try {
     const r = await resolveInputs({ ...overrides, home });
     const gz = imageIdOf({ ...r.inputs, compression: 'gzip' });

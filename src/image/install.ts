@@ -40,10 +40,13 @@ async function buildAndInstall(r: ResolvedInputs, opts: ImageOptions, replaceVal
       await buildInto(tmp, r, opts.onProgress);
       const built = await verifyImage(tmp, r);
       const aside = trashPath(r.home, r.id);
-      const moved = await fs.rename(dir, aside).then(() => true, (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      });
+      const moved = await fs.rename(dir, aside).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return false;
+          throw err;
+        },
+      );
       await fs.rename(tmp, dir);
       if (moved) await fs.rm(aside, { recursive: true, force: true });
       log(`built image ${r.id} (kernel ${built.kernelRelease}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -108,7 +108,13 @@ export class AptKernelSource implements KernelSource {
     if (sha === undefined || !/^[0-9a-f]{64}$/.test(sha)) throw new VesselError('IMAGE_BUILD_FAILED', `apt-cache show ${pkg}=${version}: no SHA256 field`);
     const size = Number(info.get('Size'));
     const filename = path.posix.basename(info.get('Filename') ?? `${pkg}_${version}_amd64.deb`);
-    return { package: pkg, version, debSha256: sha, debSize: Number.isFinite(size) ? size : undefined, debFileName: filename.replace(/%3a/gi, '_').replace(/:/g, '_') };
+    return {
+      package: pkg,
+      version,
+      debSha256: sha,
+      debSize: Number.isFinite(size) ? size : undefined,
+      debFileName: filename.replace(/%3a/gi, '_').replace(/:/g, '_'),
+    };
   }
 
   async fetch(home: string, ref: KernelRef, onBytes?: (done: number, total?: number) => void): Promise<string> {
@@ -117,7 +123,17 @@ export class AptKernelSource implements KernelSource {
     if (await hasSha(dest, ref.debSha256)) return dest;
     await fs.mkdir(dir, { recursive: true });
     const tmp = await fs.mkdtemp(path.join(dir, `.tmp-${process.pid}-`));
-    const poll = onBytes === undefined ? undefined : setInterval(() => void dirBytes(tmp).then((n) => onBytes(n, ref.debSize), () => {}), 250);
+    const poll =
+      onBytes === undefined
+        ? undefined
+        : setInterval(
+            () =>
+              void dirBytes(tmp).then(
+                (n) => onBytes(n, ref.debSize),
+                () => {},
+              ),
+            250,
+          );
     try {
       const args = ['download', `${ref.package}=${ref.version}`];
       // apt drops to user _apt for downloads, which cannot write into a root-owned cache dir.

@@ -18,13 +18,23 @@ async function dirSize(dir: string): Promise<number> {
 
 export async function listImagesIn(home: string = vesselHome(), overrides: ImageSourceOverrides & { agentDir?: string } = {}): Promise<ImageListEntry[]> {
   const images = imagesDir(home);
-  const names = (await fs.readdir(images, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const names = (await fs.readdir(images, { withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   const cur = names.length > 0 ? await currentIds(home, overrides) : undefined;
   const out: ImageListEntry[] = [];
   for (const id of names) {
     const dir = path.join(images, id);
     const m = await readManifest(dir).catch(() => undefined);
-    out.push({ id, dir, createdAt: m?.createdAt ?? '', sizeBytes: await dirSize(dir), kernelRelease: m?.kernelRelease ?? 'unknown (no manifest)', isDefault: cur?.defaultId === id });
+    out.push({
+      id,
+      dir,
+      createdAt: m?.createdAt ?? '',
+      sizeBytes: await dirSize(dir),
+      kernelRelease: m?.kernelRelease ?? 'unknown (no manifest)',
+      isDefault: cur?.defaultId === id,
+    });
   }
   return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 }

@@ -40,7 +40,10 @@ export async function withLock<T>(lockPath: string, log: (msg: string) => void, 
       log(`breaking stale image lock ${lockPath} (holder pid ${pid} is gone)`);
       // Rename first so that only one waiter breaks this particular stale file.
       const aside = `${lockPath}.stale-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-      await fs.rename(lockPath, aside).then(() => fs.rm(aside, { force: true }), () => {});
+      await fs.rename(lockPath, aside).then(
+        () => fs.rm(aside, { force: true }),
+        () => {},
+      );
       continue;
     }
     if (!announced) {

@@ -13,9 +13,23 @@ import { run } from './tools.js';
 
 /** Modules the agent loads, for microvm (virtio-mmio) and q35 (virtio-pci) machines. */
 export const AGENT_MODULES: readonly string[] = [
-  'virtio_ring', 'virtio', 'virtio_mmio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
-  'virtio_console', 'virtio_blk', 'failover', 'net_failover', 'virtio_net', 'fuse', 'virtiofs', 'overlay',
-  'vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport',
+  'virtio_ring',
+  'virtio',
+  'virtio_mmio',
+  'virtio_pci_modern_dev',
+  'virtio_pci_legacy_dev',
+  'virtio_pci',
+  'virtio_console',
+  'virtio_blk',
+  'failover',
+  'net_failover',
+  'virtio_net',
+  'fuse',
+  'virtiofs',
+  'overlay',
+  'vsock',
+  'vmw_vsock_virtio_transport_common',
+  'vmw_vsock_virtio_transport',
 ];
 
 /** Kernel module names treat '-' and '_' alike. */
@@ -125,7 +139,12 @@ export async function collectModules(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const builtin = new Set(builtinText.split('\n').map((l) => moduleNameOfPath(l.trim())).filter((n): n is string => n !== undefined));
+  const builtin = new Set(
+    builtinText
+      .split('\n')
+      .map((l) => moduleNameOfPath(l.trim()))
+      .filter((n): n is string => n !== undefined),
+  );
 
   const loaded = new Map<string, CollectedModule>();
   const lookup = async (name: string): Promise<ModuleNode | undefined> => {

@@ -12,13 +12,19 @@ import { inspectLock } from './lock.js';
 import type { ImageSourceOverrides } from './types.js';
 import { readManifest } from './verify.js';
 
-export async function pruneImagesIn(opts: { home?: string; all?: boolean } & ImageSourceOverrides & { agentDir?: string } = {}): Promise<{ removed: string[] }> {
+export async function pruneImagesIn(
+  opts: { home?: string; all?: boolean } & ImageSourceOverrides & { agentDir?: string } = {},
+): Promise<{ removed: string[] }> {
   const home = opts.home ?? vesselHome();
   const images = imagesDir(home);
   let keep = new Set<string>();
   if (!opts.all) {
     const cur = await currentIds(home, opts);
-    if (cur === undefined) throw new VesselError('IMAGE_BUILD_FAILED', 'cannot resolve the current default image inputs, so cannot tell which image to keep (use --all to remove every image)');
+    if (cur === undefined)
+      throw new VesselError(
+        'IMAGE_BUILD_FAILED',
+        'cannot resolve the current default image inputs, so cannot tell which image to keep (use --all to remove every image)',
+      );
     keep = cur.keep;
   }
   const removed: string[] = [];

@@ -30,17 +30,14 @@ export interface RunOptions {
 /** Runs a tool to completion and returns its stdout. */
 export function run(tool: string, args: string[], opts: RunOptions = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(
-      tool,
-      args,
-      { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'buffer', maxBuffer: opts.maxBuffer ?? 64 << 20 },
-      (err, stdout, stderr) => {
-        if (err === null) return resolve(stdout);
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(toolMissing(tool));
-        const tail = stderr.toString('utf8').trim().split('\n').slice(-15).join('\n');
-        reject(new VesselError('IMAGE_BUILD_FAILED', `${tool} ${args.join(' ')} failed: ${err.message.split('\n')[0]}${tail ? `\n${tail}` : ''}`, { cause: err }));
-      },
-    );
+    execFile(tool, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'buffer', maxBuffer: opts.maxBuffer ?? 64 << 20 }, (err, stdout, stderr) => {
+      if (err === null) return resolve(stdout);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(toolMissing(tool));
+      const tail = stderr.toString('utf8').trim().split('\n').slice(-15).join('\n');
+      reject(
+        new VesselError('IMAGE_BUILD_FAILED', `${tool} ${args.join(' ')} failed: ${err.message.split('\n')[0]}${tail ? `\n${tail}` : ''}`, { cause: err }),
+      );
+    });
   });
 }
 

@@ -7,15 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { VesselError, type VesselErrorCode } from '../errors/index.js';
-import {
-  Flag,
-  FrameDecoder,
-  FrameType,
-  GoAwayCode,
-  HEADER_SIZE,
-  encodeHeader,
-  type FrameSink,
-} from './frame.js';
+import { Flag, FrameDecoder, FrameType, GoAwayCode, HEADER_SIZE, encodeHeader, type FrameSink } from './frame.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { MAX_DATA_FRAME, MuxStream, type StreamHost } from './stream.js';
 
@@ -139,8 +131,9 @@ export class MuxSession extends EventEmitter {
   }
 
   ping(): Promise<number> {
-    return this.sendPing(this.opts.keepaliveTimeoutMs, () =>
-      new VesselError('MUX_KEEPALIVE_TIMEOUT', `ping unanswered after ${this.opts.keepaliveTimeoutMs} ms`),
+    return this.sendPing(
+      this.opts.keepaliveTimeoutMs,
+      () => new VesselError('MUX_KEEPALIVE_TIMEOUT', `ping unanswered after ${this.opts.keepaliveTimeoutMs} ms`),
     );
   }
 
@@ -540,4 +533,3 @@ export class MuxSession extends EventEmitter {
     );
   }
 }
-

@@ -69,6 +69,18 @@ export function parseShimArgs(argv: string[]): ShimArgs {
 
 /** The flags to hand on to the server process `start` spawns. */
 export function serveArgv(a: ShimArgs, socket: string): string[] {
-  return ['-namespace', a.namespace, '-id', a.id, '-address', a.address, '-publish-binary', a.publishBinary,
-    ...(a.debug ? ['-debug'] : []), '-socket', socket, 'serve'];
+  return [
+    '-namespace',
+    a.namespace,
+    '-id',
+    a.id,
+    '-address',
+    a.address,
+    '-publish-binary',
+    a.publishBinary,
+    ...(a.debug ? ['-debug'] : []),
+    '-socket',
+    socket,
+    'serve',
+  ];
 }

@@ -28,7 +28,9 @@ export async function deleteShim(a: ShimArgs, stdout: NodeJS.WritableStream): Pr
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
   fs.rmSync(shimSocketPath(a.namespace, a.id), { force: true });
   const resp = encodeMessage<taskv2.DeleteResponse>(shimProtos().type('containerd.task.v2.DeleteResponse'), {
-    pid: 0, exitStatus: 128 + 9, exitedAt: timestamp(Date.now()),
+    pid: 0,
+    exitStatus: 128 + 9,
+    exitedAt: timestamp(Date.now()),
   });
   await new Promise<void>((resolve, reject) => stdout.write(Buffer.from(resp), (err) => (err ? reject(err) : resolve())));
   return 0;

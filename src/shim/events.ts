@@ -43,7 +43,9 @@ export function eventPublisher(address: string | undefined, namespace: string, l
   const connect = (): TtrpcClient => {
     if (!client) {
       const c = new TtrpcClient(net.connect(address!), { logger });
-      void c.closed.then(() => { if (client === c) client = undefined; });
+      void c.closed.then(() => {
+        if (client === c) client = undefined;
+      });
       client = c;
     }
     return client;
@@ -61,8 +63,13 @@ export function eventPublisher(address: string | undefined, namespace: string, l
       chain = chain.then(async () => {
         try {
           const method = p.events.methods.Forward!;
-          await connect().unary<eventsv1.ForwardRequest, Empty>('/containerd.services.events.ttrpc.v1.Events/Forward',
-            method.resolvedRequestType!, method.resolvedResponseType!, { envelope }, { timeoutMs: 5000 });
+          await connect().unary<eventsv1.ForwardRequest, Empty>(
+            '/containerd.services.events.ttrpc.v1.Events/Forward',
+            method.resolvedRequestType!,
+            method.resolvedResponseType!,
+            { envelope },
+            { timeoutMs: 5000 },
+          );
         } catch (err) {
           logger.warn({ err, topic: TOPICS[name] }, 'publishing an event failed');
         }

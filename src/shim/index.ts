@@ -33,7 +33,7 @@ export async function runShim(argv: string[], entry: string, newManager: NewMana
         return await serveShim(a, 3, newManager);
     }
   } catch (err) {
-    process.stderr.write(`containerd-shim-vessel-v2: ${isVesselError(err) ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`containerd-shim-vessel-v2: ${isVesselError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
     return 1;
   }
 }

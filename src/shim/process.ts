@@ -12,9 +12,17 @@ import type { OciProcess } from './oci.js';
 
 export type ProcessStatus = 'created' | 'running' | 'stopped';
 
-export interface Stdio { stdin: string; stdout: string; stderr: string; terminal: boolean }
+export interface Stdio {
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+}
 
-export interface ProcessExit { exitStatus: number; exitedAt: Date }
+export interface ProcessExit {
+  exitStatus: number;
+  exitedAt: Date;
+}
 
 /** The guest side a process needs: its agent and the container's rootfs in the guest. */
 export interface GuestHandle {
@@ -41,7 +49,9 @@ export class ShimProcess {
     readonly stdio: Stdio,
     private readonly logger: Logger,
   ) {
-    this.exitPromise = new Promise((resolve) => { this.resolveExit = resolve; });
+    this.exitPromise = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
   }
 
   exited(): Promise<ProcessExit> {
@@ -55,14 +65,25 @@ export class ShimProcess {
     const { terminal, stdin, stdout, stderr } = this.stdio;
     let exec: GuestExec;
     try {
-      exec = await execWithStreams(guest.agent, {
-        execId: this.guestId, args: this.spec.args, env: this.spec.env, cwd: this.spec.cwd, uid: this.spec.uid, gid: this.spec.gid,
-        additionalGids: this.spec.additionalGids, rootfs: guest.rootfs,
-        terminal, ...(terminal ? { rows: this.spec.rows, cols: this.spec.cols } : {}),
-      }, terminal
-        // one stream carries the terminal both ways; it is opened even without a stdout FIFO
-        ? { stdout: 'open', ...(stdin ? { stdin: 'stdout' as const } : {}) }
-        : { ...(stdin ? { stdin: 'open' as const } : {}), ...(stdout ? { stdout: 'open' as const } : {}), ...(stderr ? { stderr: 'open' as const } : {}) });
+      exec = await execWithStreams(
+        guest.agent,
+        {
+          execId: this.guestId,
+          args: this.spec.args,
+          env: this.spec.env,
+          cwd: this.spec.cwd,
+          uid: this.spec.uid,
+          gid: this.spec.gid,
+          additionalGids: this.spec.additionalGids,
+          rootfs: guest.rootfs,
+          terminal,
+          ...(terminal ? { rows: this.spec.rows, cols: this.spec.cols } : {}),
+        },
+        terminal
+          ? // one stream carries the terminal both ways; it is opened even without a stdout FIFO
+            { stdout: 'open', ...(stdin ? { stdin: 'stdout' as const } : {}) }
+          : { ...(stdin ? { stdin: 'open' as const } : {}), ...(stdout ? { stdout: 'open' as const } : {}), ...(stderr ? { stderr: 'open' as const } : {}) },
+      );
     } catch (err) {
       this.status = 'stopped';
       const exit = { exitStatus: 255, exitedAt: new Date() };

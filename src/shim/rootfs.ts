@@ -8,7 +8,12 @@ import { VesselError } from '../errors/index.js';
 
 const run = promisify(execFile);
 
-export interface RootfsMount { type: string; source: string; target?: string; options: string[] }
+export interface RootfsMount {
+  type: string;
+  source: string;
+  target?: string;
+  options: string[];
+}
 
 export async function mountRootfs(mounts: RootfsMount[], target: string): Promise<void> {
   if (mounts.length !== 1) {

@@ -27,7 +27,9 @@ export async function serveShim(a: ShimArgs, readyFd: number | undefined, newMan
   const events = eventPublisher(process.env.TTRPC_ADDRESS, a.namespace, logger);
   const server = new TtrpcServer({ logger });
   let done!: () => void;
-  const finished = new Promise<void>((resolve) => { done = resolve; });
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
   const manager = newManager({ logger });
   const service = new TaskService({ namespace: a.namespace, id: a.id, logger, events, manager, onShutdown: () => setImmediate(done) });
   server.register(shimProtos().task, service);

@@ -68,7 +68,13 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     if (req.checkpoint) unimplemented('Create from a checkpoint');
     const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
     const creating = Container.create({
-      id: req.id, namespace: this.o.namespace, bundle: req.bundle, rootfs: req.rootfs, stdio, manager: this.o.manager, logger: this.o.logger,
+      id: req.id,
+      namespace: this.o.namespace,
+      bundle: req.bundle,
+      rootfs: req.rootfs,
+      stdio,
+      manager: this.o.manager,
+      logger: this.o.logger,
     });
     this.creating = creating;
     try {
@@ -77,8 +83,11 @@ export class TaskService implements UnaryServer<taskv2.Task> {
       this.creating = undefined;
     }
     this.o.events.publish('TaskCreate', {
-      containerId: req.id, bundle: req.bundle, rootfs: req.rootfs,
-      io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, pid: 0,
+      containerId: req.id,
+      bundle: req.bundle,
+      rootfs: req.rootfs,
+      io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
+      pid: 0,
     });
     return { pid: 0 };
   }
@@ -94,7 +103,11 @@ export class TaskService implements UnaryServer<taskv2.Task> {
 
   private exited(c: Container, p: ShimProcess): void {
     this.o.events.publish('TaskExit', {
-      containerId: c.id, id: p.execId || c.id, pid: p.pid, exitStatus: p.exit!.exitStatus, exitedAt: timestamp(p.exit!.exitedAt.getTime()),
+      containerId: c.id,
+      id: p.execId || c.id,
+      pid: p.pid,
+      exitStatus: p.exit!.exitStatus,
+      exitedAt: timestamp(p.exit!.exitedAt.getTime()),
     });
   }
 
@@ -103,9 +116,17 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     const p = c.process(req.execId);
     const status = !req.execId && c.paused ? STATUS.paused : STATUS[p.status];
     return {
-      id: req.id, bundle: c.bundle, pid: p.pid, status,
-      stdin: p.stdio.stdin, stdout: p.stdio.stdout, stderr: p.stdio.stderr, terminal: p.stdio.terminal,
-      exitStatus: p.exit?.exitStatus ?? 0, exitedAt: p.exit ? timestamp(p.exit.exitedAt.getTime()) : undefined, execId: req.execId,
+      id: req.id,
+      bundle: c.bundle,
+      pid: p.pid,
+      status,
+      stdin: p.stdio.stdin,
+      stdout: p.stdio.stdout,
+      stderr: p.stdio.stderr,
+      terminal: p.stdio.terminal,
+      exitStatus: p.exit?.exitStatus ?? 0,
+      exitedAt: p.exit ? timestamp(p.exit.exitedAt.getTime()) : undefined,
+      execId: req.execId,
     };
   }
 
@@ -203,7 +224,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   }
 
   async Connect(req: taskv2.ConnectRequest): Reply<taskv2.ConnectResponse> {
-    return { shimPid: process.pid, taskPid: req.id === this.o.id ? this.container?.init.pid ?? 0 : 0, version: '2' };
+    return { shimPid: process.pid, taskPid: req.id === this.o.id ? (this.container?.init.pid ?? 0) : 0, version: '2' };
   }
 
   async Shutdown(req: taskv2.ShutdownRequest): Reply<Empty> {

@@ -31,7 +31,8 @@ export async function waitForSocketPath(socketPath: string, opts: ConnectOptions
       const done = (err?: Error) => {
         clearInterval(timer);
         watcher.off('change', check);
-        if (err) reject(err); else resolve();
+        if (err) reject(err);
+        else resolve();
       };
       watcher.on('change', check);
       watcher.on('error', check);

@@ -119,12 +119,7 @@ export class TtrpcClient implements FrameHandler {
     return this.startServerStream(service, method, reqType, respType, req, opts) as InboundQueue<Resp>;
   }
 
-  clientStream<Req = unknown, Resp = unknown>(
-    path: string,
-    reqType: protobuf.Type,
-    respType: protobuf.Type,
-    opts?: CallOptions,
-  ): ClientStreamCall<Req, Resp> {
+  clientStream<Req = unknown, Resp = unknown>(path: string, reqType: protobuf.Type, respType: protobuf.Type, opts?: CallOptions): ClientStreamCall<Req, Resp> {
     const { service, method } = splitPath(path);
     return this.startClientStream(service, method, reqType, respType, opts) as ClientStreamCall<Req, Resp>;
   }
@@ -208,13 +203,7 @@ export class TtrpcClient implements FrameHandler {
     return inbound;
   }
 
-  private startClientStream(
-    service: string,
-    method: string,
-    reqType: protobuf.Type,
-    respType: protobuf.Type,
-    opts: CallOptions | undefined,
-  ): ClientStreamCall {
+  private startClientStream(service: string, method: string, reqType: protobuf.Type, respType: protobuf.Type, opts: CallOptions | undefined): ClientStreamCall {
     let call: ClientCall | undefined;
     let openError: unknown;
     const response = new Promise<unknown>((resolve, reject) => {
@@ -235,13 +224,7 @@ export class TtrpcClient implements FrameHandler {
     };
   }
 
-  private startBidi(
-    service: string,
-    method: string,
-    reqType: protobuf.Type,
-    respType: protobuf.Type,
-    opts: CallOptions | undefined,
-  ): BidiStreamCall {
+  private startBidi(service: string, method: string, reqType: protobuf.Type, respType: protobuf.Type, opts: CallOptions | undefined): BidiStreamCall {
     let call: ClientCall | undefined;
     let openError: unknown;
     const inbound = this.newInbound(respType, () => call !== undefined && this.abandon(call));
@@ -285,10 +268,7 @@ export class TtrpcClient implements FrameHandler {
     };
     const size = requestSize(env);
     if (size > this.maxMessageSize) {
-      throw new TtrpcError(
-        Code.RESOURCE_EXHAUSTED,
-        `message length ${size} exceed maximum message size of ${this.maxMessageSize}`,
-      );
+      throw new TtrpcError(Code.RESOURCE_EXHAUSTED, `message length ${size} exceed maximum message size of ${this.maxMessageSize}`);
     }
     if (this.nextStreamId > MAX_STREAM_ID) {
       throw new VesselError('TTRPC_PROTOCOL_ERROR', 'ttrpc: stream ids exhausted on this connection');
@@ -330,10 +310,7 @@ export class TtrpcClient implements FrameHandler {
     }
     const payload = encodeMessage(reqType, msg);
     if (payload.length > this.maxMessageSize) {
-      throw new TtrpcError(
-        Code.RESOURCE_EXHAUSTED,
-        `message length ${payload.length} exceed maximum message size of ${this.maxMessageSize}`,
-      );
+      throw new TtrpcError(Code.RESOURCE_EXHAUSTED, `message length ${payload.length} exceed maximum message size of ${this.maxMessageSize}`);
     }
     if (this.writer.blocked) await this.writer.drained();
     if (call.done) {
@@ -356,10 +333,7 @@ export class TtrpcClient implements FrameHandler {
   onOversized(streamId: number, _type: number, _flags: number, length: number): void {
     const call = this.calls.get(streamId);
     if (call === undefined) return;
-    this.fail(
-      call,
-      new TtrpcError(Code.RESOURCE_EXHAUSTED, `message length ${length} exceed maximum message size of ${this.maxMessageSize}`),
-    );
+    this.fail(call, new TtrpcError(Code.RESOURCE_EXHAUSTED, `message length ${length} exceed maximum message size of ${this.maxMessageSize}`));
   }
 
   onFrame(streamId: number, type: number, flags: number, payload: Buffer): void {

@@ -8,14 +8,7 @@ export const MAX_MESSAGE_SIZE = 4 << 20;
 export const MessageType = { REQUEST: 1, RESPONSE: 2, DATA: 3 } as const;
 export const Flags = { REMOTE_CLOSED: 0x1, REMOTE_OPEN: 0x2, NO_DATA: 0x4 } as const;
 
-export function writeFrameHeader(
-  buf: Buffer,
-  offset: number,
-  length: number,
-  streamId: number,
-  type: number,
-  flags: number,
-): void {
+export function writeFrameHeader(buf: Buffer, offset: number, length: number, streamId: number, type: number, flags: number): void {
   buf.writeUInt32BE(length, offset);
   buf.writeUInt32BE(streamId, offset + 4);
   buf[offset + 8] = type;

@@ -114,10 +114,7 @@ export class InboundQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
-  private deliver(
-    payload: Buffer,
-    w: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void },
-  ): void {
+  private deliver(payload: Buffer, w: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void }): void {
     let value: T;
     try {
       value = this.decode(payload);

@@ -4,16 +4,7 @@
 // Decoded `payload`/`details` are views into the input buffer (no copy).
 import { Code } from './codes.js';
 import type { Status } from './status.js';
-import {
-  ProtoReader,
-  WIRE_LEN,
-  WIRE_VARINT,
-  int64Size,
-  lenFieldSize,
-  protocolError,
-  writeInt64,
-  writeVarint,
-} from './wire.js';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT, int64Size, lenFieldSize, protocolError, writeInt64, writeVarint } from './wire.js';
 
 export interface KeyValue {
   key: string;
@@ -196,12 +187,7 @@ export function responseSize(status: Status | undefined, payload: Uint8Array | u
 }
 
 /** Writes a Response envelope at `pos`; returns the end position. */
-export function writeResponse(
-  buf: Buffer,
-  pos: number,
-  status: Status | undefined,
-  payload: Uint8Array | undefined,
-): number {
+export function writeResponse(buf: Buffer, pos: number, status: Status | undefined, payload: Uint8Array | undefined): number {
   if (status !== undefined) {
     const s = statusSize(status);
     if (s > 0) {

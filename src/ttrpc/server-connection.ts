@@ -152,18 +152,11 @@ export class ServerConnection implements FrameHandler {
       return;
     }
     if (this.active >= this.options.maxConcurrentCalls) {
-      this.writeStatus(
-        streamId,
-        status(Code.RESOURCE_EXHAUSTED, `too many concurrent calls (limit ${this.options.maxConcurrentCalls})`),
-      );
+      this.writeStatus(streamId, status(Code.RESOURCE_EXHAUSTED, `too many concurrent calls (limit ${this.options.maxConcurrentCalls})`));
       return;
     }
 
-    const call = new ServerCall(
-      streamId,
-      entry,
-      req.metadata.length === 0 ? EMPTY_METADATA : metadataFromPairs(req.metadata),
-    );
+    const call = new ServerCall(streamId, entry, req.metadata.length === 0 ? EMPTY_METADATA : metadataFromPairs(req.metadata));
     this.calls.set(streamId, call);
     this.active++;
     if (req.timeoutNano !== 0) this.armDeadline(call, req.timeoutNano);
@@ -178,11 +171,7 @@ export class ServerConnection implements FrameHandler {
       case 'clientStream':
       case 'bidi': {
         const requestType = entry.requestType;
-        const inbound = new InboundQueue<unknown>(
-          (bytes) => decodePayload(requestType, bytes),
-          this.gate,
-          this.budget,
-        );
+        const inbound = new InboundQueue<unknown>((bytes) => decodePayload(requestType, bytes), this.gate, this.budget);
         call.inbound = inbound;
         if (req.payload !== undefined) inbound.push(Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.length));
         if ((flags & Flags.REMOTE_CLOSED) !== 0) inbound.end();

@@ -46,11 +46,7 @@ export type UnaryServer<S> = {
 };
 
 export type UnaryHandler<Req = unknown, Resp = unknown> = (req: Req, ctx: CallContext) => Promise<DeepPartial<Resp>>;
-export type ServerStreamHandler<Req = unknown, Resp = unknown> = (
-  req: Req,
-  send: (msg: DeepPartial<Resp>) => Promise<void>,
-  ctx: CallContext,
-) => Promise<void>;
+export type ServerStreamHandler<Req = unknown, Resp = unknown> = (req: Req, send: (msg: DeepPartial<Resp>) => Promise<void>, ctx: CallContext) => Promise<void>;
 export type ClientStreamHandler<Req = unknown, Resp = unknown> = (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<DeepPartial<Resp>>;
 export type BidiStreamHandler<Req = unknown, Resp = unknown> = (
   requests: AsyncIterable<Req>,

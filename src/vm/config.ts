@@ -2,14 +2,7 @@
 // Backends read it; nothing here knows about QEMU.
 import { VesselError } from '../errors/index.js';
 import type { DiskOptions, FSOptions, IPConfig, NICOptions, NetworkMode } from './types.js';
-import {
-  validateBlockId,
-  validateCPUAndMemory,
-  validateGuestPath,
-  validateHostPath,
-  validateMac,
-  validateTag,
-} from './validate.js';
+import { validateBlockId, validateCPUAndMemory, validateGuestPath, validateHostPath, validateMac, validateTag } from './validate.js';
 import { validateIPConfig } from './ip-config.js';
 import { validateNicFeatures } from './nic-features.js';
 
@@ -64,7 +57,8 @@ export class VmConfig {
 
   addFS(tag: string, hostPath: string, opts: FSOptions = {}): void {
     validateTag(tag);
-    if (this.shares.some((s) => s.tag === tag)) throw new VesselError('ALREADY_EXISTS', `virtio-fs tag ${JSON.stringify(tag)} is already used by another share of this instance`);
+    if (this.shares.some((s) => s.tag === tag))
+      throw new VesselError('ALREADY_EXISTS', `virtio-fs tag ${JSON.stringify(tag)} is already used by another share of this instance`);
     const abs = validateHostPath(hostPath, 'directory', `share ${JSON.stringify(tag)}: host path`);
     const mountPoint = opts.mountPoint === undefined ? `/mnt/${tag}` : opts.mountPoint;
     if (mountPoint !== null) validateGuestPath(mountPoint, `share ${JSON.stringify(tag)}: mount point`);
@@ -74,14 +68,16 @@ export class VmConfig {
 
   addDisk(blockId: string, hostPath: string, opts: DiskOptions = {}): void {
     validateBlockId(blockId);
-    if (this.disks.some((d) => d.blockId === blockId)) throw new VesselError('ALREADY_EXISTS', `block id ${JSON.stringify(blockId)} is already used by another disk of this instance`);
+    if (this.disks.some((d) => d.blockId === blockId))
+      throw new VesselError('ALREADY_EXISTS', `block id ${JSON.stringify(blockId)} is already used by another disk of this instance`);
     const abs = validateHostPath(hostPath, 'file', `disk ${JSON.stringify(blockId)}: image`);
     this.checkDeviceRoom();
     this.disks.push({ blockId, hostPath: abs, readOnly: opts.readOnly === true, format: opts.vmdk ? 'vmdk' : 'raw', ephemeral: opts.ephemeral !== false });
   }
 
   addNIC(endpoint: string, mac: string, mode: NetworkMode, opts: NICOptions = {}): void {
-    if (mode !== 'unixstream' && mode !== 'unixgram') throw new VesselError('INVALID_ARGUMENT', `network mode must be "unixstream" or "unixgram", got ${JSON.stringify(mode)}`);
+    if (mode !== 'unixstream' && mode !== 'unixgram')
+      throw new VesselError('INVALID_ARGUMENT', `network mode must be "unixstream" or "unixgram", got ${JSON.stringify(mode)}`);
     const normalized = this.unusedMac(mac);
     const abs = validateHostPath(endpoint, 'socket', `NIC ${normalized}: endpoint`);
     validateNicFeatures(opts.features, opts.flags);

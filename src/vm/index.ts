@@ -12,8 +12,20 @@
 // state dir) in ./helpers. Words: a "helper" is a host process vessel supervises, an
 // "exec" a process of a container (src/shim), a "process" one in the guest (the agent's).
 export type {
-  Manager, ManagerOptions, NewManager, Instance, InstanceDescription, InstanceState, NetworkMode, FSOptions, DiskOptions, NICOptions, IPConfig,
-  StartOptions, StartResult, StreamOptions,
+  Manager,
+  ManagerOptions,
+  NewManager,
+  Instance,
+  InstanceDescription,
+  InstanceState,
+  NetworkMode,
+  FSOptions,
+  DiskOptions,
+  NICOptions,
+  IPConfig,
+  StartOptions,
+  StartResult,
+  StreamOptions,
 } from './types.js';
 export { pausable, managedNetworking, type Pausable, type ManagedNetworking } from './extras.js';
 export type { StateChange } from './lifecycle.js';

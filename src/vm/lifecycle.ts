@@ -21,7 +21,9 @@ export class Lifecycle extends EventEmitter<{ state: [StateChange] }> {
 
   constructor() {
     super();
-    this.settled = new Promise((resolve) => { this.settle = resolve; });
+    this.settled = new Promise((resolve) => {
+      this.settle = resolve;
+    });
   }
 
   get state(): InstanceState {

@@ -27,11 +27,17 @@ export function validateNicFeatures(features: number | undefined, flags: number 
     }
     const unknown = features & ~KNOWN_MASK;
     if (unknown !== 0) {
-      throw new VesselError('INVALID_ARGUMENT', `NIC feature bits 0x${(unknown >>> 0).toString(16)} are not supported; supported: ${FEATURE_PROPERTIES.map(([b, p]) => `${p}=1<<${b}`).join(', ')}`);
+      throw new VesselError(
+        'INVALID_ARGUMENT',
+        `NIC feature bits 0x${(unknown >>> 0).toString(16)} are not supported; supported: ${FEATURE_PROPERTIES.map(([b, p]) => `${p}=1<<${b}`).join(', ')}`,
+      );
     }
   }
   if (flags !== undefined && flags !== 0) {
-    throw new VesselError('INVALID_ARGUMENT', `NIC flags 0x${(flags >>> 0).toString(16)} are not supported by the QEMU backend (NET_FLAG_VFKIT: use gvproxy's QEMU stream mode with mode "unixstream" instead)`);
+    throw new VesselError(
+      'INVALID_ARGUMENT',
+      `NIC flags 0x${(flags >>> 0).toString(16)} are not supported by the QEMU backend (NET_FLAG_VFKIT: use gvproxy's QEMU stream mode with mode "unixstream" instead)`,
+    );
   }
 }
 

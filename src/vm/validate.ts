@@ -43,13 +43,18 @@ export function validateTag(tag: string): void {
 
 export function validateBlockId(id: string): void {
   if (typeof id !== 'string' || !NAME.test(id) || Buffer.byteLength(id) > MAX_BLOCK_ID_BYTES) {
-    throw invalid(`block id must be 1-${MAX_BLOCK_ID_BYTES} characters of [A-Za-z0-9._-] starting with a letter or digit (it becomes the virtio-blk serial), got ${JSON.stringify(id)}`);
+    throw invalid(
+      `block id must be 1-${MAX_BLOCK_ID_BYTES} characters of [A-Za-z0-9._-] starting with a letter or digit (it becomes the virtio-blk serial), got ${JSON.stringify(id)}`,
+    );
   }
 }
 
 /** Parses `aa:bb:cc:dd:ee:ff` (or `-` separated) and requires a unicast, non-zero address. Returns it lower-case with colons. */
 export function validateMac(mac: string): string {
-  const m = typeof mac === 'string' ? /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(mac) : null;
+  const m =
+    typeof mac === 'string'
+      ? /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(mac)
+      : null;
   if (!m) throw invalid(`MAC address must look like 52:54:00:12:34:56, got ${JSON.stringify(mac)}`);
   const octets = [m[1], m[3], m[4], m[5], m[6], m[7]].map((h) => parseInt(h!, 16));
   if ((octets[0]! & 1) === 1) throw invalid(`MAC address ${mac} is a multicast address; a NIC needs a unicast one (lowest bit of the first octet clear)`);
@@ -74,7 +79,10 @@ const HOSTNAME = new RegExp(`^${HOSTNAME_LABEL}(?:\\.${HOSTNAME_LABEL})*$`);
 
 export function validateHostname(name: string): void {
   if (typeof name !== 'string' || name.length > 64 || !HOSTNAME.test(name)) {
-    throw new VesselError('INVALID_ARGUMENT', `hostname ${JSON.stringify(name)} is not valid: 1..64 bytes of dot-separated labels of letters, digits, '-' and '_' (not starting or ending with '-')`);
+    throw new VesselError(
+      'INVALID_ARGUMENT',
+      `hostname ${JSON.stringify(name)} is not valid: 1..64 bytes of dot-separated labels of letters, digits, '-' and '_' (not starting or ending with '-')`,
+    );
   }
 }
 

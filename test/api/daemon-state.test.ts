@@ -14,18 +14,28 @@ import { makePrivateTempDir } from '../support/tmpdir.js';
 
 let tmp: { dir: string; remove: () => Promise<void> };
 
-beforeAll(async () => { tmp = await makePrivateTempDir('daemon-state'); });
-afterAll(async () => { await tmp.remove(); });
+beforeAll(async () => {
+  tmp = await makePrivateTempDir('daemon-state');
+});
+afterAll(async () => {
+  await tmp.remove();
+});
 
 describe('daemon state dirs', () => {
-  it('a crashed predecessor\'s dirs are cleared at listen, escaped helpers ended; stop removes the dirs it made', async () => {
+  it("a crashed predecessor's dirs are cleared at listen, escaped helpers ended; stop removes the dirs it made", async () => {
     const instancesDir = path.join(tmp.dir, 'instances');
     const leftover = path.join(instancesDir, 'old');
     fs.mkdirSync(leftover, { recursive: true });
     const escaped = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
     escaped.unref();
     // recorded as started by a process that no longer exists
-    writeRecord(leftover, { name: 'qemu', pid: escaped.pid!, startTime: processStartTime(escaped.pid!)!, command: 'qemu', owner: { pid: 999_999_999, startTime: '1' } });
+    writeRecord(leftover, {
+      name: 'qemu',
+      pid: escaped.pid!,
+      startTime: processStartTime(escaped.pid!)!,
+      command: 'qemu',
+      owner: { pid: 999_999_999, startTime: '1' },
+    });
 
     const daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir, manager: new QemuManager() });
     await daemon.listen();

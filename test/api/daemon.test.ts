@@ -22,7 +22,10 @@ let c: VmClients;
 let share: string;
 
 function finished(stream: ClientDuplexStream<any, any> | NodeJS.ReadableStream): Promise<void> {
-  return new Promise((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject); });
+  return new Promise((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
 }
 
 beforeAll(async () => {
@@ -56,7 +59,13 @@ describe('errors at the edge', () => {
       [c.instance, 'SetCPUAndMemory', { instanceId: 'errs', cpu: 1, ramMib: 32 }, Status.INVALID_ARGUMENT, /at least 128/],
       [c.instance, 'AddFS', { instanceId: 'errs', tag: 'a/b', hostPath: share }, Status.INVALID_ARGUMENT, /tag/],
       [c.instance, 'AddFS', { instanceId: 'errs', tag: 'x', hostPath: path.join(tmp.dir, 'missing') }, Status.INVALID_ARGUMENT, /does not exist/],
-      [c.instance, 'AddNIC', { instanceId: 'errs', endpoint: daemon.socketPath, mac: '01:00:00:00:00:01', mode: 'NETWORK_MODE_UNIXSTREAM' }, Status.INVALID_ARGUMENT, /multicast/],
+      [
+        c.instance,
+        'AddNIC',
+        { instanceId: 'errs', endpoint: daemon.socketPath, mac: '01:00:00:00:00:01', mode: 'NETWORK_MODE_UNIXSTREAM' },
+        Status.INVALID_ARGUMENT,
+        /multicast/,
+      ],
       [c.instance, 'AddNIC', { instanceId: 'errs', endpoint: daemon.socketPath, mac: '52:54:00:00:00:01' }, Status.INVALID_ARGUMENT, /mode must be/],
       [c.instance, 'Shutdown', { instanceId: 'nope' }, Status.NOT_FOUND, /nope/],
     ];
@@ -74,11 +83,17 @@ describe('errors at the edge', () => {
   it('Exec and StartStream before start fail with FAILED_PRECONDITION', async () => {
     const exec = c.instance.Exec();
     exec.write({ start: { instanceId: 'errs', args: ['true'] } });
-    const execErr = await finished(exec).then(() => undefined, (e: any) => e);
+    const execErr = await finished(exec).then(
+      () => undefined,
+      (e: any) => e,
+    );
     expect(execErr).toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringMatching(/not been started/) });
     const stream = c.instance.StartStream();
     stream.write({ instanceId: 'errs', streamId: 's1' });
-    const streamErr = await finished(stream).then(() => undefined, (e: any) => e);
+    const streamErr = await finished(stream).then(
+      () => undefined,
+      (e: any) => e,
+    );
     expect(streamErr).toMatchObject({ code: Status.FAILED_PRECONDITION });
     await call(c.manager, 'DeleteInstance', { instanceId: 'errs' });
     expect((await callError(c.manager, 'GetInstance', { instanceId: 'errs' })).code).toBe(Status.NOT_FOUND);
@@ -108,7 +123,11 @@ describe('a running instance over gRPC', () => {
     let out = '';
     let err = '';
     let exit: any;
-    exec.on('data', (m: any) => { if (m.msg === 'stdout') out += m.stdout; if (m.msg === 'stderr') err += m.stderr; if (m.msg === 'exit') exit = m.exit; });
+    exec.on('data', (m: any) => {
+      if (m.msg === 'stdout') out += m.stdout;
+      if (m.msg === 'stderr') err += m.stderr;
+      if (m.msg === 'exit') exit = m.exit;
+    });
     const execDone = finished(exec);
     exec.write({ start: { instanceId: id, args: ['/bin/sh', '-c', 'cat /mnt/data/f.txt; tr a-z A-Z; echo oops >&2; exit 3'], stdin: true } });
     exec.write({ stdin: Buffer.from('piped in\n') });
@@ -124,12 +143,16 @@ describe('a running instance over gRPC', () => {
     const stream = c.instance.StartStream();
     stream.write({ instanceId: id, streamId: 'flood' });
     let received = 0;
-    stream.on('data', (m: any) => { received += m.data.length; });
+    stream.on('data', (m: any) => {
+      received += m.data.length;
+    });
     const streamDone = finished(stream);
     stream.pause();
     const exec = c.instance.Exec();
     let exit: any;
-    exec.on('data', (m: any) => { if (m.msg === 'exit') exit = m.exit; });
+    exec.on('data', (m: any) => {
+      if (m.msg === 'exit') exit = m.exit;
+    });
     const execDone = finished(exec);
     exec.write({ start: { instanceId: id, args: ['dd', 'if=/dev/zero', 'bs=65536', `count=${total / 65536}`], stdoutStream: 'flood' } });
     const probe = new MemoryProbe(50);
@@ -151,7 +174,10 @@ describe('a running instance over gRPC', () => {
     const exec = c.instance.Exec();
     let stdout = 0;
     let exit: any;
-    exec.on('data', (m: any) => { if (m.msg === 'stdout') stdout += m.stdout.length; if (m.msg === 'exit') exit = m.exit; });
+    exec.on('data', (m: any) => {
+      if (m.msg === 'stdout') stdout += m.stdout.length;
+      if (m.msg === 'exit') exit = m.exit;
+    });
     const execDone = finished(exec);
     exec.pause();
     exec.write({ start: { instanceId: id, args: ['dd', 'if=/dev/zero', 'bs=65536', `count=${total / 65536}`] } });
@@ -172,7 +198,11 @@ describe('a running instance over gRPC', () => {
 
   it('a client that goes away mid-Exec gets its guest process killed', async () => {
     const exec = c.instance.Exec();
-    const started = new Promise<any>((resolve) => exec.on('data', (m: any) => { if (m.msg === 'started') resolve(m.started); }));
+    const started = new Promise<any>((resolve) =>
+      exec.on('data', (m: any) => {
+        if (m.msg === 'started') resolve(m.started);
+      }),
+    );
     exec.on('error', () => undefined);
     exec.write({ start: { instanceId: id, args: ['sleep', '1000'] } });
     const { execId } = await started;
@@ -188,7 +218,10 @@ describe('a running instance over gRPC', () => {
     const payload = crypto.randomBytes(16 * 1024 * 1024);
     const hash = crypto.createHash('sha256');
     let n = 0;
-    stream.on('data', (m: any) => { hash.update(m.data); n += m.data.length; });
+    stream.on('data', (m: any) => {
+      hash.update(m.data);
+      n += m.data.length;
+    });
     const streamDone = finished(stream);
     const exec = c.instance.Exec();
     exec.on('data', () => undefined);
@@ -207,7 +240,9 @@ describe('a running instance over gRPC', () => {
   it('Console returns the boot log; Watch reports the states through shutdown', async () => {
     const consoleCall = c.instance.Console({ instanceId: id, follow: false });
     let text = '';
-    consoleCall.on('data', (m: any) => { text += m.data.toString(); });
+    consoleCall.on('data', (m: any) => {
+      text += m.data.toString();
+    });
     await finished(consoleCall);
     expect(text.length).toBeGreaterThan(0);
     await call(c.instance, 'Shutdown', { instanceId: id });

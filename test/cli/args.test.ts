@@ -29,17 +29,56 @@ function usageError(argv: string[]): string {
 describe('vessel run arguments', () => {
   it('defaults, and the command after -- or at the first non-option', () => {
     const s = parse(['--', 'uname', '-a']);
-    expect(s).toMatchObject({ cpus: undefined, memoryMiB: undefined, volumes: [], disks: [], net: false, env: [], workdir: undefined, interactive: false, tty: false, console: false, command: ['uname', '-a'] });
+    expect(s).toMatchObject({
+      cpus: undefined,
+      memoryMiB: undefined,
+      volumes: [],
+      disks: [],
+      net: false,
+      env: [],
+      workdir: undefined,
+      interactive: false,
+      tty: false,
+      console: false,
+      command: ['uname', '-a'],
+    });
     expect(parse(['ls', '-l', '--', 'x']).command).toEqual(['ls', '-l', '--', 'x']);
     expect(parse(['-i', 'cat', '-i']).command).toEqual(['cat', '-i']);
   });
 
   it('every option, in long, short, joined and = forms', () => {
-    const s = parse(['--cpus', '2', '--memory=512', '-v', 'data:/data', '-v/abs:/ro:ro', '--disk', 'img.raw:/mnt/d:ro', '--disk=x.VMDK',
-      '--net', '-e', 'A=1', '-eB=x=y', '-e', 'HOME_VAR', '-e', 'UNSET_VAR', '-w', '/tmp/', '-it', '--console', '--debug', '--', 'sh']);
+    const s = parse([
+      '--cpus',
+      '2',
+      '--memory=512',
+      '-v',
+      'data:/data',
+      '-v/abs:/ro:ro',
+      '--disk',
+      'img.raw:/mnt/d:ro',
+      '--disk=x.VMDK',
+      '--net',
+      '-e',
+      'A=1',
+      '-eB=x=y',
+      '-e',
+      'HOME_VAR',
+      '-e',
+      'UNSET_VAR',
+      '-w',
+      '/tmp/',
+      '-it',
+      '--console',
+      '--debug',
+      '--',
+      'sh',
+    ]);
     expect(s.cpus).toBe(2);
     expect(s.memoryMiB).toBe(512);
-    expect(s.volumes).toEqual([{ host: '/work/data', guest: '/data', readOnly: false }, { host: '/abs', guest: '/ro', readOnly: true }]);
+    expect(s.volumes).toEqual([
+      { host: '/work/data', guest: '/data', readOnly: false },
+      { host: '/abs', guest: '/ro', readOnly: true },
+    ]);
     expect(s.disks).toEqual([
       { host: '/work/img.raw', mountPoint: '/mnt/d', readOnly: true, vmdk: false },
       { host: '/work/x.VMDK', mountPoint: undefined, readOnly: false, vmdk: true },
@@ -113,8 +152,12 @@ describe('exit codes', () => {
 
 describe('--disk filesystem type', () => {
   let tmp: { dir: string; remove: () => Promise<void> };
-  beforeAll(async () => { tmp = await makePrivateTempDir('cli-disk'); });
-  afterAll(async () => { await tmp.remove(); });
+  beforeAll(async () => {
+    tmp = await makePrivateTempDir('cli-disk');
+  });
+  afterAll(async () => {
+    await tmp.remove();
+  });
 
   it('ext2, ext3 and ext4 images are mounted as ext4; other raw images are refused; VMDK assumes ext4', async () => {
     for (const t of ['ext2', 'ext3', 'ext4']) {

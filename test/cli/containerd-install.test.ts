@@ -11,13 +11,17 @@ import { makePrivateTempDir } from '../support/tmpdir.js';
 function capture(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
   let text = '';
-  stream.on('data', (c: Buffer) => { text += c.toString(); });
+  stream.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
   return { stream, text: () => text };
 }
 
 describe('vessel containerd install', () => {
   let remove: (() => Promise<void>) | undefined;
-  afterEach(async () => { await remove?.(); });
+  afterEach(async () => {
+    await remove?.();
+  });
 
   it('writes an executable launcher and prints the runtime config', async () => {
     const tmp = await makePrivateTempDir('install');

@@ -13,8 +13,12 @@ import { repoRoot } from '../support/repo.js';
 import { instanceDirs, sink, spawnChild, useTestHome, type TestHome } from './helpers.js';
 
 let home: TestHome;
-beforeAll(async () => { home = await useTestHome(); }, 600_000);
-afterAll(async () => { await home?.restore(); });
+beforeAll(async () => {
+  home = await useTestHome();
+}, 600_000);
+afterAll(async () => {
+  await home?.restore();
+});
 
 describe('vessel doctor', () => {
   it('reports every item on this host and says vessel can run VMs (exit 0)', async () => {
@@ -29,7 +33,8 @@ describe('vessel doctor', () => {
       /^ok {4}setpriv {12}\//m,
       /^ok {4}guest kernel {7}linux-image-cloud-amd64 /m,
       /^ok {4}default image {6}[0-9a-f]{16} built and verified/m,
-    ]) expect(text).toMatch(line);
+    ])
+      expect(text).toMatch(line);
     expect(text).toMatch(/vessel can run VMs\n$/);
   }, 60_000);
 
@@ -45,7 +50,10 @@ describe('vessel doctor', () => {
       expect(text).toMatch(/^WARN {2}passt {14}not found \(needed for --net\)\n.*→ apt-get install passt/m);
       expect(text).toMatch(/vessel cannot run VMs: fix qemu-system-x86_64\n$/);
     } finally {
-      for (const [k, v] of [['VESSEL_QEMU', saved.q], ['VESSEL_PASST', saved.p]] as const) {
+      for (const [k, v] of [
+        ['VESSEL_QEMU', saved.q],
+        ['VESSEL_PASST', saved.p],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

@@ -93,17 +93,31 @@ export function spawnChild(command: string, args: string[], env: NodeJS.ProcessE
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
-  proc.stdout!.on('data', (c: Buffer) => { out += c.toString(); for (const w of [...waiters]) w(); });
-  proc.stderr!.on('data', (c: Buffer) => { err += c.toString(); for (const w of [...waiters]) w(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
-  const waitFor = (name: string, text: string, current: () => string) => new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (current().includes(text)) { waiters.delete(check); resolve(); }
-    };
-    waiters.add(check);
-    void exited.then(() => { if (!current().includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)} on ${name}; stdout: ${out}; stderr: ${err}`)); });
-    check();
+  proc.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+    for (const w of [...waiters]) w();
   });
+  proc.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+    for (const w of [...waiters]) w();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = (name: string, text: string, current: () => string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (current().includes(text)) {
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      waiters.add(check);
+      void exited.then(() => {
+        if (!current().includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)} on ${name}; stdout: ${out}; stderr: ${err}`));
+      });
+      check();
+    });
   return {
     proc,
     stdout: () => out,

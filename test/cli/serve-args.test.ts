@@ -40,12 +40,14 @@ describe('vessel serve arguments', () => {
     try {
       expect(parseServeArgs([], cwd)).toEqual({ socketPath: '/home/x/vh/vessel.sock', debug: false, help: false });
     } finally {
-      if (saved === undefined) delete process.env.VESSEL_HOME; else process.env.VESSEL_HOME = saved;
+      if (saved === undefined) delete process.env.VESSEL_HOME;
+      else process.env.VESSEL_HOME = saved;
     }
   });
   it('TCP only with a certificate and key; TLS files only with TCP; HOST:PORT checked', () => {
     expect(parseServeArgs(['--tcp', '127.0.0.1:0', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'ca.pem'], cwd)).toMatchObject({
-      tcpAddress: '127.0.0.1:0', tls: { certPath: '/work/dir/c.pem', keyPath: '/work/dir/k.pem', caPath: '/work/dir/ca.pem' },
+      tcpAddress: '127.0.0.1:0',
+      tls: { certPath: '/work/dir/c.pem', keyPath: '/work/dir/k.pem', caPath: '/work/dir/ca.pem' },
     });
     expect(parseServeArgs(['--tcp', '[::1]:7443', '--tls-cert', 'c', '--tls-key', 'k'], cwd).tcpAddress).toBe('[::1]:7443');
     expect(() => parseServeArgs(['--tcp', '0.0.0.0:7443'], cwd)).toThrow(/--tcp needs --tls-cert and --tls-key/);
@@ -60,7 +62,14 @@ describe('vessel serve arguments', () => {
 describe('vessel exec arguments', () => {
   it('options before the id; the command keeps its own flags, with or without --', () => {
     expect(parseExecArgs(['-it', '-e', 'A=1', '-e', 'HOME', '-w', '/srv/', 'vm1', 'ls', '-l'], { HOME: '/root2' })).toEqual({
-      socket: undefined, interactive: true, tty: true, env: ['A=1', 'HOME=/root2'], workdir: '/srv', id: 'vm1', command: ['ls', '-l'], help: false,
+      socket: undefined,
+      interactive: true,
+      tty: true,
+      env: ['A=1', 'HOME=/root2'],
+      workdir: '/srv',
+      id: 'vm1',
+      command: ['ls', '-l'],
+      help: false,
     });
     expect(parseExecArgs(['--socket', '/s', 'vm1', '--', 'sh', '-c', 'x'], {})).toMatchObject({ socket: '/s', id: 'vm1', command: ['sh', '-c', 'x'] });
   });
@@ -76,7 +85,12 @@ describe('vessel exec arguments', () => {
 describe('vessel create arguments', () => {
   it('id, CPUs, memory and volumes (host paths made absolute)', () => {
     expect(parseCreateArgs(['--id', 'a', '--cpus', '2', '-m512', '-v', 'share:/data:ro'], cwd)).toEqual({
-      socket: undefined, id: 'a', cpus: 2, memoryMiB: 512, volumes: [{ host: path.join(cwd, 'share'), guest: '/data', readOnly: true }], help: false,
+      socket: undefined,
+      id: 'a',
+      cpus: 2,
+      memoryMiB: 512,
+      volumes: [{ host: path.join(cwd, 'share'), guest: '/data', readOnly: true }],
+      help: false,
     });
     expect(() => parseCreateArgs(['--cpus', '0'], cwd)).toThrow(/positive integer/);
     expect(() => parseCreateArgs(['-v', '/a:/x', '-v', '/b:/x/'], cwd)).toThrow(/two volumes are mounted at \/x/);
@@ -88,18 +102,35 @@ describe('vessel ps table', () => {
   const now = Date.UTC(2025, 0, 1, 12);
   const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
   it('ages in s/m/h/d', () => {
-    expect([age(ns(now - 5_000), now), age(ns(now - 125_000), now), age(ns(now - 3 * 3600_000), now), age(ns(now - 2 * 86400_000), now)]).toEqual(['5s', '2m', '3h', '2d']);
+    expect([age(ns(now - 5_000), now), age(ns(now - 125_000), now), age(ns(now - 3 * 3600_000), now), age(ns(now - 2 * 86400_000), now)]).toEqual([
+      '5s',
+      '2m',
+      '3h',
+      '2d',
+    ]);
   });
   it('one aligned row per instance; a failed one shows its error code', () => {
-    const table = psTable([
-      { id: 'web', state: 'STATE_RUNNING', accelerator: 'kvm', config: { cpu: 2, ramMib: 512 }, timings: { createdAtUnixNano: ns(now - 61_000) } },
-      { id: 'b', state: 'STATE_FAILED', accelerator: 'tcg', config: { cpu: 1, ramMib: 256 }, timings: { createdAtUnixNano: ns(now) }, error: { code: 'VM_EXITED', message: 'x' } },
-    ], now);
-    expect(table).toBe([
-      'ID   STATE               ACCEL  CPUS  MEMORY   AGE',
-      'web  running             kvm    2     512 MiB  1m',
-      'b    failed (VM_EXITED)  tcg    1     256 MiB  0s',
-      '',
-    ].join('\n'));
+    const table = psTable(
+      [
+        { id: 'web', state: 'STATE_RUNNING', accelerator: 'kvm', config: { cpu: 2, ramMib: 512 }, timings: { createdAtUnixNano: ns(now - 61_000) } },
+        {
+          id: 'b',
+          state: 'STATE_FAILED',
+          accelerator: 'tcg',
+          config: { cpu: 1, ramMib: 256 },
+          timings: { createdAtUnixNano: ns(now) },
+          error: { code: 'VM_EXITED', message: 'x' },
+        },
+      ],
+      now,
+    );
+    expect(table).toBe(
+      [
+        'ID   STATE               ACCEL  CPUS  MEMORY   AGE',
+        'web  running             kvm    2     512 MiB  1m',
+        'b    failed (VM_EXITED)  tcg    1     256 MiB  0s',
+        '',
+      ].join('\n'),
+    );
   });
 });

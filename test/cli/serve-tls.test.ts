@@ -29,8 +29,27 @@ beforeAll(async () => {
   cert = path.join(tmp.dir, 'cert.pem');
   key = path.join(tmp.dir, 'key.pem');
   if (hasOpenssl) {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
   }
 });
 
@@ -50,7 +69,10 @@ function vessel(args: string[]): Child {
 async function serve(args: string[]): Promise<{ child: Child; port: number }> {
   const child = vessel(['serve', '--socket', path.join(tmp.dir, `s${children.length}.sock`), ...args]);
   await child.waitForStderr('"msg":"vessel daemon listening"');
-  const line = child.stderr().split('\n').find((l) => l.includes('vessel daemon listening'))!;
+  const line = child
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('vessel daemon listening'))!;
   return { child, port: JSON.parse(line).tcpPort };
 }
 
@@ -60,7 +82,8 @@ function listOverTcp(port: number, creds: grpc.ChannelCredentials): Promise<any>
   return new Promise((resolve, reject) => {
     manager.ListInstances({}, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: any) => {
       manager.close();
-      if (err) reject(err); else resolve(res);
+      if (err) reject(err);
+      else resolve(res);
     });
   });
 }
@@ -96,7 +119,17 @@ describe('vessel serve: TCP only with TLS', () => {
   });
 
   it('a TLS file that cannot be read is named', async () => {
-    const c = vessel(['serve', '--socket', path.join(tmp.dir, 'x.sock'), '--tcp', '127.0.0.1:0', '--tls-cert', path.join(tmp.dir, 'missing.pem'), '--tls-key', key]);
+    const c = vessel([
+      'serve',
+      '--socket',
+      path.join(tmp.dir, 'x.sock'),
+      '--tcp',
+      '127.0.0.1:0',
+      '--tls-cert',
+      path.join(tmp.dir, 'missing.pem'),
+      '--tls-key',
+      key,
+    ]);
     expect((await c.exited).code).toBe(2);
     expect(c.stderr()).toMatch(/^vessel serve: --tls-cert \S+missing\.pem: no such file/);
   });
@@ -117,7 +150,9 @@ describe('client commands without a daemon', () => {
     for (const args of [['exec', 'x', 'true'], ['logs', 'x'], ['create'], ['stop', 'x'], ['rm', 'x']]) {
       const c = vessel([args[0]!, '--socket', stale, ...args.slice(1)]);
       expect({ args, code: (await c.exited).code }).toEqual({ args, code: 125 });
-      expect(c.stderr()).toBe(`vessel ${args[0]}: cannot reach the vessel daemon: nothing listens on the socket (a daemon that was killed leaves it behind); is \`vessel serve\` running? socket ${stale}\n`);
+      expect(c.stderr()).toBe(
+        `vessel ${args[0]}: cannot reach the vessel daemon: nothing listens on the socket (a daemon that was killed leaves it behind); is \`vessel serve\` running? socket ${stale}\n`,
+      );
     }
   });
 });

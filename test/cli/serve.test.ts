@@ -24,14 +24,19 @@ let scratch: { dir: string; remove: () => Promise<void> };
 let daemon: Child;
 let socket: string;
 
-interface CliResult { code: number; stdout: string; stderr: string }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 async function cli(args: string[], opts: { stdin?: PassThrough; signals?: EventEmitter; stdout?: Sink } = {}): Promise<CliResult> {
   const out = opts.stdout ?? sink();
   const err = sink();
   const [command, ...rest] = args;
   const code = await runCli([command!, '--socket', socket, ...rest], newTestManager, out, err, {
-    signals: opts.signals ?? new EventEmitter(), ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    signals: opts.signals ?? new EventEmitter(),
+    ...(opts.stdin ? { stdin: opts.stdin } : {}),
   });
   return { code, stdout: out.text(), stderr: err.text() };
 }
@@ -60,19 +65,27 @@ afterAll(async () => {
 });
 
 describe('vessel serve with real VMs', () => {
-  it('listens on a private socket; create boots an instance that ps lists as running', async () => {
-    expect(fs.statSync(socket).mode & 0o777).toBe(0o600);
-    const created = await cli(['create', '--id', 't1', '--cpus', '1', '-m', '192', '-v', `${path.join(scratch.dir, 'share')}:/data:ro`]);
-    expect(created).toEqual({ code: 0, stdout: 't1\n', stderr: '' });
-    const ps = await cli(['ps']);
-    expect(ps.code).toBe(0);
-    expect(ps.stdout).toMatch(/^ID\s+STATE\s+ACCEL\s+CPUS\s+MEMORY\s+AGE\n/);
-    expect(ps.stdout).toMatch(/^t1\s+running\s+(kvm|tcg)\s+1\s+192 MiB\s+\d+[smhd]$/m);
-    const json = JSON.parse((await cli(['ps', '--json'])).stdout);
-    expect(json).toHaveLength(1);
-    expect(json[0]).toMatchObject({ id: 't1', state: 'STATE_RUNNING', config: { cpu: 1, ramMib: 192, shares: [{ tag: 'vol0', mountPoint: '/data', readOnly: true }] } });
-    expect(qemus()).toHaveLength(1);
-  }, BOOT);
+  it(
+    'listens on a private socket; create boots an instance that ps lists as running',
+    async () => {
+      expect(fs.statSync(socket).mode & 0o777).toBe(0o600);
+      const created = await cli(['create', '--id', 't1', '--cpus', '1', '-m', '192', '-v', `${path.join(scratch.dir, 'share')}:/data:ro`]);
+      expect(created).toEqual({ code: 0, stdout: 't1\n', stderr: '' });
+      const ps = await cli(['ps']);
+      expect(ps.code).toBe(0);
+      expect(ps.stdout).toMatch(/^ID\s+STATE\s+ACCEL\s+CPUS\s+MEMORY\s+AGE\n/);
+      expect(ps.stdout).toMatch(/^t1\s+running\s+(kvm|tcg)\s+1\s+192 MiB\s+\d+[smhd]$/m);
+      const json = JSON.parse((await cli(['ps', '--json'])).stdout);
+      expect(json).toHaveLength(1);
+      expect(json[0]).toMatchObject({
+        id: 't1',
+        state: 'STATE_RUNNING',
+        config: { cpu: 1, ramMib: 192, shares: [{ tag: 'vol0', mountPoint: '/data', readOnly: true }] },
+      });
+      expect(qemus()).toHaveLength(1);
+    },
+    BOOT,
+  );
 
   it('exec: stdout and stderr apart, the exit code, -e and -w', async () => {
     const r = await cli(['exec', 't1', '--', 'sh', '-c', 'echo hi; cat /data/f.txt; echo oops >&2; exit 3']);
@@ -104,7 +117,7 @@ describe('vessel serve with real VMs', () => {
     expect(unknown.stderr).toBe('vessel exec: NOT_FOUND: no instance "nope"\n  → `vessel ps` lists the instances of this daemon\n');
   });
 
-  it('exec: SIGINT reaches the guest process as a signal message; its status becomes vessel\'s', async () => {
+  it("exec: SIGINT reaches the guest process as a signal message; its status becomes vessel's", async () => {
     const signals = new EventEmitter();
     const out = sink();
     const running = cli(['exec', 't1', '--', 'sh', '-c', 'trap "echo got-int; exit 5" INT; echo started; while :; do sleep 1; done'], { signals, stdout: out });
@@ -116,7 +129,10 @@ describe('vessel serve with real VMs', () => {
   it('exec: a second signal ends the call at once (128+N) and the daemon kills the process', async () => {
     const signals = new EventEmitter();
     const out = sink();
-    const running = cli(['exec', 't1', '--', 'sh', '-c', 'trap "" INT TERM; echo $$ > /tmp/ignorer; echo started; while :; do sleep 1; done'], { signals, stdout: out });
+    const running = cli(['exec', 't1', '--', 'sh', '-c', 'trap "" INT TERM; echo $$ > /tmp/ignorer; echo started; while :; do sleep 1; done'], {
+      signals,
+      stdout: out,
+    });
     await waitFor(() => out.text() === 'started\n', 'the command to start', 30_000);
     signals.emit('SIGTERM');
     signals.emit('SIGTERM');
@@ -134,7 +150,10 @@ describe('vessel serve with real VMs', () => {
   it('exec -t: a terminal of the host size that follows SIGWINCH', async () => {
     const signals = new EventEmitter();
     const out = Object.assign(sink(), { isTTY: true, rows: 24, columns: 80 });
-    const running = cli(['exec', '-t', 't1', '--', 'sh', '-c', 'trap "stty size; exit 0" WINCH; tty >/dev/null && stty size; while :; do sleep 1; done'], { signals, stdout: out });
+    const running = cli(['exec', '-t', 't1', '--', 'sh', '-c', 'trap "stty size; exit 0" WINCH; tty >/dev/null && stty size; while :; do sleep 1; done'], {
+      signals,
+      stdout: out,
+    });
     await waitFor(() => out.text().includes('24 80'), 'the first size', 30_000);
     Object.assign(out, { rows: 40, columns: 100 });
     signals.emit('SIGWINCH');
@@ -172,21 +191,27 @@ describe('vessel serve with real VMs', () => {
     expect(fs.existsSync(path.join(home.dir, 'daemon', 'instances', 't1'))).toBe(false);
   });
 
-  it('SIGTERM: the daemon shuts its running VM down and exits 0 in bounded time, its socket removed', async () => {
-    expect((await cli(['create', '--id', 't2'])).code).toBe(0);
-    expect(qemus()).toHaveLength(1);
-    daemon.proc.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`the daemon did not exit within ${STOP_BOUND_MS} ms`)), STOP_BOUND_MS); });
-    const { code, signal } = await Promise.race([daemon.exited, bound]).finally(() => clearTimeout(timer));
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
-    expect(qemus()).toEqual([]);
-    expect(processesOf(home)).toEqual([]);
-    expect(fs.existsSync(socket)).toBe(false);
-    expect(daemon.stderr()).toContain('"msg":"vessel daemon stopped"');
-    // and the clients now say so
-    const ps = await cli(['ps']);
-    expect(ps.code).toBe(125);
-    expect(ps.stderr).toBe(`vessel ps: cannot reach the vessel daemon: no socket there; is \`vessel serve\` running? socket ${socket}\n`);
-  }, BOOT);
+  it(
+    'SIGTERM: the daemon shuts its running VM down and exits 0 in bounded time, its socket removed',
+    async () => {
+      expect((await cli(['create', '--id', 't2'])).code).toBe(0);
+      expect(qemus()).toHaveLength(1);
+      daemon.proc.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the daemon did not exit within ${STOP_BOUND_MS} ms`)), STOP_BOUND_MS);
+      });
+      const { code, signal } = await Promise.race([daemon.exited, bound]).finally(() => clearTimeout(timer));
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(qemus()).toEqual([]);
+      expect(processesOf(home)).toEqual([]);
+      expect(fs.existsSync(socket)).toBe(false);
+      expect(daemon.stderr()).toContain('"msg":"vessel daemon stopped"');
+      // and the clients now say so
+      const ps = await cli(['ps']);
+      expect(ps.code).toBe(125);
+      expect(ps.stderr).toBe(`vessel ps: cannot reach the vessel daemon: no socket there; is \`vessel serve\` running? socket ${socket}\n`);
+    },
+    BOOT,
+  );
 });

@@ -10,19 +10,27 @@ import { guestMetrics, metricsAny, METRICS_TYPE } from '../../src/shim/metrics.j
 import { packAny, shimProtos } from '../../src/shim/protos.js';
 import type { AgentInfo } from '../../src/agent/index.js';
 
-const reference = protobuf.parse(`syntax = "proto3";
+const reference = protobuf
+  .parse(
+    `syntax = "proto3";
 package ref;
 message Metrics { CPUStat cpu = 3; MemoryStat memory = 4; }
 message CPUStat { CPUUsage usage = 1; }
 message CPUUsage { uint64 total = 1; uint64 kernel = 2; uint64 user = 3; repeated uint64 per_cpu = 4; }
 message MemoryStat { uint64 total_cache = 18; MemoryEntry usage = 33; }
 message MemoryEntry { uint64 limit = 1; uint64 usage = 2; uint64 max = 3; uint64 failcnt = 4; }
-`).root.lookupType('ref.Metrics');
+`,
+  )
+  .root.lookupType('ref.Metrics');
 
 describe('Anys for containerd', () => {
   it('a StatsResponse carries io.containerd.cgroups.v1.Metrics with the guest memory and CPU', () => {
     const info = {
-      memoryTotalBytes: 1000n, memoryAvailableBytes: 400n, cpuUserNs: 70n, cpuSystemNs: 30n, cpuBusyNs: [60n, 40n],
+      memoryTotalBytes: 1000n,
+      memoryAvailableBytes: 400n,
+      cpuUserNs: 70n,
+      cpuSystemNs: 30n,
+      cpuBusyNs: [60n, 40n],
     } as AgentInfo;
     const t = shimProtos().type('containerd.task.v2.StatsResponse');
     const res = decodeMessage<taskv2.StatsResponse>(t, encodeMessage<taskv2.StatsResponse>(t, { stats: metricsAny(guestMetrics(info)) }));
@@ -37,7 +45,10 @@ describe('Anys for containerd', () => {
   it('an event envelope carries the event type url', () => {
     const t = shimProtos().type('containerd.services.events.ttrpc.v1.ForwardRequest');
     const event = packAny<taskEvents.TaskStart>('containerd.events.TaskStart', 'containerd.events.TaskStart', { containerId: 'c1', pid: 7 });
-    const req = decodeMessage<eventsv1.ForwardRequest>(t, encodeMessage<eventsv1.ForwardRequest>(t, { envelope: { namespace: 'default', topic: '/tasks/start', event } }));
+    const req = decodeMessage<eventsv1.ForwardRequest>(
+      t,
+      encodeMessage<eventsv1.ForwardRequest>(t, { envelope: { namespace: 'default', topic: '/tasks/start', event } }),
+    );
     expect(req.envelope?.event?.type_url).toBe('containerd.events.TaskStart');
     expect(decodeMessage(shimProtos().type('containerd.events.TaskStart'), req.envelope!.event!.value)).toMatchObject({ containerId: 'c1', pid: 7 });
   });

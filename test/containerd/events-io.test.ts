@@ -61,8 +61,12 @@ describe('vessel runtime: events, pause and stdin', () => {
     const hostDelta = (Date.now() - hostBefore) / 1000;
     // QMP stop halts the guest's virtual clock: it missed (most of) the 3 s pause
     expect(guestDelta, `guest ${guestDelta} s vs host ${hostDelta} s`).toBeLessThan(hostDelta - 2);
-    expect(events.taskEvents('p1').map((e) => e.topic).filter((t) => t === '/tasks/paused' || t === '/tasks/resumed'))
-      .toEqual(['/tasks/paused', '/tasks/resumed']);
+    expect(
+      events
+        .taskEvents('p1')
+        .map((e) => e.topic)
+        .filter((t) => t === '/tasks/paused' || t === '/tasks/resumed'),
+    ).toEqual(['/tasks/paused', '/tasks/resumed']);
     expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'p1'])).code).toBe(0);
     await eventually('p1 STOPPED', async () => /^p1\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
     expect((await c.ctr(['task', 'delete', 'p1'])).code).toBe(0);

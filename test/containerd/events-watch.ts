@@ -3,7 +3,11 @@
 // predicate has arrived (ctr prints each event as it comes: no polling of state).
 import type { PrivateContainerd } from '../support/containerd.js';
 
-export interface SeenEvent { namespace: string; topic: string; event: Record<string, unknown> }
+export interface SeenEvent {
+  namespace: string;
+  topic: string;
+  event: Record<string, unknown>;
+}
 
 export interface EventWatch {
   readonly seen: SeenEvent[];
@@ -21,7 +25,9 @@ export async function watchEvents(c: PrivateContainerd): Promise<EventWatch> {
   const waiters = new Set<() => void>();
   let buf = '';
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     let nl: number;
@@ -36,21 +42,22 @@ export async function watchEvents(c: PrivateContainerd): Promise<EventWatch> {
   const watch: EventWatch = {
     seen,
     taskEvents: (id) => seen.filter((e) => e.topic.startsWith('/tasks/') && e.event.container_id === id),
-    until: (what, pred, ms = 60_000) => new Promise((resolve, reject) => {
-      const check = () => {
-        const hit = seen.find(pred);
-        if (!hit) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve(hit);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out after ${ms} ms waiting for the event ${what}; seen: ${JSON.stringify(seen.map((e) => e.topic))}; ctr: ${stderr}`));
-      }, ms);
-      waiters.add(check);
-      check();
-    }),
+    until: (what, pred, ms = 60_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = seen.find(pred);
+          if (!hit) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(hit);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${ms} ms waiting for the event ${what}; seen: ${JSON.stringify(seen.map((e) => e.topic))}; ctr: ${stderr}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

@@ -27,7 +27,12 @@ describe('stdin FIFO', () => {
     const chunks: Buffer[] = [];
     let ended = false;
     s.on('data', (d: Buffer) => chunks.push(d));
-    const end = new Promise<void>((resolve) => s.once('end', () => { ended = true; resolve(); }));
+    const end = new Promise<void>((resolve) =>
+      s.once('end', () => {
+        ended = true;
+        resolve();
+      }),
+    );
     // give the event loop many turns with the reader armed and no writer: nothing may arrive
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect({ ended, bytes: chunks.length }).toEqual({ ended: false, bytes: 0 });

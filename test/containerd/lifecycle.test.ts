@@ -34,7 +34,11 @@ describe('vessel runtime lifecycle', () => {
 
   it('ctr run -t gives the process a terminal', () => {
     const ctr = `ctr -a ${c.socket} run --rm -t --runtime ${RUNTIME} ${IMAGE} t1 sh -c 'test -t 0 && test -t 1 && echo tty-ok; exit 5'`;
-    const r = spawnSync('script', ['-qec', ctr, '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, PATH: `${c.binDir}:${process.env.PATH}` } });
+    const r = spawnSync('script', ['-qec', ctr, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, PATH: `${c.binDir}:${process.env.PATH}` },
+    });
     expect(r.stdout.replace(/\r/g, ''), `${r.stderr}\n${why()}`).toContain('tty-ok\n');
     expect(r.status).toBe(5);
   }, 180_000);

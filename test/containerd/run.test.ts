@@ -47,7 +47,12 @@ describe('ctr with the vessel runtime', () => {
     const metrics = async (): Promise<Record<string, string>> => {
       const r = await c.ctr(['task', 'metrics', 'm1']);
       expect(r.code, `${r.stderr}\n${why()}`).toBe(0);
-      return Object.fromEntries(r.stdout.split('\n').map((l) => l.trim().split(/\s{2,}/)).filter((f) => f.length === 2) as [string, string][]);
+      return Object.fromEntries(
+        r.stdout
+          .split('\n')
+          .map((l) => l.trim().split(/\s{2,}/))
+          .filter((f) => f.length === 2) as [string, string][],
+      );
     };
     const before = await metrics();
     const limit = Number(before['memory.limit_in_bytes']);
@@ -61,7 +66,9 @@ describe('ctr with the vessel runtime', () => {
     expect(cpu).toBeGreaterThan(0n);
     // one vCPU: the per-CPU list has one entry, the total's
     expect(before['cpuacct.usage_percpu']).toBe(`[${cpu}]`);
-    const burn = await c.ctr(['task', 'exec', '--exec-id', 'burn', 'm1', 'sh', '-c', 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done'], { timeoutMs: 60_000 });
+    const burn = await c.ctr(['task', 'exec', '--exec-id', 'burn', 'm1', 'sh', '-c', 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done'], {
+      timeoutMs: 60_000,
+    });
     expect(burn.code, burn.stderr).toBe(0);
     const after = await metrics();
     // the loop alone takes well over 100 ms of guest CPU under TCG
@@ -82,8 +89,9 @@ describe('ctr with the vessel runtime', () => {
   }, 180_000);
 
   it('runs the process in the image rootfs, in its own mount namespace, with proc, dev and tmp', async () => {
-    const script = 'cat /etc/hostname; test -e /proc/self/exe && echo proc; test -c /dev/null && echo dev; touch /tmp/x && echo tmp; pwd; '
-      + '[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] && echo own-mntns';
+    const script =
+      'cat /etc/hostname; test -e /proc/self/exe && echo proc; test -c /dev/null && echo dev; touch /tmp/x && echo tmp; pwd; ' +
+      '[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] && echo own-mntns';
     const r = await c.ctr(['run', '--rm', '--runtime', RUNTIME, '--cwd', '/root', IMAGE, 'c2', 'sh', '-c', script], { timeoutMs: 120_000 });
     expect({ code: r.code, stdout: r.stdout }, `${r.stderr}\n${why()}`).toEqual({ code: 0, stdout: 'vessel-shim\nproc\ndev\ntmp\n/root\nown-mntns\n' });
   }, 180_000);

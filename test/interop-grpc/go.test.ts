@@ -19,7 +19,18 @@ interopSuite('go', async (tmpDir) => {
   fs.mkdirSync(mod);
   for (const f of fs.readdirSync(MODULE)) if (/\.go$|^go\.(mod|sum)$/.test(f)) fs.copyFileSync(path.join(MODULE, f), path.join(mod, f));
   const env = { ...process.env, PATH: `${PLUGIN_BIN}:${process.env.PATH ?? ''}` };
-  await run('protoc', [`-I${protoDir}`, '--go_out=.', '--go_opt=module=vessel.dev/interop', '--go-grpc_out=.', '--go-grpc_opt=module=vessel.dev/interop', 'vessel/vm/v1/vm.proto'], { cwd: mod, env });
+  await run(
+    'protoc',
+    [
+      `-I${protoDir}`,
+      '--go_out=.',
+      '--go_opt=module=vessel.dev/interop',
+      '--go-grpc_out=.',
+      '--go-grpc_opt=module=vessel.dev/interop',
+      'vessel/vm/v1/vm.proto',
+    ],
+    { cwd: mod, env },
+  );
   if (!fs.existsSync(path.join(mod, 'vmv1', 'vm_grpc.pb.go'))) throw new Error('protoc wrote no vmv1/vm_grpc.pb.go');
   const bin = path.join(tmpDir, 'vessel-interop-go');
   await run('go', ['build', '-o', bin, '.'], { cwd: mod, env, timeoutMs: 600_000 });

@@ -14,10 +14,33 @@ interopSuite('python', async (tmpDir) => {
   if (!fs.existsSync(VENV_PYTHON)) throw new Error(`${VENV_PYTHON} is missing: run scripts/install-deps.sh`);
   const stubs = path.join(tmpDir, 'stubs');
   fs.mkdirSync(stubs);
-  await run(VENV_PYTHON, ['-m', 'grpc_tools.protoc', `-I${protoDir}`, `--python_out=${stubs}`, `--grpc_python_out=${stubs}`, path.join(protoDir, 'vessel', 'vm', 'v1', 'vm.proto')]);
+  await run(VENV_PYTHON, [
+    '-m',
+    'grpc_tools.protoc',
+    `-I${protoDir}`,
+    `--python_out=${stubs}`,
+    `--grpc_python_out=${stubs}`,
+    path.join(protoDir, 'vessel', 'vm', 'v1', 'vm.proto'),
+  ]);
   if (!fs.existsSync(path.join(stubs, 'vessel', 'vm', 'v1', 'vm_pb2_grpc.py'))) throw new Error('grpc_tools.protoc wrote no vm_pb2_grpc.py');
   return (a) => ({
     file: VENV_PYTHON,
-    args: [CLIENT, '--stubs', stubs, '--socket', a.socket, '--share', a.share, '--tag', a.tag, '--file', a.file, '--instance', a.instance, '--bytes', String(a.bytes)],
+    args: [
+      CLIENT,
+      '--stubs',
+      stubs,
+      '--socket',
+      a.socket,
+      '--share',
+      a.share,
+      '--tag',
+      a.tag,
+      '--file',
+      a.file,
+      '--instance',
+      a.instance,
+      '--bytes',
+      String(a.bytes),
+    ],
   });
 });

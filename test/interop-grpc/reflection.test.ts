@@ -24,7 +24,11 @@ let scratch: { dir: string; remove: () => Promise<void> };
 let daemon: Child;
 let socket: string;
 
-interface Result { code: number; stdout: string; stderr: string }
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** One grpcurl run over the daemon's socket; a call's error status comes back as JSON on stderr. */
 function grpcurl(args: string[], opts: { data?: unknown; maxSeconds?: number; flags?: string[] } = {}): Promise<Result> {
@@ -68,7 +72,9 @@ afterAll(async () => {
   if (daemon && daemon.proc.exitCode === null && daemon.proc.signalCode === null) {
     daemon.proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), STOP_BOUND_MS); });
+    const bound = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), STOP_BOUND_MS);
+    });
     if ((await Promise.race([daemon.exited, bound]).finally(() => clearTimeout(timer))) === 'late') {
       daemon.proc.kill('SIGKILL');
       await daemon.exited;
@@ -121,17 +127,21 @@ describe('grpcurl against vessel serve, by reflection alone', () => {
     }
   });
 
-  it('boots a VM with proto field names (id, instance_id, ram_mib), lists it, then deletes it', async () => {
-    const id = 'grpcurl-vm';
-    expect(await call('vessel.vm.v1.Manager/CreateInstance', { id })).toMatchObject({ id, state: 'STATE_CREATED' });
-    expect(await call('vessel.vm.v1.Instance/SetCPUAndMemory', { instance_id: id, cpu: 1, ram_mib: 192 })).toEqual({});
-    const started = await call('vessel.vm.v1.Instance/Start', { instance_id: id }, BOOT / 1000);
-    expect(started.info).toMatchObject({ id, state: 'STATE_RUNNING', config: { cpu: 1, ramMib: 192 } });
-    const listed = await call('vessel.vm.v1.Manager/ListInstances', {});
-    expect((listed.instances as Array<{ id: string; state: string }>).map((i) => [i.id, i.state])).toEqual([[id, 'STATE_RUNNING']]);
-    expect(processesOf(home).filter((p) => p.comm.startsWith('qemu'))).toHaveLength(1);
-    expect(await call('vessel.vm.v1.Manager/DeleteInstance', { instance_id: id })).toEqual({});
-    expect(await call('vessel.vm.v1.Manager/ListInstances', {})).toEqual({});
-    expect(processesOf(home).filter((p) => p.comm.startsWith('qemu'))).toEqual([]);
-  }, BOOT + 60_000);
+  it(
+    'boots a VM with proto field names (id, instance_id, ram_mib), lists it, then deletes it',
+    async () => {
+      const id = 'grpcurl-vm';
+      expect(await call('vessel.vm.v1.Manager/CreateInstance', { id })).toMatchObject({ id, state: 'STATE_CREATED' });
+      expect(await call('vessel.vm.v1.Instance/SetCPUAndMemory', { instance_id: id, cpu: 1, ram_mib: 192 })).toEqual({});
+      const started = await call('vessel.vm.v1.Instance/Start', { instance_id: id }, BOOT / 1000);
+      expect(started.info).toMatchObject({ id, state: 'STATE_RUNNING', config: { cpu: 1, ramMib: 192 } });
+      const listed = await call('vessel.vm.v1.Manager/ListInstances', {});
+      expect((listed.instances as Array<{ id: string; state: string }>).map((i) => [i.id, i.state])).toEqual([[id, 'STATE_RUNNING']]);
+      expect(processesOf(home).filter((p) => p.comm.startsWith('qemu'))).toHaveLength(1);
+      expect(await call('vessel.vm.v1.Manager/DeleteInstance', { instance_id: id })).toEqual({});
+      expect(await call('vessel.vm.v1.Manager/ListInstances', {})).toEqual({});
+      expect(processesOf(home).filter((p) => p.comm.startsWith('qemu'))).toEqual([]);
+    },
+    BOOT + 60_000,
+  );
 });

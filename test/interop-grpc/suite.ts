@@ -33,7 +33,11 @@ export interface ClientCommand {
 export type Report = Record<string, any>;
 
 /** Runs a program to completion; rejects with its stderr when it fails. */
-export function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
@@ -65,7 +69,14 @@ export function interopSuite(language: string, prepare: (tmpDir: string) => Prom
       instancesDir = path.join(tmp.dir, 'instances');
       daemon = new VesselDaemon({ socketPath: path.join(tmp.dir, 'vessel.sock'), instancesDir, manager: new QemuManager({ cpuModel: testCpuModel() }) });
       await daemon.listen();
-      const c = command({ socket: daemon.socketPath, share: params.share, tag: params.tag, file: 'hello.txt', instance: params.instanceId, bytes: STREAM_BYTES });
+      const c = command({
+        socket: daemon.socketPath,
+        share: params.share,
+        tag: params.tag,
+        file: 'hello.txt',
+        instance: params.instanceId,
+        bytes: STREAM_BYTES,
+      });
       const out = await run(c.file, c.args, { env: c.env ?? process.env });
       clientStderr = out.stderr;
       const lines = out.stdout.trim().split('\n');

@@ -14,7 +14,11 @@ import { waitFor } from './wait-for.js';
 
 const execFileP = promisify(execFile);
 
-export interface CtrResult { code: number; stdout: string; stderr: string }
+export interface CtrResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface CtrOptions {
   /** Bytes for ctr's stdin (default: none, stdin is /dev/null). */
@@ -100,12 +104,18 @@ export async function startContainerd(opts: { shimBins?: Record<string, string> 
       const p = spawn('ctr', ['-a', socket, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 60_000 });
       let stdout = '';
       let stderr = '';
-      p.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-      p.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+      p.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      p.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       p.once('error', reject);
       p.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
       // ctr may exit without reading its stdin: EPIPE there is no failure of ours (its exit code tells)
-      p.stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') reject(err); });
+      p.stdin.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') reject(err);
+      });
       if (o.input) p.stdin.end(o.input);
       else p.stdin.end();
     });
@@ -114,13 +124,17 @@ export async function startContainerd(opts: { shimBins?: Record<string, string> 
   const start = async (): Promise<void> => {
     const log = fs.openSync(logPath, 'a');
     child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'containerd', '--config', path.join(dir, 'config.toml')], {
-      cwd: dir, env, stdio: ['ignore', log, log],
+      cwd: dir,
+      env,
+      stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
     const c = child;
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     let dead = false;
-    void exited.then(() => { dead = true; });
+    void exited.then(() => {
+      dead = true;
+    });
     await waitFor(() => dead || fs.existsSync(socket), 'containerd socket', 30_000, 10);
     if (dead) throw new Error(`containerd exited at start:\n${fs.readFileSync(logPath, 'utf8').slice(-4000)}`);
     // The socket exists before the services are registered: wait until one answers.
@@ -156,7 +170,11 @@ export async function startContainerd(opts: { shimBins?: Record<string, string> 
     async stop() {
       await kill();
       for (const pid of processesWorkingIn(dir)) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
       await waitFor(() => processesWorkingIn(dir).length === 0, 'processes in the bundles to end', 10_000, 20);
       for (const m of mountsBelow(dir)) await execFileP('umount', ['-l', m]).catch(() => undefined);

@@ -5,7 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 
-export interface Frame { length: number; src: string; dst: string; ethertype: number }
+export interface Frame {
+  length: number;
+  src: string;
+  dst: string;
+  ethertype: number;
+}
 
 const PROGRAM = `
 import json, socket, sys
@@ -46,10 +51,19 @@ export class DgramSink {
     return new Promise((resolve, reject) => {
       const check = () => {
         const f = this.frames.find(pred);
-        if (f) { cleanup(); resolve(f); }
+        if (f) {
+          cleanup();
+          resolve(f);
+        }
       };
-      const timer = setTimeout(() => { cleanup(); reject(new Error(`no matching frame among ${this.frames.length}`)); }, timeoutMs);
-      const cleanup = () => { clearTimeout(timer); this.waiters.delete(check); };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no matching frame among ${this.frames.length}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
       this.waiters.add(check);
       check();
     });

@@ -30,7 +30,9 @@ export class Rng {
   }
 }
 
-const INTERESTING_32 = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x3ffff, 0x40000, 0x40001, 0x3fffff, 0x400000, 0x400001, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+const INTERESTING_32 = [
+  0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x3ffff, 0x40000, 0x40001, 0x3fffff, 0x400000, 0x400001, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
+];
 
 /** Applies 1..4 random mutations to a copy of `input`. */
 export function mutate(rng: Rng, input: Buffer, maxLength = 1 << 16): Buffer {
@@ -50,18 +52,21 @@ export function mutate(rng: Rng, input: Buffer, maxLength = 1 << 16): Buffer {
       case 3: // interesting byte (types, flags, versions)
         if (buf.length) buf[rng.int(buf.length)] = rng.pick([0, 1, 2, 3, 4, 5, 8, 0x0f, 0x7f, 0x80, 0xff]);
         break;
-      case 4: { // delete a range
+      case 4: {
+        // delete a range
         if (!buf.length) break;
         const at = rng.int(buf.length);
         buf = Buffer.concat([buf.subarray(0, at), buf.subarray(at + 1 + rng.int(Math.min(64, buf.length - at)))]);
         break;
       }
-      case 5: { // insert random bytes
+      case 5: {
+        // insert random bytes
         const at = rng.int(buf.length + 1);
         buf = Buffer.concat([buf.subarray(0, at), rng.bytes(1 + rng.int(32)), buf.subarray(at)]);
         break;
       }
-      case 6: { // duplicate a range (repeats frames)
+      case 6: {
+        // duplicate a range (repeats frames)
         if (!buf.length) break;
         const at = rng.int(buf.length);
         const len = 1 + rng.int(Math.min(256, buf.length - at));
@@ -141,7 +146,9 @@ export async function runFuzz(target: FuzzTarget, options: { seed: number; itera
       const out = target.run(input, rng);
       if (out instanceof Promise) {
         let timer: NodeJS.Timeout | undefined;
-        const guard = new Promise<'hang'>((resolve) => { timer = setTimeout(() => resolve('hang'), hangMs); });
+        const guard = new Promise<'hang'>((resolve) => {
+          timer = setTimeout(() => resolve('hang'), hangMs);
+        });
         const result = await Promise.race([out.then(() => 'ok' as const), guard]);
         clearTimeout(timer);
         if (result === 'hang') {

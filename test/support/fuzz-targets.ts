@@ -3,8 +3,16 @@
 import { isVesselError } from '../../src/errors/index.js';
 import { FrameDecoder as MuxFrameDecoder, FrameType, Flag, encodeHeader, MuxSession, HEADER_SIZE } from '../../src/mux/index.js';
 import {
-  FrameDecoder as TtrpcFrameDecoder, encodeFrame, encodeRequest, encodeResponse, decodeRequest, decodeResponse,
-  DEFAULT_ENVELOPE_LIMITS, TtrpcServer, loadProtos, Code,
+  FrameDecoder as TtrpcFrameDecoder,
+  encodeFrame,
+  encodeRequest,
+  encodeResponse,
+  decodeRequest,
+  decodeResponse,
+  DEFAULT_ENVELOPE_LIMITS,
+  TtrpcServer,
+  loadProtos,
+  Code,
 } from '../../src/ttrpc/index.js';
 import { chunked, type FuzzTarget, type Rng } from './fuzz-engine.js';
 import { duplexPair } from 'node:stream';
@@ -48,17 +56,21 @@ function muxCorpus(rng: Rng, role: 'client' | 'server'): Buffer[] {
 
 export function muxFrameDecoderTarget(maxPayload = 256 * 1024): FuzzTarget {
   let payloadLeft = 0;
-  const decoder = () => new MuxFrameDecoder({
-    onFrame(type, _flags, _id, length) {
-      if (type === FrameType.Data) payloadLeft = length;
-      if (length > maxPayload && type === FrameType.Data) throw new Error(`decoder passed a ${length}-byte data frame over the ${maxPayload} limit`);
-    },
-    onPayload(piece, last) {
-      payloadLeft -= piece.length;
-      if (payloadLeft < 0) throw new Error('decoder delivered more payload than the header said');
-      if (last && payloadLeft !== 0) throw new Error('last piece before the payload was complete');
-    },
-  }, { maxPayload });
+  const decoder = () =>
+    new MuxFrameDecoder(
+      {
+        onFrame(type, _flags, _id, length) {
+          if (type === FrameType.Data) payloadLeft = length;
+          if (length > maxPayload && type === FrameType.Data) throw new Error(`decoder passed a ${length}-byte data frame over the ${maxPayload} limit`);
+        },
+        onPayload(piece, last) {
+          payloadLeft -= piece.length;
+          if (payloadLeft < 0) throw new Error('decoder delivered more payload than the header said');
+          if (last && payloadLeft !== 0) throw new Error('last piece before the payload was complete');
+        },
+      },
+      { maxPayload },
+    );
   return {
     name: 'mux-frame-decoder',
     corpus: (rng) => muxCorpus(rng, 'server'),
@@ -80,11 +92,20 @@ export function muxSessionTarget(): FuzzTarget {
     corpus: (rng) => muxCorpus(rng, 'server'),
     async run(input, rng) {
       const [a, b] = duplexPair();
-      const pair = { a, b, cleanup: async () => { a.destroy(); b.destroy(); } };
+      const pair = {
+        a,
+        b,
+        cleanup: async () => {
+          a.destroy();
+          b.destroy();
+        },
+      };
       const session = new MuxSession(pair.a, { role: 'server', maxStreams, acceptBacklog: 8 });
       const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
       let sessionOutput = 0;
-      pair.b.on('data', (c: Buffer) => { sessionOutput += c.length; });
+      pair.b.on('data', (c: Buffer) => {
+        sessionOutput += c.length;
+      });
       pair.b.on('error', () => undefined);
       void (async () => {
         for (;;) {
@@ -125,7 +146,12 @@ function ttrpcCorpus(rng: Rng): Buffer[] {
         method: rng.pick(methods),
         payload: rng.chance(0.8) ? Buffer.concat([Buffer.from([0x0a, 4]), rng.bytes(4), Buffer.from([0x12, 1, 0x61])]) : undefined,
         timeoutNano: rng.chance(0.5) ? 0 : 1 + rng.int(1e9),
-        metadata: rng.chance(0.5) ? [{ key: 'k', value: 'v' }, { key: 'k', value: 'w' }] : [],
+        metadata: rng.chance(0.5)
+          ? [
+              { key: 'k', value: 'v' },
+              { key: 'k', value: 'w' },
+            ]
+          : [],
       });
       frames.push(encodeFrame(id, 1, rng.pick([0, 0, 2]), req));
       if (rng.chance(0.5)) frames.push(encodeFrame(id, 3, rng.pick([0, 1, 5]), Buffer.from([0x0a, 2, 1, 2])));
@@ -144,12 +170,15 @@ export function ttrpcFrameDecoderTarget(maxPayload = 4096): FuzzTarget {
     corpus: ttrpcCorpus,
     run(input, rng) {
       bad = undefined;
-      d = new TtrpcFrameDecoder({
-        onFrame(_id, _type, _flags, payload) {
-          if (payload.length > maxPayload) bad = `frame of ${payload.length} bytes passed a ${maxPayload} limit`;
+      d = new TtrpcFrameDecoder(
+        {
+          onFrame(_id, _type, _flags, payload) {
+            if (payload.length > maxPayload) bad = `frame of ${payload.length} bytes passed a ${maxPayload} limit`;
+          },
+          onOversized() {},
         },
-        onOversized() {},
-      }, maxPayload);
+        maxPayload,
+      );
       for (const part of chunked(rng, input)) {
         d.push(part);
         if (d.bufferedBytes > maxPayload + 10) bad = `decoder holds ${d.bufferedBytes} bytes`;
@@ -164,14 +193,23 @@ function envelopeCorpus(rng: Rng, kind: 'request' | 'response'): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < 32; i++) {
     if (kind === 'request') {
-      out.push(encodeRequest({
-        service: 'vessel.test.v1.InteropTest', method: 'Echo', payload: rng.bytes(rng.int(64)),
-        timeoutNano: rng.int(1e9), metadata: Array.from({ length: rng.int(4) }, (_, k) => ({ key: `k${k}`, value: `v${rng.int(9)}` })),
-      }));
+      out.push(
+        encodeRequest({
+          service: 'vessel.test.v1.InteropTest',
+          method: 'Echo',
+          payload: rng.bytes(rng.int(64)),
+          timeoutNano: rng.int(1e9),
+          metadata: Array.from({ length: rng.int(4) }, (_, k) => ({ key: `k${k}`, value: `v${rng.int(9)}` })),
+        }),
+      );
     } else {
-      out.push(encodeResponse(rng.chance(0.5)
-        ? { payload: rng.bytes(rng.int(64)) }
-        : { status: { code: rng.int(17) as Code, message: 'boom', details: [] }, payload: Buffer.alloc(0) }));
+      out.push(
+        encodeResponse(
+          rng.chance(0.5)
+            ? { payload: rng.bytes(rng.int(64)) }
+            : { status: { code: rng.int(17) as Code, message: 'boom', details: [] }, payload: Buffer.alloc(0) },
+        ),
+      );
     }
   }
   return out;
@@ -212,9 +250,18 @@ export function ttrpcServerTarget(): FuzzTarget {
     corpus: ttrpcCorpus,
     async run(input, rng) {
       const [a, b] = duplexPair();
-      const pair = { a, b, cleanup: async () => { a.destroy(); b.destroy(); } };
+      const pair = {
+        a,
+        b,
+        cleanup: async () => {
+          a.destroy();
+          b.destroy();
+        },
+      };
       let answered = 0;
-      pair.b.on('data', (c: Buffer) => { answered += c.length; });
+      pair.b.on('data', (c: Buffer) => {
+        answered += c.length;
+      });
       pair.b.on('error', () => undefined);
       const conn = server.serve(pair.a);
       for (const part of chunked(rng, input)) {

@@ -14,7 +14,14 @@ export function vmClients(socketPath: string): VmClients {
   const address = `unix:${socketPath}`;
   const manager = new pkg.vessel.vm.v1.Manager(address, grpc.credentials.createInsecure());
   const instance = new pkg.vessel.vm.v1.Instance(address, grpc.credentials.createInsecure());
-  return { manager, instance, close: () => { manager.close(); instance.close(); } };
+  return {
+    manager,
+    instance,
+    close: () => {
+      manager.close();
+      instance.close();
+    },
+  };
 }
 
 export function call<T = any>(client: any, method: string, request: Record<string, unknown>): Promise<T> {

@@ -3,7 +3,12 @@
 import { execWithStreams } from '../../src/agent/index.js';
 import type { Instance } from '../../src/vm/index.js';
 
-export interface GuestResult { stdout: string; stderr: string; exitCode: number; signal: number }
+export interface GuestResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  signal: number;
+}
 
 export async function runInGuest(instance: Instance, args: string[], opts: { env?: string[] } = {}): Promise<GuestResult> {
   const exec = await execWithStreams(instance.client(), { args, env: opts.env }, { stdout: 'open', stderr: 'open' });

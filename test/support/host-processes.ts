@@ -2,7 +2,11 @@
 // still runs.
 import fs from 'node:fs';
 
-export interface HostProcess { pid: number; ppid: number; comm: string }
+export interface HostProcess {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
 
 export function listProcesses(): HostProcess[] {
   const out: HostProcess[] = [];

@@ -7,7 +7,11 @@ export interface InteropStub {
   Echo(req: Record<string, unknown>, opts?: CallOptions): Promise<any>;
   ServerStream(req: Record<string, unknown>, opts?: CallOptions): AsyncIterable<any>;
   ClientStream(opts?: CallOptions): { send(msg: Record<string, unknown>): Promise<void>; closeSend(): Promise<void>; response: Promise<any> };
-  BidiStream(opts?: CallOptions): { send(msg: Record<string, unknown>): Promise<void>; closeSend(): Promise<void>; [Symbol.asyncIterator](): AsyncIterator<any> };
+  BidiStream(opts?: CallOptions): {
+    send(msg: Record<string, unknown>): Promise<void>;
+    closeSend(): Promise<void>;
+    [Symbol.asyncIterator](): AsyncIterator<any>;
+  };
   RawResult(req: { name: string }, opts?: CallOptions): Promise<any>;
   Release(req: { name: string }, opts?: CallOptions): Promise<any>;
 }

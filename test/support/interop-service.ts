@@ -5,8 +5,21 @@ import zlib from 'node:zlib';
 import { Code, TtrpcError, type CallContext, type Metadata } from '../../src/ttrpc/index.js';
 import type { RawStreamRegistry } from './raw-registry.js';
 
-interface EchoRequest { payload?: Uint8Array; message?: string; sleepMs?: number | bigint; failCode?: number; failMessage?: string; responseSize?: number }
-interface StreamRequest { count?: number; size?: number; intervalMs?: number | bigint; failCode?: number; failMessage?: string }
+interface EchoRequest {
+  payload?: Uint8Array;
+  message?: string;
+  sleepMs?: number | bigint;
+  failCode?: number;
+  failMessage?: string;
+  responseSize?: number;
+}
+interface StreamRequest {
+  count?: number;
+  size?: number;
+  intervalMs?: number | bigint;
+  failCode?: number;
+  failMessage?: string;
+}
 
 function patterned(size: number, offset: number): Buffer {
   const out = Buffer.allocUnsafe(size);

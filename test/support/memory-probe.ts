@@ -6,7 +6,12 @@ import vm from 'node:vm';
 
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc') as () => void;
-export interface MemoryFigure { baselineMiB: number; peakMiB: number; growthMiB: number; samples: number }
+export interface MemoryFigure {
+  baselineMiB: number;
+  peakMiB: number;
+  growthMiB: number;
+  samples: number;
+}
 
 export class MemoryProbe {
   private readonly baseline: number;

@@ -25,7 +25,10 @@ export interface OciImage {
   name: string;
 }
 
-interface Blob { digest: string; size: number }
+interface Blob {
+  digest: string;
+  size: number;
+}
 
 async function writeBlob(blobsDir: string, data: Buffer): Promise<Blob> {
   const digest = createHash('sha256').update(data).digest('hex');
@@ -64,27 +67,42 @@ export async function buildOciImage(workDir: string, opts: OciImageOptions): Pro
   const layer = await writeBlob(blobs, await fs.readFile(layerPath));
   await fs.rm(layerPath);
 
-  const config = await writeBlob(blobs, Buffer.from(JSON.stringify({
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], WorkingDir: '/' },
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
-  })));
-  const manifest = await writeBlob(blobs, Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-  })));
-  await fs.writeFile(path.join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      ...manifest,
-      platform: { architecture: 'amd64', os: 'linux' },
-      annotations: { 'io.containerd.image.name': opts.name, 'org.opencontainers.image.ref.name': 'latest' },
-    }],
-  }));
+  const config = await writeBlob(
+    blobs,
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], WorkingDir: '/' },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = await writeBlob(
+    blobs,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  await fs.writeFile(
+    path.join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          platform: { architecture: 'amd64', os: 'linux' },
+          annotations: { 'io.containerd.image.name': opts.name, 'org.opencontainers.image.ref.name': 'latest' },
+        },
+      ],
+    }),
+  );
   await fs.writeFile(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 
   const tarPath = path.join(workDir, 'image.tar');

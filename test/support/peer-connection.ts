@@ -60,8 +60,14 @@ export function useGoServerConnection(options: GoServerOptions = {}): GoServerFi
     await stopAllPeers();
   });
   return {
-    get server() { return fixture.server; },
-    get session() { return fixture.peer.session; },
-    get svc() { return fixture.peer.svc; },
+    get server() {
+      return fixture.server;
+    },
+    get session() {
+      return fixture.peer.session;
+    },
+    get svc() {
+      return fixture.peer.svc;
+    },
   };
 }

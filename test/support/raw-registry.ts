@@ -37,7 +37,10 @@ export class RawStreamRegistry {
     if (done) return Promise.resolve(done);
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(name) ?? [];
-      const waiter = (r: RawStreamResult) => { signal.removeEventListener('abort', onAbort); resolve(r); };
+      const waiter = (r: RawStreamResult) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
       const onAbort = () => {
         const l = this.waiters.get(name);
         if (l) l.splice(l.indexOf(waiter), 1);

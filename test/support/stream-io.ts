@@ -5,7 +5,11 @@ import zlib from 'node:zlib';
 
 export { readExactly } from '../../src/agent/read-exactly.js';
 
-export interface DrainResult { bytes: number; crc32: number; tail: Buffer }
+export interface DrainResult {
+  bytes: number;
+  crc32: number;
+  tail: Buffer;
+}
 
 /**
  * Reads a stream to its end, computing the CRC-32 of everything except the last
@@ -34,19 +38,33 @@ export async function writeAll(stream: Writable, data: Buffer, chunkSize = 64 * 
     const ok = stream.write(data.subarray(off, Math.min(data.length, off + chunkSize)));
     if (!ok) await waitDrain(stream);
   }
-  if (end) await new Promise<void>((resolve, reject) => {
-    if (stream.destroyed) return reject(new Error('end on a destroyed stream'));
-    stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
-  });
+  if (end)
+    await new Promise<void>((resolve, reject) => {
+      if (stream.destroyed) return reject(new Error('end on a destroyed stream'));
+      stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+    });
 }
 
 function waitDrain(stream: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
     if (stream.destroyed) return reject(new Error('stream destroyed while waiting for drain'));
-    const cleanup = () => { stream.off('drain', onDrain); stream.off('error', onError); stream.off('close', onClose); };
-    const onDrain = () => { cleanup(); resolve(); };
-    const onError = (err: Error) => { cleanup(); reject(err); };
-    const onClose = () => { cleanup(); reject(new Error('stream closed while waiting for drain')); };
+    const cleanup = () => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('stream closed while waiting for drain'));
+    };
     stream.on('drain', onDrain);
     stream.on('error', onError);
     stream.on('close', onClose);

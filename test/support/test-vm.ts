@@ -45,7 +45,10 @@ export interface TestVm extends TestVmProcess {
 
 /** Host CPU frequency in kHz for `tsc_early_khz` (machine.md pitfall 1). */
 export function hostTscKhz(): number {
-  const line = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('cpu MHz'));
+  const line = fs
+    .readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('cpu MHz'));
   const mhz = line ? Number(line.split(':')[1]) : NaN;
   if (!Number.isFinite(mhz) || mhz <= 0) throw new Error('cannot read cpu MHz from /proc/cpuinfo');
   return Math.round(mhz * 1000);
@@ -67,23 +70,53 @@ export function qemuArgs(opts: TestVmOptions, agentSocket: string): string[] {
   const machine = opts.machine ?? 'microvm';
   const append = `console=ttyS0 panic=-1 quiet tsc_early_khz=${hostTscKhz()} cryptomgr.notests ${opts.append ?? ''}`.trim();
   const common = [
-    '-accel', 'tcg', '-cpu', testCpuModel(), '-m', String(mem), '-smp', String(opts.cpus ?? 1),
-    '-object', `memory-backend-memfd,id=mem,size=${mem}M,share=on`,
-    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-serial', 'stdio',
-    '-kernel', opts.kernelPath, '-initrd', opts.initrdPath, '-append', append,
-    '-chardev', `socket,id=agent,path=${agentSocket},server=on,wait=off`,
+    '-accel',
+    'tcg',
+    '-cpu',
+    testCpuModel(),
+    '-m',
+    String(mem),
+    '-smp',
+    String(opts.cpus ?? 1),
+    '-object',
+    `memory-backend-memfd,id=mem,size=${mem}M,share=on`,
+    '-nodefaults',
+    '-no-user-config',
+    '-nographic',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-kernel',
+    opts.kernelPath,
+    '-initrd',
+    opts.initrdPath,
+    '-append',
+    append,
+    '-chardev',
+    `socket,id=agent,path=${agentSocket},server=on,wait=off`,
   ];
   if (machine === 'microvm') {
     return [
-      '-M', 'microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem',
-      '-global', 'virtio-mmio.force-legacy=false', ...common,
-      '-device', 'virtio-serial-device', '-device', 'virtserialport,chardev=agent,name=vessel.agent',
+      '-M',
+      'microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem',
+      '-global',
+      'virtio-mmio.force-legacy=false',
+      ...common,
+      '-device',
+      'virtio-serial-device',
+      '-device',
+      'virtserialport,chardev=agent,name=vessel.agent',
       ...(opts.qemuArgs ?? []),
     ];
   }
   return [
-    '-M', 'q35,memory-backend=mem', ...common,
-    '-device', 'virtio-serial-pci', '-device', 'virtserialport,chardev=agent,name=vessel.agent',
+    '-M',
+    'q35,memory-backend=mem',
+    ...common,
+    '-device',
+    'virtio-serial-pci',
+    '-device',
+    'virtserialport,chardev=agent,name=vessel.agent',
     ...(opts.qemuArgs ?? []),
   ];
 }
@@ -123,9 +156,19 @@ export async function startQemu(opts: TestVmOptions): Promise<TestVmProcess> {
           cleanup();
           resolve();
         };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`console never showed ${JSON.stringify(text)}:\n${consoleText.slice(-4000)}`)); }, timeoutMs);
-        const onExit = () => { cleanup(); reject(new Error(`QEMU exited before the console showed ${JSON.stringify(text)}:\n${consoleText.slice(-4000)}`)); };
-        const cleanup = () => { clearTimeout(timer); consoleWaiters.delete(check); qemu.off('exit', onExit); };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`console never showed ${JSON.stringify(text)}:\n${consoleText.slice(-4000)}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`QEMU exited before the console showed ${JSON.stringify(text)}:\n${consoleText.slice(-4000)}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          consoleWaiters.delete(check);
+          qemu.off('exit', onExit);
+        };
         consoleWaiters.add(check);
         qemu.once('exit', onExit);
         check();
@@ -162,7 +205,9 @@ export async function bootTestVm(opts: TestVmOptions, timeoutMs = 120_000): Prom
     const socket = await connectQemuSocket(vm, vm.agentSocket, deadline);
     const session = new MuxSession(socket, { role: 'client' });
     const agent = await AgentClient.connect(session);
-    const died = vm.exited.then(({ code }) => { throw new Error(`QEMU exited (${code}) before the agent answered:\n${vm.console().slice(-4000)}`); });
+    const died = vm.exited.then(({ code }) => {
+      throw new Error(`QEMU exited (${code}) before the agent answered:\n${vm.console().slice(-4000)}`);
+    });
     died.catch(() => undefined);
     await Promise.race([agent.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), died]);
     const bootMs = performance.now() - vm.startedAt;

@@ -178,8 +178,15 @@ async function writeWithBackpressure(stream: Duplex, data: Buffer, record: RawSt
     record.bytesWritten += part.length;
     if (!stream.write(part)) {
       await new Promise<void>((resolve, reject) => {
-        const done = () => { stream.off('drain', done); stream.off('close', closed); resolve(); };
-        const closed = () => { stream.off('drain', done); reject(new Error('stream closed while writing')); };
+        const done = () => {
+          stream.off('drain', done);
+          stream.off('close', closed);
+          resolve();
+        };
+        const closed = () => {
+          stream.off('drain', done);
+          reject(new Error('stream closed while writing'));
+        };
         stream.on('drain', done);
         stream.on('close', closed);
       });

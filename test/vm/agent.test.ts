@@ -90,14 +90,27 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
     let echoed = 0;
     let crc = 0;
     const seen = new Set<() => void>();
-    io.on('data', (c: Buffer) => { echoed += c.length; crc = crc32(c, crc); for (const f of seen) f(); });
+    io.on('data', (c: Buffer) => {
+      echoed += c.length;
+      crc = crc32(c, crc);
+      for (const f of seen) f();
+    });
     const ended = new Promise<void>((resolve) => io.once('end', resolve));
     await vm.agent.exec({ execId: id, args: ['cat'], stdinStream: `${id}:io`, stdoutStream: `${id}:io` });
     const payload = randomPayload(200_000);
     await writeAll(io, payload, 64 * 1024, false); // no FIN: EOF must come from CloseStdin
     // CloseStdin travels on the control stream, not behind the data: wait until cat has
     // echoed everything, then close its stdin while our side of the stream stays open
-    await new Promise<void>((resolve) => { const f = () => { if (echoed >= payload.length) { seen.delete(f); resolve(); } }; seen.add(f); f(); });
+    await new Promise<void>((resolve) => {
+      const f = () => {
+        if (echoed >= payload.length) {
+          seen.delete(f);
+          resolve();
+        }
+      };
+      seen.add(f);
+      f();
+    });
     await vm.agent.closeStdin(id);
     const status = await vm.agent.wait(id);
     expect(status.exitCode).toBe(0);
@@ -112,13 +125,29 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
     const id = nextId('tty');
     const io = await vm.agent.openStream(`${id}:tty`);
     let text = '';
-    io.on('data', (c: Buffer) => { text += c.toString(); });
-    await vm.agent.exec({ execId: id, args: ['sh', '-c', 'stty size; read x; stty size'], terminal: true, rows: 24, cols: 80, stdinStream: `${id}:tty`, stdoutStream: `${id}:tty` });
-    const seen = (s: string) => new Promise<void>((resolve) => {
-      const check = () => { if (text.includes(s)) { io.off('data', check); resolve(); } };
-      io.on('data', check);
-      check();
+    io.on('data', (c: Buffer) => {
+      text += c.toString();
     });
+    await vm.agent.exec({
+      execId: id,
+      args: ['sh', '-c', 'stty size; read x; stty size'],
+      terminal: true,
+      rows: 24,
+      cols: 80,
+      stdinStream: `${id}:tty`,
+      stdoutStream: `${id}:tty`,
+    });
+    const seen = (s: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (text.includes(s)) {
+            io.off('data', check);
+            resolve();
+          }
+        };
+        io.on('data', check);
+        check();
+      });
     await seen('24 80');
     await vm.agent.resizePty(id, 40, 100);
     io.write('\n');
@@ -131,16 +160,18 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
   it('8 parallel raw streams, 32 KiB to 32 MiB, CRC-checked through guest processes', async () => {
     const sizes = [32 * 1024, 100_000, 512 * 1024, 1 << 20, 3 << 20, 7 << 20, 16 << 20, 32 << 20];
     const started = performance.now();
-    const results = await Promise.all(sizes.map(async (size) => {
-      const id = nextId('par');
-      const io = await vm.agent.openStream(`${id}:io`);
-      const echoed = drain(io);
-      await vm.agent.exec({ execId: id, args: ['cat'], stdinStream: `${id}:io`, stdoutStream: `${id}:io` });
-      const payload = randomPayload(size);
-      await writeAll(io, payload);
-      const status = await vm.agent.wait(id);
-      return { size, sent: crc32(payload), got: await echoed, status };
-    }));
+    const results = await Promise.all(
+      sizes.map(async (size) => {
+        const id = nextId('par');
+        const io = await vm.agent.openStream(`${id}:io`);
+        const echoed = drain(io);
+        await vm.agent.exec({ execId: id, args: ['cat'], stdinStream: `${id}:io`, stdoutStream: `${id}:io` });
+        const payload = randomPayload(size);
+        await writeAll(io, payload);
+        const status = await vm.agent.wait(id);
+        return { size, sent: crc32(payload), got: await echoed, status };
+      }),
+    );
     const seconds = (performance.now() - started) / 1000;
     const total = sizes.reduce((a, b) => a + b, 0);
     let mismatches = 0;
@@ -153,7 +184,11 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
   }, 300_000);
 
   it('a tcp:PORT stream reaches a server inside the guest', async () => {
-    const setup = await runText(['sh', '-c', 'mkdir -p /tmp/www && echo hello-from-guest > /tmp/www/index.html && busybox httpd -p 127.0.0.1:8080 -h /tmp/www']);
+    const setup = await runText([
+      'sh',
+      '-c',
+      'mkdir -p /tmp/www && echo hello-from-guest > /tmp/www/index.html && busybox httpd -p 127.0.0.1:8080 -h /tmp/www',
+    ]);
     expect(setup.exitCode).toBe(0);
     const s = await vm.agent.openStream('tcp:8080');
     const reply = drain(s, 0);
@@ -172,13 +207,21 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
       await vm.agent.exec({ execId: id, args: ['true'] });
       expect((await vm.agent.wait(id)).exitCode).toBe(0);
     }
-    const r = await runText(['sh', '-c', 'for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null && set -- $line && [ "$3" = Z ] && echo "$1"; done; true']);
+    const r = await runText([
+      'sh',
+      '-c',
+      'for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null && set -- $line && [ "$3" = Z ] && echo "$1"; done; true',
+    ]);
     expect(r.stdout.trim()).toBe('');
   }, 300_000);
 
   describe('execWithStreams (the one exec-with-stdio path)', () => {
     it('keeps stdout and stderr apart and resolves exited only after all output arrived', async () => {
-      const exec = await execWithStreams(vm.agent, { args: ['sh', '-c', 'head -c 3000000 /dev/zero; echo err >&2; exit 4'] }, { stdout: 'open', stderr: 'open' });
+      const exec = await execWithStreams(
+        vm.agent,
+        { args: ['sh', '-c', 'head -c 3000000 /dev/zero; echo err >&2; exit 4'] },
+        { stdout: 'open', stderr: 'open' },
+      );
       expect(exec.pid).toBeGreaterThan(1);
       expect(exec.stdin).toBeUndefined();
       const [out, err] = [collect(exec.stdout!), collect(exec.stderr!)];
@@ -201,7 +244,11 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
     });
 
     it('a terminal: stdin rides the stdout stream; resize reaches the pty', async () => {
-      const exec = await execWithStreams(vm.agent, { args: ['sh', '-c', 'stty size; read x; stty size'], terminal: true, rows: 24, cols: 80 }, { stdout: 'open', stdin: 'stdout' });
+      const exec = await execWithStreams(
+        vm.agent,
+        { args: ['sh', '-c', 'stty size; read x; stty size'], terminal: true, rows: 24, cols: 80 },
+        { stdout: 'open', stdin: 'stdout' },
+      );
       expect(exec.stdin).toBe(exec.stdout);
       expect(exec.stderr).toBeUndefined();
       const out = collect(exec.stdout!);
@@ -213,7 +260,7 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
       exec.close();
     });
 
-    it("uses a stream the caller claimed itself (and opens none of its own for it)", async () => {
+    it('uses a stream the caller claimed itself (and opens none of its own for it)', async () => {
       const id = nextId('own');
       const mine = await vm.agent.openStream(`${id}:mine`);
       const got = collect(mine);
@@ -227,12 +274,17 @@ describe('vessel-agent in a real VM (QEMU TCG)', () => {
 
     it('a program the guest lacks is COMMAND_NOT_FOUND, one it cannot execute COMMAND_NOT_EXECUTABLE; the streams opened for it are closed', async () => {
       const before = vm.agent.session.numStreams;
-      await expect(execWithStreams(vm.agent, { args: ['/no/such/program'] }, { stdout: 'open', stderr: 'open', stdin: 'open' }))
-        .rejects.toMatchObject({ name: 'VesselError', code: 'COMMAND_NOT_FOUND' });
-      await expect(execWithStreams(vm.agent, { args: ['/proc/version'] }, { stdout: 'open' }))
-        .rejects.toMatchObject({ name: 'VesselError', code: 'COMMAND_NOT_EXECUTABLE' });
-      await expect(execWithStreams(vm.agent, { args: ['true'], cwd: '/no/such/dir' }, { stdout: 'open' }))
-        .rejects.toMatchObject({ code: 'COMMAND_NOT_EXECUTABLE' });
+      await expect(execWithStreams(vm.agent, { args: ['/no/such/program'] }, { stdout: 'open', stderr: 'open', stdin: 'open' })).rejects.toMatchObject({
+        name: 'VesselError',
+        code: 'COMMAND_NOT_FOUND',
+      });
+      await expect(execWithStreams(vm.agent, { args: ['/proc/version'] }, { stdout: 'open' })).rejects.toMatchObject({
+        name: 'VesselError',
+        code: 'COMMAND_NOT_EXECUTABLE',
+      });
+      await expect(execWithStreams(vm.agent, { args: ['true'], cwd: '/no/such/dir' }, { stdout: 'open' })).rejects.toMatchObject({
+        code: 'COMMAND_NOT_EXECUTABLE',
+      });
       await vi.waitFor(() => expect(vm.agent.session.numStreams).toBe(before), { timeout: 5_000 });
     });
   });

@@ -94,7 +94,11 @@ describe('a running instance', () => {
     expect(started.timings.vmmSpawnedMs).toBeLessThan(started.timings.agentReadyMs);
     expect(started.timings.agentReadyMs).toBeLessThanOrEqual(started.timings.configuredMs);
     // qemu, one virtiofsd per share, one passt
-    expect(readRecords(stateDir).map((r) => r.name).sort()).toEqual(['passt-0', 'qemu', 'virtiofsd-0', 'virtiofsd-1', 'virtiofsd-2', 'virtiofsd-3']);
+    expect(
+      readRecords(stateDir)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['passt-0', 'qemu', 'virtiofsd-0', 'virtiofsd-1', 'virtiofsd-2', 'virtiofsd-3']);
     for (const pid of helperPids) expect(isRunning(pid)).toBe(true);
   });
 
@@ -114,14 +118,17 @@ describe('a running instance', () => {
   });
 
   it('four shares: rw writes reach the host, ro writes are refused, also after a guest remount rw', async () => {
-    const out = await shInGuest(inst, [
-      'cat /mnt/rw0/hello.txt /srv/rw1/hello.txt /mnt/ro2/hello.txt /mnt/ro3/hello.txt',
-      'echo guest0 > /mnt/rw0/from-guest.txt',
-      'echo guest1 > /srv/rw1/from-guest.txt',
-      'if echo x > /mnt/ro2/nope.txt; then echo RO2-WRITABLE; fi',
-      'mount -o remount,rw /mnt/ro3 && grep " /mnt/ro3 " /proc/mounts',
-      'if echo x > /mnt/ro3/nope.txt; then echo RO3-WRITABLE; fi',
-    ].join('; '));
+    const out = await shInGuest(
+      inst,
+      [
+        'cat /mnt/rw0/hello.txt /srv/rw1/hello.txt /mnt/ro2/hello.txt /mnt/ro3/hello.txt',
+        'echo guest0 > /mnt/rw0/from-guest.txt',
+        'echo guest1 > /srv/rw1/from-guest.txt',
+        'if echo x > /mnt/ro2/nope.txt; then echo RO2-WRITABLE; fi',
+        'mount -o remount,rw /mnt/ro3 && grep " /mnt/ro3 " /proc/mounts',
+        'if echo x > /mnt/ro3/nope.txt; then echo RO3-WRITABLE; fi',
+      ].join('; '),
+    );
     expect(out).toContain('share 0\nshare 1\nshare 2\nshare 3\n');
     expect(out).toMatch(/\/mnt\/ro3 virtiofs rw/); // the guest did remount it read-write...
     expect(out).not.toContain('WRITABLE'); // ...and the host still refused the write
@@ -136,12 +143,15 @@ describe('a running instance', () => {
     expect(fs.existsSync(staged)).toBe(true);
     await inst.client().mount({ blockId: 'data', target: '/mnt/data', fstype: 'ext4' });
     await inst.client().mount({ blockId: 'ro-vmdk', target: '/mnt/vmdk', fstype: 'ext4', readOnly: true });
-    const out = await shInGuest(inst, [
-      'ls /dev/disk/by-id/',
-      'cat /mnt/data/inside.txt /mnt/vmdk/inside.txt',
-      'echo written > /mnt/data/new.txt && sync',
-      'if dd if=/dev/zero of=/dev/disk/by-id/virtio-ro-vmdk bs=512 count=1 2>/dev/null; then echo VMDK-WRITABLE; fi',
-    ].join('; '));
+    const out = await shInGuest(
+      inst,
+      [
+        'ls /dev/disk/by-id/',
+        'cat /mnt/data/inside.txt /mnt/vmdk/inside.txt',
+        'echo written > /mnt/data/new.txt && sync',
+        'if dd if=/dev/zero of=/dev/disk/by-id/virtio-ro-vmdk bs=512 count=1 2>/dev/null; then echo VMDK-WRITABLE; fi',
+      ].join('; '),
+    );
     expect(out).toContain('virtio-data');
     expect(out).toContain('virtio-ro-vmdk');
     expect(out).toContain('raw disk\nvmdk disk\n');
@@ -162,13 +172,16 @@ describe('a running instance', () => {
     expect(arp.dst).toBe('ff:ff:ff:ff:ff:ff'); // ...but the ARP request went out through the socket
   });
 
-  it('startStream: a stream serving a process\'s stdin and stdout carries 4 MiB intact; a duplicate id is refused', async () => {
+  it("startStream: a stream serving a process's stdin and stdout carries 4 MiB intact; a duplicate id is refused", async () => {
     const io = await inst.startStream('cat-io');
     await expect(inst.startStream('cat-io')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     const payload = crypto.randomBytes(4 * 1024 * 1024);
     const hash = crypto.createHash('sha256');
     let received = 0;
-    io.on('data', (c: Buffer) => { hash.update(c); received += c.length; });
+    io.on('data', (c: Buffer) => {
+      hash.update(c);
+      received += c.length;
+    });
     const ended = once(io, 'end');
     await inst.client().exec({ execId: 'cat-io', args: ['cat'], stdinStream: 'cat-io', stdoutStream: 'cat-io' });
     io.end(payload);

@@ -25,13 +25,20 @@ export function socketPathOf(given: string | undefined, cwd: string): string {
 export function probeSocket(socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.connect(socketPath);
-    s.once('connect', () => { s.destroy(); resolve(); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
     s.once('error', (err: NodeJS.ErrnoException) => {
       s.destroy();
-      const reason = err.code === 'ENOENT' ? 'no socket there'
-        : err.code === 'ECONNREFUSED' ? 'nothing listens on the socket (a daemon that was killed leaves it behind)'
-          : err.code === 'EACCES' ? 'permission denied (the socket is private to the user running the daemon)'
-            : err.message;
+      const reason =
+        err.code === 'ENOENT'
+          ? 'no socket there'
+          : err.code === 'ECONNREFUSED'
+            ? 'nothing listens on the socket (a daemon that was killed leaves it behind)'
+            : err.code === 'EACCES'
+              ? 'permission denied (the socket is private to the user running the daemon)'
+              : err.message;
       reject(new DaemonUnreachable(socketPath, reason));
     });
   });
@@ -70,9 +77,11 @@ export function unaryCall<C extends grpc.Client, M extends UnaryMethod<C>>(
   return new Promise((resolve, reject) => {
     const call = fn.call(client, request, (err, res) => {
       signal?.removeEventListener('abort', cancel);
-      if (err) reject(err); else resolve(res as Shape['res']);
+      if (err) reject(err);
+      else resolve(res as Shape['res']);
     });
     const cancel = () => call.cancel();
-    if (signal?.aborted) cancel(); else signal?.addEventListener('abort', cancel, { once: true });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
   });
 }

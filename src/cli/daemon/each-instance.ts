@@ -41,4 +41,3 @@ export async function runForEachInstance(cmd: EachInstanceCommand, argv: string[
     client?.close();
   }
 }
-

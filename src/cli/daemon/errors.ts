@@ -7,7 +7,10 @@ import { EXIT_VESSEL, reportError } from '../errors.js';
 
 /** No daemon answers on the socket (no socket file, nobody listening, no permission). */
 export class DaemonUnreachable extends Error {
-  constructor(readonly socketPath: string, readonly reason: string) {
+  constructor(
+    readonly socketPath: string,
+    readonly reason: string,
+  ) {
     super(`cannot reach the vessel daemon: ${reason}; is \`vessel serve\` running? socket ${socketPath}`);
     this.name = 'DaemonUnreachable';
   }

@@ -33,10 +33,18 @@ Options:
 `;
 
 export function parseExecArgs(argv: string[], hostEnv: NodeJS.ProcessEnv): ExecSpec {
-  const f = parseFlags(argv, {
-    socket: { value: true }, env: { short: 'e', value: true }, workdir: { short: 'w', value: true },
-    interactive: { short: 'i' }, tty: { short: 't' }, help: { short: 'h' },
-  }, { stopAtPositional: true });
+  const f = parseFlags(
+    argv,
+    {
+      socket: { value: true },
+      env: { short: 'e', value: true },
+      workdir: { short: 'w', value: true },
+      interactive: { short: 'i' },
+      tty: { short: 't' },
+      help: { short: 'h' },
+    },
+    { stopAtPositional: true },
+  );
   const workdir = f.last('workdir');
   const spec: ExecSpec = {
     socket: f.last('socket'),

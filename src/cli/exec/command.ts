@@ -70,7 +70,11 @@ class ExecSession {
   private stopStdin: () => void = () => undefined;
   private readonly cleanups: Array<() => void> = [];
 
-  constructor(private readonly spec: ExecSpec, private readonly io: CliIo, private readonly client: DaemonClient) {}
+  constructor(
+    private readonly spec: ExecSpec,
+    private readonly io: CliIo,
+    private readonly client: DaemonClient,
+  ) {}
 
   async run(): Promise<number> {
     const handlers = FORWARDED.map((s) => [s, () => this.onSignal(s)] as const);
@@ -91,7 +95,7 @@ class ExecSession {
 
   private execute(): Promise<vmv1.ExitStatus__Output> {
     const { spec, io } = this;
-    const tty = spec.tty ? windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 } : undefined;
+    const tty = spec.tty ? (windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 }) : undefined;
     const call = this.client.instance.Exec();
     this.call = call;
     return new Promise((resolve, reject) => {
@@ -110,7 +114,10 @@ class ExecSession {
         dst.once('drain', () => release(dst));
       };
       for (const dst of [io.stdout, io.stderr]) {
-        const onError = () => { broken.add(dst); release(dst); };
+        const onError = () => {
+          broken.add(dst);
+          release(dst);
+        };
         dst.on('error', onError);
         this.cleanups.push(() => dst.off('error', onError));
       }
@@ -122,8 +129,10 @@ class ExecSession {
             if (spec.tty && spec.interactive) this.restoreTerminal = enterRawMode(io.stdin);
             if (spec.interactive) this.forwardStdin(call);
             return;
-          case 'stdout': return output(io.stdout, m.stdout);
-          case 'stderr': return output(io.stderr, m.stderr);
+          case 'stdout':
+            return output(io.stdout, m.stdout);
+          case 'stderr':
+            return output(io.stderr, m.stderr);
           case 'exit':
             exit = m.exit;
             return;
@@ -133,8 +142,14 @@ class ExecSession {
       call.on('end', () => (exit ? resolve(exit) : reject(new Error('the daemon ended the Exec call without an exit status'))));
       call.write({
         start: {
-          instanceId: spec.id, args: spec.command, env: guestEnvironment(spec.env, spec.tty, io.env), cwd: spec.workdir ?? '',
-          tty: tty !== undefined, rows: tty?.rows ?? 0, cols: tty?.cols ?? 0, stdin: spec.interactive,
+          instanceId: spec.id,
+          args: spec.command,
+          env: guestEnvironment(spec.env, spec.tty, io.env),
+          cwd: spec.workdir ?? '',
+          tty: tty !== undefined,
+          rows: tty?.rows ?? 0,
+          cols: tty?.cols ?? 0,
+          stdin: spec.interactive,
         },
       });
     });

@@ -5,8 +5,17 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
-export interface VolumeSpec { host: string; guest: string; readOnly: boolean }
-export interface DiskSpec { host: string; mountPoint: string | undefined; readOnly: boolean; vmdk: boolean }
+export interface VolumeSpec {
+  host: string;
+  guest: string;
+  readOnly: boolean;
+}
+export interface DiskSpec {
+  host: string;
+  mountPoint: string | undefined;
+  readOnly: boolean;
+  vmdk: boolean;
+}
 
 export interface RunSpec {
   cpus: number | undefined;
@@ -51,7 +60,8 @@ Options:
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function positiveInt(flag: string, v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new UsageError(`${flag} needs a positive integer, got ${JSON.stringify(v)}`);
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v)))
+    throw new UsageError(`${flag} needs a positive integer, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -105,30 +115,113 @@ type Flag = { kind: 'bool'; set: (s: RunSpec) => void } | { kind: 'value'; set: 
 
 export function parseRunArgs(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): RunSpec {
   const spec: RunSpec = {
-    cpus: undefined, memoryMiB: undefined, volumes: [], disks: [], net: false, env: [], workdir: undefined,
-    interactive: false, tty: false, console: false, debug: false, help: false, command: [],
+    cpus: undefined,
+    memoryMiB: undefined,
+    volumes: [],
+    disks: [],
+    net: false,
+    env: [],
+    workdir: undefined,
+    interactive: false,
+    tty: false,
+    console: false,
+    debug: false,
+    help: false,
+    command: [],
   };
-  const cpus: Flag = { kind: 'value', set: (s, v, n) => { s.cpus = positiveInt(n, v); } };
-  const memory: Flag = { kind: 'value', set: (s, v, n) => { s.memoryMiB = positiveInt(n, v); } };
-  const volume: Flag = { kind: 'value', set: (s, v) => { s.volumes.push(parseVolume(v, opts.cwd)); } };
-  const disk: Flag = { kind: 'value', set: (s, v) => { s.disks.push(parseDisk(v, opts.cwd)); } };
-  const env: Flag = { kind: 'value', set: (s, v) => { const e = parseEnv(v, opts.env); if (e !== undefined) s.env.push(e); } };
-  const workdir: Flag = { kind: 'value', set: (s, v, n) => { s.workdir = guestPath(n, v); } };
-  const interactive: Flag = { kind: 'bool', set: (s) => { s.interactive = true; } };
-  const tty: Flag = { kind: 'bool', set: (s) => { s.tty = true; } };
-  const help: Flag = { kind: 'bool', set: (s) => { s.help = true; } };
+  const cpus: Flag = {
+    kind: 'value',
+    set: (s, v, n) => {
+      s.cpus = positiveInt(n, v);
+    },
+  };
+  const memory: Flag = {
+    kind: 'value',
+    set: (s, v, n) => {
+      s.memoryMiB = positiveInt(n, v);
+    },
+  };
+  const volume: Flag = {
+    kind: 'value',
+    set: (s, v) => {
+      s.volumes.push(parseVolume(v, opts.cwd));
+    },
+  };
+  const disk: Flag = {
+    kind: 'value',
+    set: (s, v) => {
+      s.disks.push(parseDisk(v, opts.cwd));
+    },
+  };
+  const env: Flag = {
+    kind: 'value',
+    set: (s, v) => {
+      const e = parseEnv(v, opts.env);
+      if (e !== undefined) s.env.push(e);
+    },
+  };
+  const workdir: Flag = {
+    kind: 'value',
+    set: (s, v, n) => {
+      s.workdir = guestPath(n, v);
+    },
+  };
+  const interactive: Flag = {
+    kind: 'bool',
+    set: (s) => {
+      s.interactive = true;
+    },
+  };
+  const tty: Flag = {
+    kind: 'bool',
+    set: (s) => {
+      s.tty = true;
+    },
+  };
+  const help: Flag = {
+    kind: 'bool',
+    set: (s) => {
+      s.help = true;
+    },
+  };
   const long: Record<string, Flag> = {
-    cpus, memory, volume, disk, env, workdir, interactive, tty, help,
-    net: { kind: 'bool', set: (s) => { s.net = true; } },
-    console: { kind: 'bool', set: (s) => { s.console = true; } },
-    debug: { kind: 'bool', set: (s) => { s.debug = true; } },
+    cpus,
+    memory,
+    volume,
+    disk,
+    env,
+    workdir,
+    interactive,
+    tty,
+    help,
+    net: {
+      kind: 'bool',
+      set: (s) => {
+        s.net = true;
+      },
+    },
+    console: {
+      kind: 'bool',
+      set: (s) => {
+        s.console = true;
+      },
+    },
+    debug: {
+      kind: 'bool',
+      set: (s) => {
+        s.debug = true;
+      },
+    },
   };
   const short: Record<string, Flag> = { m: memory, v: volume, e: env, w: workdir, i: interactive, t: tty, h: help };
 
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') { i++; break; }
+    if (a === '--') {
+      i++;
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
@@ -152,7 +245,10 @@ export function parseRunArgs(argv: string[], opts: { cwd: string; env: NodeJS.Pr
         const c = a[j]!;
         const flag = short[c];
         if (!flag) throw new UsageError(`unknown option -${c}`);
-        if (flag.kind === 'bool') { flag.set(spec); continue; }
+        if (flag.kind === 'bool') {
+          flag.set(spec);
+          continue;
+        }
         const rest = a.slice(j + 1);
         const value = rest !== '' ? rest : argv[++i];
         if (value === undefined) throw new UsageError(`-${c} needs a value`);

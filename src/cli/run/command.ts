@@ -69,7 +69,11 @@ class RunSession {
   private restoreTerminal: () => void = () => undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly spec: RunSpec, private readonly io: CliIo, private readonly newManager: NewManager) {
+  constructor(
+    private readonly spec: RunSpec,
+    private readonly io: CliIo,
+    private readonly newManager: NewManager,
+  ) {
     this.logger = cliLogger(spec.debug, io.stderr);
   }
 
@@ -128,12 +132,18 @@ class RunSession {
     this.instance = instance;
     await this.interruptible(startInstance(instance, mounts, { console: spec.console ? io.stderr : undefined, signal: this.teardown.signal }));
 
-    const tty = spec.tty ? windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 } : undefined;
+    const tty = spec.tty ? (windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 }) : undefined;
     this.guest = new GuestProcess(instance.client(), io);
     if (spec.tty && spec.interactive) this.restoreTerminal = enterRawMode(io.stdin);
-    const { exited } = await this.interruptible(this.guest.start({
-      args: spec.command, env: guestEnv(spec, io.env), cwd: spec.workdir, interactive: spec.interactive, tty,
-    }));
+    const { exited } = await this.interruptible(
+      this.guest.start({
+        args: spec.command,
+        env: guestEnv(spec, io.env),
+        cwd: spec.workdir,
+        interactive: spec.interactive,
+        tty,
+      }),
+    );
     return this.interruptible(exited);
   }
 
@@ -178,7 +188,12 @@ class RunSession {
       // The agent connection may end a moment before QEMU's exit is seen: give the instance
       // that moment to record a dead VMM as its failure (shutdown() would mask it).
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.instance.whenStopped(), new Promise((r) => { timer = setTimeout(r, VMM_EXIT_NOTICE_MS); })]);
+      await Promise.race([
+        this.instance.whenStopped(),
+        new Promise((r) => {
+          timer = setTimeout(r, VMM_EXIT_NOTICE_MS);
+        }),
+      ]);
       clearTimeout(timer);
     }
     if (this.instance) {
@@ -188,4 +203,3 @@ class RunSession {
     this.logger.debug('run cleaned up');
   }
 }
-

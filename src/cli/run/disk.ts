@@ -25,5 +25,8 @@ export async function diskFsType(hostPath: string, vmdk: boolean): Promise<strin
   } finally {
     await fh.close();
   }
-  throw new VesselError('INVALID_ARGUMENT', `--disk ${hostPath}: no ext2/3/4 filesystem found (the only kind the guest can mount); give no mount point to attach the disk unmounted`);
+  throw new VesselError(
+    'INVALID_ARGUMENT',
+    `--disk ${hostPath}: no ext2/3/4 filesystem found (the only kind the guest can mount); give no mount point to attach the disk unmounted`,
+  );
 }

@@ -20,16 +20,21 @@ export class GuestProcess {
   private exec: GuestExec | undefined;
   private stdin: { stop: () => void } | undefined;
 
-  constructor(private readonly agent: AgentClient, private readonly io: CliIo) {}
+  constructor(
+    private readonly agent: AgentClient,
+    private readonly io: CliIo,
+  ) {}
 
   /** Starts the process; rejects with the agent's error if it cannot be executed. */
   async start(cmd: GuestCommand): Promise<{ exited: Promise<ExitStatus> }> {
     const base = { execId: newExecId('run'), args: cmd.args, env: cmd.env, cwd: cmd.cwd };
     const exec = cmd.tty
-      ? await execWithStreams(this.agent, { ...base, terminal: true, rows: cmd.tty.rows, cols: cmd.tty.cols },
-        { stdout: 'open', ...(cmd.interactive ? { stdin: 'stdout' as const } : {}) })
-      : await execWithStreams(this.agent, base,
-        { stdout: 'open', stderr: 'open', ...(cmd.interactive ? { stdin: 'open' as const } : {}) });
+      ? await execWithStreams(
+          this.agent,
+          { ...base, terminal: true, rows: cmd.tty.rows, cols: cmd.tty.cols },
+          { stdout: 'open', ...(cmd.interactive ? { stdin: 'stdout' as const } : {}) },
+        )
+      : await execWithStreams(this.agent, base, { stdout: 'open', stderr: 'open', ...(cmd.interactive ? { stdin: 'open' as const } : {}) });
     this.exec = exec;
     const outputs = [copyOut(exec.stdout!, this.io.stdout), ...(exec.stderr ? [copyOut(exec.stderr, this.io.stderr)] : [])];
     if (exec.stdin) this.stdin = forwardStdin(this.io.stdin, exec.stdin);

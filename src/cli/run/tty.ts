@@ -8,7 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import type { InputStream, OutputStream } from '../io.js';
 
-export interface WindowSize { rows: number; cols: number }
+export interface WindowSize {
+  rows: number;
+  cols: number;
+}
 
 /** The host terminal's size, from stdout (or stderr) when it is a terminal. */
 export function windowSize(out: OutputStream, err: OutputStream): WindowSize | undefined {

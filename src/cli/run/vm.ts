@@ -6,7 +6,12 @@ import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, type Instance, type M
 import type { RunSpec } from './args.js';
 import { diskFsType } from './disk.js';
 
-export interface PlannedMount { blockId: string; target: string; fstype: string; readOnly: boolean }
+export interface PlannedMount {
+  blockId: string;
+  target: string;
+  fstype: string;
+  readOnly: boolean;
+}
 
 /** Creates and configures the instance (nothing runs yet); returns the disk mounts to do after start. */
 export async function configureInstance(spec: RunSpec, stateDir: string, manager: Manager): Promise<{ instance: Instance; mounts: PlannedMount[] }> {

@@ -43,7 +43,8 @@ export function readRecords(stateDir: string): ProcessRecord[] {
     if (!n.endsWith('.json')) continue;
     try {
       const r = JSON.parse(fs.readFileSync(path.join(recordsDir(stateDir), n), { encoding: 'utf8' })) as ProcessRecord;
-      if (Number.isInteger(r.pid) && r.pid > 1 && typeof r.startTime === 'string' && typeof r.name === 'string' && r.owner && Number.isInteger(r.owner.pid)) out.push(r);
+      if (Number.isInteger(r.pid) && r.pid > 1 && typeof r.startTime === 'string' && typeof r.name === 'string' && r.owner && Number.isInteger(r.owner.pid))
+        out.push(r);
     } catch {
       // a half-written or foreign file: not ours to act on
     }

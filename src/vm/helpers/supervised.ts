@@ -70,7 +70,8 @@ export class SupervisedHelper {
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new VesselError('TOOL_MISSING', 'setpriv (util-linux) is not installed; vessel runs its helper processes under it', { cause: err });
+      if (code === 'ENOENT')
+        throw new VesselError('TOOL_MISSING', 'setpriv (util-linux) is not installed; vessel runs its helper processes under it', { cause: err });
       throw new VesselError('START_FAILED', `cannot start ${path.basename(opts.command)}: ${(err as Error).message}`, { cause: err });
     }
     const sp = new SupervisedHelper(opts, child, exited);
@@ -94,7 +95,9 @@ export class SupervisedHelper {
         let timer: NodeJS.Timeout | undefined;
         const timedOut = await Promise.race([
           this.exited.then(() => false),
-          new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), graceMs);
+          }),
         ]);
         clearTimeout(timer);
         if (timedOut) this.child.kill('SIGKILL');

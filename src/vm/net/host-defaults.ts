@@ -22,15 +22,28 @@ export function defaultRoute(routeTable = fs.readFileSync('/proc/net/route', 'ut
   return undefined;
 }
 
-export function hostResolvers(resolvConf = (() => { try { return fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; } })()): string[] {
-  return resolvConf.split('\n')
+export function hostResolvers(
+  resolvConf = (() => {
+    try {
+      return fs.readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      return '';
+    }
+  })(),
+): string[] {
+  return resolvConf
+    .split('\n')
     .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
     .filter((a): a is string => a !== undefined && !a.startsWith('127.') && a !== '::1' && a.includes('.'));
 }
 
 export function passtHostDefaults(): IPConfig {
   const route = defaultRoute();
-  if (!route) throw new VesselError('UNAVAILABLE', 'the host has no IPv4 default route, so passt has no template interface to copy addresses from; pass explicit ip settings');
+  if (!route)
+    throw new VesselError(
+      'UNAVAILABLE',
+      'the host has no IPv4 default route, so passt has no template interface to copy addresses from; pass explicit ip settings',
+    );
   const addr = os.networkInterfaces()[route.iface]?.find((a) => a.family === 'IPv4' && !a.internal);
   if (!addr?.cidr) throw new VesselError('UNAVAILABLE', `the default-route interface ${route.iface} has no IPv4 address for passt to copy`);
   return { addresses: [addr.cidr], gateway: route.gateway, mtu: PASST_DEFAULT_MTU, dns: hostResolvers() };

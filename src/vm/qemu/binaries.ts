@@ -45,9 +45,12 @@ export function requireTool(tool: HostTool): string {
   const p = findTool(tool);
   if (!p) {
     const override = process.env[tool.env];
-    throw new VesselError('TOOL_MISSING', override
-      ? `${tool.env}=${override} is not an executable file`
-      : `${tool.name} not found: install the Debian package ${tool.package} (or set ${tool.env})`);
+    throw new VesselError(
+      'TOOL_MISSING',
+      override
+        ? `${tool.env}=${override} is not an executable file`
+        : `${tool.name} not found: install the Debian package ${tool.package} (or set ${tool.env})`,
+    );
   }
   return p;
 }

@@ -15,8 +15,16 @@ export type MachineType = 'microvm' | 'q35';
  */
 export const TCG_CPU_MODEL = 'max,erms=off,fsrm=off';
 
-export interface PlannedShare { tag: string; socketPath: string }
-export interface PlannedDisk { blockId: string; path: string; format: 'raw' | 'vmdk'; readOnly: boolean }
+export interface PlannedShare {
+  tag: string;
+  socketPath: string;
+}
+export interface PlannedDisk {
+  blockId: string;
+  path: string;
+  format: 'raw' | 'vmdk';
+  readOnly: boolean;
+}
 export type PlannedNic =
   | { mac: string; mode: 'unixstream'; endpoint: string; features: number | undefined }
   | { mac: string; mode: 'unixstream'; fd: number; features: number | undefined }
@@ -67,28 +75,46 @@ export function qemuArgs(p: LaunchPlan): string[] {
     ? ['-M', 'microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem', '-global', 'virtio-mmio.force-legacy=false']
     : ['-M', 'q35,memory-backend=mem'];
   args.push(
-    '-accel', p.accelerator,
-    '-cpu', p.cpuModel ?? (p.accelerator === 'kvm' ? 'host' : TCG_CPU_MODEL),
-    '-smp', String(p.cpus),
-    '-m', `${p.ramMiB}M`,
-    '-object', `memory-backend-memfd,id=mem,size=${p.ramMiB}M,share=on`,
-    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
-    '-serial', 'stdio',
-    '-qmp', `unix:${qemuEscape(p.qmpSocket)},server=on,wait=off`,
-    '-kernel', p.kernelPath,
-    '-initrd', p.initrdPath,
-    '-append', p.cmdline,
-    '-chardev', `socket,id=agent,path=${qemuEscape(p.agentSocket)},server=on,wait=off`,
-    '-device', dev('virtio-serial'),
-    '-device', 'virtserialport,chardev=agent,name=vessel.agent',
+    '-accel',
+    p.accelerator,
+    '-cpu',
+    p.cpuModel ?? (p.accelerator === 'kvm' ? 'host' : TCG_CPU_MODEL),
+    '-smp',
+    String(p.cpus),
+    '-m',
+    `${p.ramMiB}M`,
+    '-object',
+    `memory-backend-memfd,id=mem,size=${p.ramMiB}M,share=on`,
+    '-nodefaults',
+    '-no-user-config',
+    '-nographic',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-qmp',
+    `unix:${qemuEscape(p.qmpSocket)},server=on,wait=off`,
+    '-kernel',
+    p.kernelPath,
+    '-initrd',
+    p.initrdPath,
+    '-append',
+    p.cmdline,
+    '-chardev',
+    `socket,id=agent,path=${qemuEscape(p.agentSocket)},server=on,wait=off`,
+    '-device',
+    dev('virtio-serial'),
+    '-device',
+    'virtserialport,chardev=agent,name=vessel.agent',
   );
   p.shares.forEach((s, i) => {
     args.push('-chardev', `socket,id=fs${i},path=${qemuEscape(s.socketPath)}`, '-device', `${dev('vhost-user-fs')},chardev=fs${i},tag=${s.tag}`);
   });
   p.disks.forEach((d, i) => {
     args.push(
-      '-drive', `file=${qemuEscape(d.path)},format=${d.format},if=none,id=disk${i}${d.readOnly ? ',readonly=on' : ''}`,
-      '-device', `${dev('virtio-blk')},drive=disk${i},serial=${d.blockId}`,
+      '-drive',
+      `file=${qemuEscape(d.path)},format=${d.format},if=none,id=disk${i}${d.readOnly ? ',readonly=on' : ''}`,
+      '-device',
+      `${dev('virtio-blk')},drive=disk${i},serial=${d.blockId}`,
     );
   });
   p.nics.forEach((n, i) => {

@@ -17,7 +17,10 @@ export class ConsoleLog {
   droppedForWriter = 0;
   private readonly listeners = new Set<(chunk: Buffer) => void>();
 
-  constructor(readonly path: string, private readonly writer?: Writable) {
+  constructor(
+    readonly path: string,
+    private readonly writer?: Writable,
+  ) {
     this.fd = fs.openSync(path, 'w', 0o600);
   }
 

@@ -72,7 +72,9 @@ export class QemuManager implements Manager {
     if (given && typeof given !== 'function') return Promise.resolve(given);
     if (!this.imagePromise) {
       this.imagePromise = given ? given() : ensureDefaultImage({ logger: this.logger, ...this.opts.imageOptions });
-      this.imagePromise.catch(() => { this.imagePromise = undefined; });
+      this.imagePromise.catch(() => {
+        this.imagePromise = undefined;
+      });
     }
     return this.imagePromise;
   }

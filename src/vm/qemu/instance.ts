@@ -17,7 +17,17 @@ import { reapOrphans } from '../helpers/orphans.js';
 import { SupervisedHelper } from '../helpers/supervised.js';
 import type { ManagedNetworking, Pausable } from '../extras.js';
 import type {
-  DiskOptions, FSOptions, IPConfig, Instance, InstanceDescription, InstanceState, NICOptions, NetworkMode, StartOptions, StartResult, StreamOptions,
+  DiskOptions,
+  FSOptions,
+  IPConfig,
+  Instance,
+  InstanceDescription,
+  InstanceState,
+  NICOptions,
+  NetworkMode,
+  StartOptions,
+  StartResult,
+  StreamOptions,
 } from '../types.js';
 import { validateHostname, validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
@@ -45,7 +55,12 @@ const GRACEFUL_POWEROFF_MS = 10_000;
 const QMP_QUIT_MS = 3_000;
 
 function hostnameFor(stateDir: string): string {
-  const name = path.basename(stateDir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const name = path
+    .basename(stateDir)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return name || 'vessel';
 }
 
@@ -98,10 +113,15 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   /** Live console output from now on (nothing before start); returns the unsubscribe. */
   onConsole(listener: (chunk: Buffer) => void): () => void {
     const unsubscribe: Array<() => void> = [];
-    const attach = () => { if (this.resources.console) unsubscribe.push(this.resources.console.subscribe(listener)); };
+    const attach = () => {
+      if (this.resources.console) unsubscribe.push(this.resources.console.subscribe(listener));
+    };
     if (this.resources.console) attach();
     else this.consoleWaiters.add(attach);
-    return () => { this.consoleWaiters.delete(attach); for (const u of unsubscribe) u(); };
+    return () => {
+      this.consoleWaiters.delete(attach);
+      for (const u of unsubscribe) u();
+    };
   }
 
   describe(): InstanceDescription {
@@ -178,17 +198,21 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         this.startPromise!.catch(() => undefined),
-        new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); }),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        }),
       ]);
       clearTimeout(timer);
-      if (this.lifecycle.state === 'starting') throw new VesselError('UNAVAILABLE', `startStream(${JSON.stringify(id)}): the instance did not finish starting in time`);
+      if (this.lifecycle.state === 'starting')
+        throw new VesselError('UNAVAILABLE', `startStream(${JSON.stringify(id)}): the instance did not finish starting in time`);
     }
     const err = this.lifecycle.notRunningError(`stream ${JSON.stringify(id)}`);
     if (err) throw err.code === 'NOT_STARTED' ? err : new VesselError('UNAVAILABLE', err.message, { cause: err.cause });
     try {
       return await this.resources.agent!.openStream(id);
     } catch (e) {
-      if (isVesselError(e) && (e.code === 'ALREADY_EXISTS' || e.code === 'RESOURCE_EXHAUSTED' || e.code === 'STREAM_REFUSED' || e.code === 'INVALID_ARGUMENT')) throw e;
+      if (isVesselError(e) && (e.code === 'ALREADY_EXISTS' || e.code === 'RESOURCE_EXHAUSTED' || e.code === 'STREAM_REFUSED' || e.code === 'INVALID_ARGUMENT'))
+        throw e;
       throw new VesselError('UNAVAILABLE', `startStream(${JSON.stringify(id)}): ${(e as Error).message}`, { cause: e });
     }
   }
@@ -257,10 +281,14 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   /** Waits for the process to exit, at most `ms` (less if shutdown({now}) is called). */
   private async waitExit(proc: SupervisedHelper, ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const exited = await this.hurried(Promise.race([
-      proc.exited.then(() => true),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
-    ])).catch(() => false);
+    const exited = await this.hurried(
+      Promise.race([
+        proc.exited.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), ms);
+        }),
+      ]),
+    ).catch(() => false);
     clearTimeout(timer);
     return exited ?? false;
   }
@@ -271,7 +299,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     return new Promise<T | undefined>((resolve, reject) => {
       const onHurry = () => reject(new VesselError('UNAVAILABLE', 'shutdown now'));
       this.hurry.signal.addEventListener('abort', onHurry, { once: true });
-      Promise.resolve(p).then(resolve, reject).finally(() => this.hurry.signal.removeEventListener('abort', onHurry));
+      Promise.resolve(p)
+        .then(resolve, reject)
+        .finally(() => this.hurry.signal.removeEventListener('abort', onHurry));
     });
   }
 
@@ -339,13 +369,25 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   /** One virtiofsd per share, ready on its socket. */
   private startVirtiofsds(binary: string, deadline: number, log: Logger): Promise<PlannedShare[]> {
     const r = this.resources;
-    return Promise.all(this.config.shares.map(async (s, i) => {
-      const socketPath = path.join(this.stateDir, `fs-${i}.sock`);
-      r.sockets.push(socketPath);
-      const { process } = await startVirtiofsd({ binary, stateDir: this.stateDir, tag: s.tag, index: i, hostPath: s.hostPath, readOnly: s.readOnly, socketPath, deadline, logger: log });
-      r.helpers.push(process);
-      return { tag: s.tag, socketPath };
-    }));
+    return Promise.all(
+      this.config.shares.map(async (s, i) => {
+        const socketPath = path.join(this.stateDir, `fs-${i}.sock`);
+        r.sockets.push(socketPath);
+        const { process } = await startVirtiofsd({
+          binary,
+          stateDir: this.stateDir,
+          tag: s.tag,
+          index: i,
+          hostPath: s.hostPath,
+          readOnly: s.readOnly,
+          socketPath,
+          deadline,
+          logger: log,
+        });
+        r.helpers.push(process);
+        return { tag: s.tag, socketPath };
+      }),
+    );
   }
 
   /** The NICs QEMU gets: the caller's endpoints, and a passt started per managed NIC (QEMU's end of each socketpair is passed as fd 3, 4, ...). */
@@ -365,8 +407,13 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
 
   /** Spawns QEMU (supervised) with the console attached; its exit is watched from here on. */
   private async launchVmm(o: {
-    binary: string; image: GuestImage; shares: PlannedShare[]; network: { nics: PlannedNic[]; qemuEnds: Duplex[] };
-    opts: StartOptions; qemuTail: OutputTail; log: Logger;
+    binary: string;
+    image: GuestImage;
+    shares: PlannedShare[];
+    network: { nics: PlannedNic[]; qemuEnds: Duplex[] };
+    opts: StartOptions;
+    qemuTail: OutputTail;
+    log: Logger;
   }): Promise<SupervisedHelper> {
     const r = this.resources;
     const agentSocket = path.join(this.stateDir, AGENT_SOCKET);
@@ -380,7 +427,12 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       ramMiB: this.config.ramMiB,
       kernelPath: o.image.kernelPath,
       initrdPath: o.image.initrdPath,
-      cmdline: kernelCommandLine({ machine: this.env.machine, tscKhz: hostTscKhz(), hostname: o.opts.hostname ?? hostnameFor(this.stateDir), initArgs: o.opts.initArgs ?? [] }),
+      cmdline: kernelCommandLine({
+        machine: this.env.machine,
+        tscKhz: hostTscKhz(),
+        hostname: o.opts.hostname ?? hostnameFor(this.stateDir),
+        initArgs: o.opts.initArgs ?? [],
+      }),
       agentSocket,
       qmpSocket,
       shares: o.shares,
@@ -402,7 +454,10 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     r.qemu = qemu;
     for (const end of o.network.qemuEnds) end.destroy(); // QEMU holds its own copy now
     qemu.child.stdout!.on('data', (c: Buffer) => r.console!.write(c));
-    qemu.child.stderr!.on('data', (c: Buffer) => { o.qemuTail.push(c); o.log.warn({ qemu: c.toString('utf8').trim() }, 'qemu'); });
+    qemu.child.stderr!.on('data', (c: Buffer) => {
+      o.qemuTail.push(c);
+      o.log.warn({ qemu: c.toString('utf8').trim() }, 'qemu');
+    });
     this.vmmExitHandled = qemu.exited.then((info) => this.onVmmExit(info, o.qemuTail));
     return qemu;
   }

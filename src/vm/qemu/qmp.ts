@@ -34,7 +34,10 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [Error |
     super();
     this.socket = socket;
     let greetingFailed!: (err: Error) => void;
-    this.greeted = new Promise((resolve, reject) => { this.greeting = resolve; greetingFailed = reject; });
+    this.greeted = new Promise((resolve, reject) => {
+      this.greeting = resolve;
+      greetingFailed = reject;
+    });
     this.greeted.catch(() => undefined);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.finish(new VesselError('VM_EXITED', `QMP connection failed: ${err.message}`, { cause: err })));

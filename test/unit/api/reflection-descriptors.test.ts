@@ -19,8 +19,12 @@ const CHECKED_IN = path.join(protoDir, 'reflection.binpb');
 const GENERATOR = path.join(repoRoot, 'scripts', 'gen-reflection-descriptors.sh');
 
 let tmp: { dir: string; remove: () => Promise<void> };
-beforeAll(async () => { tmp = await makePrivateTempDir('reflection-descriptors'); });
-afterAll(async () => { await tmp?.remove(); });
+beforeAll(async () => {
+  tmp = await makePrivateTempDir('reflection-descriptors');
+});
+afterAll(async () => {
+  await tmp?.remove();
+});
 
 /** A FileDescriptorSet's wire form: field 1 (length-delimited) once per file. */
 function descriptorSetOf(files: Buffer[]): Buffer {
@@ -32,7 +36,9 @@ describe('reflection descriptors', () => {
   it('proto/reflection.binpb is current: scripts/gen-reflection-descriptors.sh writes the same bytes', async () => {
     const fresh = path.join(tmp.dir, 'reflection.binpb');
     await new Promise<void>((resolve, reject) => {
-      execFile('bash', [GENERATOR, fresh], { timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`${GENERATOR}: ${err.message}\n${stderr}`)) : resolve()));
+      execFile('bash', [GENERATOR, fresh], { timeout: 60_000 }, (err, _out, stderr) =>
+        err ? reject(new Error(`${GENERATOR}: ${err.message}\n${stderr}`)) : resolve(),
+      );
     });
     const same = fs.readFileSync(fresh).equals(fs.readFileSync(CHECKED_IN));
     expect(same, `${CHECKED_IN} is stale: run scripts/gen-reflection-descriptors.sh and commit it`).toBe(true);
@@ -42,7 +48,10 @@ describe('reflection descriptors', () => {
     const set = fs.readFileSync(CHECKED_IN);
     const files = fileDescriptorProtos(set);
     expect(descriptorSetOf(files).equals(set)).toBe(true);
-    expect(files.map((f) => (FileDescriptorProto.decode(f) as unknown as { name: string }).name)).toEqual(['vessel/vm/v1/vm.proto', 'grpc/health/v1/health.proto']);
+    expect(files.map((f) => (FileDescriptorProto.decode(f) as unknown as { name: string }).name)).toEqual([
+      'vessel/vm/v1/vm.proto',
+      'grpc/health/v1/health.proto',
+    ]);
   });
 
   it('skips fields of the set other than `file`', () => {

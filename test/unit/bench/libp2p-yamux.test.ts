@@ -31,7 +31,10 @@ async function muxerPair(): Promise<{ client: Muxer; server: Muxer; clientSocket
   const clientSocket = net.connect(socketPath);
   await once(clientSocket, 'connect');
   const [serverSocket] = await accepted;
-  cleanups.push(() => { clientSocket.destroy(); serverSocket.destroy(); });
+  cleanups.push(() => {
+    clientSocket.destroy();
+    serverSocket.destroy();
+  });
   const client = libp2pYamuxFactory.createStreamMuxer(socketToMultiaddrConnection(clientSocket, socketPath, 'outbound'));
   const server = libp2pYamuxFactory.createStreamMuxer(socketToMultiaddrConnection(serverSocket, socketPath, 'inbound'));
   return { client, server, clientSocket, serverSocket };
@@ -40,10 +43,14 @@ async function muxerPair(): Promise<{ client: Muxer; server: Muxer; clientSocket
 /** Everything the stream delivers until its read side ends. */
 function collect(stream: Stream): Promise<Buffer> {
   const parts: Buffer[] = [];
-  stream.addEventListener('message', (e) => { parts.push(Buffer.from(e.data.subarray())); });
+  stream.addEventListener('message', (e) => {
+    parts.push(Buffer.from(e.data.subarray()));
+  });
   return new Promise((resolve, reject) => {
     stream.addEventListener('end', () => resolve(Buffer.concat(parts)));
-    stream.addEventListener('close', (e) => { if (e.error) reject(e.error); });
+    stream.addEventListener('close', (e) => {
+      if (e.error) reject(e.error);
+    });
   });
 }
 
@@ -68,19 +75,28 @@ describe('libp2p socket adapter', () => {
       echoed.push(collect(stream).then((got) => sendAll(stream, got)));
     });
     const payloads = Array.from({ length: STREAMS }, () => randomBytes(SIZE));
-    const results = await Promise.all(payloads.map(async (p) => {
-      const stream = await client.createStream();
-      const back = collect(stream);
-      await sendAll(stream, p);
-      return back;
-    }));
+    const results = await Promise.all(
+      payloads.map(async (p) => {
+        const stream = await client.createStream();
+        const back = collect(stream);
+        await sendAll(stream, p);
+        return back;
+      }),
+    );
     await Promise.all(echoed);
     for (let i = 0; i < STREAMS; i++) expect(results[i]!.equals(payloads[i]!)).toBe(true);
   });
 
   it('closing the socket closes both muxers', async () => {
     const { client, server, clientSocket } = await muxerPair();
-    const serverClosed = new Promise<void>((r) => { const t = setInterval(() => { if (server.status === 'closed') { clearInterval(t); r(); } }, 5); });
+    const serverClosed = new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (server.status === 'closed') {
+          clearInterval(t);
+          r();
+        }
+      }, 5);
+    });
     clientSocket.destroy();
     await serverClosed;
     await new Promise((r) => setImmediate(r));

@@ -3,9 +3,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { grpcStatusOf } from '../../../src/api/status.js';
-import {
-  STATUS_BY_CODE, StatusCode, VESSEL_ERROR_CODES, VesselError, codeForStatus, errorFromStatus, statusCodeOf,
-} from '../../../src/errors/index.js';
+import { STATUS_BY_CODE, StatusCode, VESSEL_ERROR_CODES, VesselError, codeForStatus, errorFromStatus, statusCodeOf } from '../../../src/errors/index.js';
 import { TtrpcError, statusFromError } from '../../../src/ttrpc/index.js';
 
 const ALL_STATUSES = Object.values(StatusCode).filter((v): v is StatusCode => typeof v === 'number');

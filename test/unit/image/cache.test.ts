@@ -97,7 +97,10 @@ describe('image cache', () => {
   it('a failed build leaves no image directory and no temp directory behind', async () => {
     const home = await homeDir('failed');
     const broken = await makeStandInAgent(path.join(tmp.dir, 'broken-agent'), 'this is not Go');
-    const err = await ensureImage(opts(home, { agentDir: broken })).then(() => undefined, (e: unknown) => e);
+    const err = await ensureImage(opts(home, { agentDir: broken })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isVesselError(err, 'IMAGE_BUILD_FAILED')).toBe(true);
     expect(String((err as Error).message)).toMatch(/go build/);
     expect(await fs.readdir(path.join(home, 'images'))).toEqual([]);
@@ -121,7 +124,8 @@ describe('image cache', () => {
     expect(path.basename(gz.initrdPath)).toBe('initramfs.cpio.gz');
     expect(gz.manifest.inputs.compression).toBe('gzip');
     // gzip of the same archive the uncompressed image holds (only image.json names another id)
-    const strip = (b: Buffer): Array<[string, string]> => parseNewc(b).map((e) => [e.name, e.name === 'etc/vessel/image.json' ? '' : e.data.toString('base64')]);
+    const strip = (b: Buffer): Array<[string, string]> =>
+      parseNewc(b).map((e) => [e.name, e.name === 'etc/vessel/image.json' ? '' : e.data.toString('base64')]);
     expect(strip(zlib.gunzipSync(await fs.readFile(gz.initrdPath)))).toEqual(strip(await fs.readFile(c.initrdPath)));
 
     const list = await listImagesIn(home, { agentDir: dir, kernelSource: source, modules: FAKE_MODULES });
@@ -182,7 +186,9 @@ describe('image cache', () => {
     const o = opts(home);
     await ensureImage(o);
     expect(builds(o)).toBe(1);
-    expect(o.phases.some((p) => p.message === `breaking stale image lock ${path.join(home, 'images', `.lock-${id}`)} (holder pid ${process.pid} is gone)`)).toBe(true);
+    expect(
+      o.phases.some((p) => p.message === `breaking stale image lock ${path.join(home, 'images', `.lock-${id}`)} (holder pid ${process.pid} is gone)`),
+    ).toBe(true);
   });
 
   it('tells a live lock holder from a gone one, and prune keeps what live builders hold', async () => {

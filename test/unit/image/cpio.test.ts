@@ -95,9 +95,7 @@ describe('initramfs layout', () => {
     expect([e.get('dev/console')!.rdevMajor, e.get('dev/console')!.rdevMinor]).toEqual([5, 1]);
     expect([e.get('dev/null')!.rdevMajor, e.get('dev/null')!.rdevMinor]).toEqual([1, 3]);
     expect(e.get('etc/passwd')!.data.toString()).toBe('root:x:0:0:root:/root:/bin/sh\n');
-    expect(e.get('etc/vessel/modules.list')!.data.toString()).toBe(
-      '/lib/modules/6.1.0-x/kernel/a/virtio_ring.ko\n/lib/modules/6.1.0-x/kernel/a/virtio.ko\n',
-    );
+    expect(e.get('etc/vessel/modules.list')!.data.toString()).toBe('/lib/modules/6.1.0-x/kernel/a/virtio_ring.ko\n/lib/modules/6.1.0-x/kernel/a/virtio.ko\n');
     expect(JSON.parse(e.get('etc/vessel/image.json')!.data.toString())).toEqual({ kernelRelease: '6.1.0-x', imageId: 'abc123' });
     for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'mnt', 'root', 'sbin', 'usr/bin', 'usr/sbin', 'usr/local/bin', 'lib/modules']) {
       expect(e.get(d)!.mode & S_IFMT, d).toBe(S_IFDIR);

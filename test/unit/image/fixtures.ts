@@ -39,7 +39,21 @@ export function parseNewc(buf: Buffer): ParsedEntry[] {
       if (!/^[0-9a-f]{8}$/.test(s)) throw new Error(`bad hex field ${s} at ${off}`);
       f.push(Number.parseInt(s, 16));
     }
-    const [ino, mode, uid, gid, nlink, mtime, filesize, , , rdevMajor, rdevMinor, namesize, check] = f as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const [ino, mode, uid, gid, nlink, mtime, filesize, , , rdevMajor, rdevMinor, namesize, check] = f as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     if (check !== 0) throw new Error('newc check field must be 0');
     const nameStart = off + 110;
     if (buf[nameStart + namesize - 1] !== 0) throw new Error(`name at ${off} is not NUL-terminated`);
@@ -112,7 +126,10 @@ export async function makeFakeKernelDeb(dir: string): Promise<{ deb: string; sha
   await fs.mkdir(path.join(root, 'boot'), { recursive: true });
   await fs.mkdir(path.join(mod, 'kernel', 'drivers', 'virtio'), { recursive: true });
   await fs.mkdir(path.join(mod, 'kernel', 'drivers', 'char'), { recursive: true });
-  await fs.writeFile(path.join(root, 'DEBIAN', 'control'), 'Package: linux-image-fake\nVersion: 1\nArchitecture: amd64\nMaintainer: test <t@example.invalid>\nDescription: fake kernel for tests\n');
+  await fs.writeFile(
+    path.join(root, 'DEBIAN', 'control'),
+    'Package: linux-image-fake\nVersion: 1\nArchitecture: amd64\nMaintainer: test <t@example.invalid>\nDescription: fake kernel for tests\n',
+  );
   await fs.writeFile(path.join(root, 'boot', `vmlinuz-${FAKE_RELEASE}`), crypto.randomBytes(4096));
   await fs.writeFile(path.join(mod, 'kernel', 'drivers', 'virtio', 'virtio_ring.ko'), fakeKo('virtio_ring', []));
   await fs.writeFile(path.join(mod, 'kernel', 'drivers', 'virtio', 'virtio.ko'), fakeKo('virtio', ['virtio_ring']));
@@ -123,7 +140,10 @@ export async function makeFakeKernelDeb(dir: string): Promise<{ deb: string; sha
   await fs.writeFile(path.join(mod, 'modules.builtin'), 'kernel/fs/overlayfs/overlay.ko\nkernel/fs/ext4/ext4.ko\n');
   const deb = path.join(dir, 'linux-image-fake_1_amd64.deb');
   await exec('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, deb]);
-  const sha256 = crypto.createHash('sha256').update(await fs.readFile(deb)).digest('hex');
+  const sha256 = crypto
+    .createHash('sha256')
+    .update(await fs.readFile(deb))
+    .digest('hex');
   return { deb, sha256 };
 }
 
@@ -132,7 +152,10 @@ export const FAKE_MODULES = ['virtio_console', 'overlay'];
 /** A KernelSource serving one local .deb; counts fetches. */
 export class FakeKernelSource implements KernelSource {
   fetches = 0;
-  constructor(private readonly deb: string, private readonly sha256: string) {}
+  constructor(
+    private readonly deb: string,
+    private readonly sha256: string,
+  ) {}
   async resolve(): Promise<KernelRef> {
     return { package: 'linux-image-fake', version: '1', debSha256: this.sha256, debFileName: 'linux-image-fake_1_amd64.deb' };
   }

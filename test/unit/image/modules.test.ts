@@ -23,7 +23,7 @@ const GRAPH: Record<string, string[]> = {
   fuse: [],
   virtiofs: ['fuse', 'virtio', 'virtio_ring'],
   vsock: [],
-  'vmw_vsock_virtio_transport_common': ['vsock'],
+  vmw_vsock_virtio_transport_common: ['vsock'],
   vmw_vsock_virtio_transport: ['virtio', 'vmw_vsock_virtio_transport_common', 'virtio_ring', 'vsock'],
 };
 const lookup = async (n: string): Promise<ModuleNode | undefined> => (GRAPH[n] ? { name: n, depends: GRAPH[n]! } : undefined);
@@ -41,7 +41,20 @@ describe('module load order', () => {
   it('puts every module after its dependencies and closes over dependencies not asked for', async () => {
     const { order, builtin } = await orderModules(['vmw_vsock_virtio_transport', 'virtio_net', 'virtiofs'], lookup, new Set());
     assertTopological(order);
-    expect(new Set(order)).toEqual(new Set(['virtio_ring', 'virtio', 'vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport', 'failover', 'net_failover', 'virtio_net', 'fuse', 'virtiofs']));
+    expect(new Set(order)).toEqual(
+      new Set([
+        'virtio_ring',
+        'virtio',
+        'vsock',
+        'vmw_vsock_virtio_transport_common',
+        'vmw_vsock_virtio_transport',
+        'failover',
+        'net_failover',
+        'virtio_net',
+        'fuse',
+        'virtiofs',
+      ]),
+    );
     expect(builtin).toEqual([]);
   });
 
@@ -58,7 +71,9 @@ describe('module load order', () => {
   it('skips built-in modules, normalizes dashes, and fails on missing modules and cycles', async () => {
     const r = await orderModules(['virtio-console', 'overlay'], lookup, new Set(['overlay']));
     expect(r).toEqual({ order: ['virtio_ring', 'virtio', 'virtio_console'], builtin: ['overlay'] });
-    await expect(orderModules(['nope'], lookup, new Set())).rejects.toSatisfy((e) => isVesselError(e, 'IMAGE_BUILD_FAILED') && /nope/.test((e as Error).message));
+    await expect(orderModules(['nope'], lookup, new Set())).rejects.toSatisfy(
+      (e) => isVesselError(e, 'IMAGE_BUILD_FAILED') && /nope/.test((e as Error).message),
+    );
     const cyc = async (n: string): Promise<ModuleNode> => ({ name: n, depends: n === 'a' ? ['b'] : ['a'] });
     await expect(orderModules(['a'], cyc, new Set())).rejects.toThrow(/cycle: a -> b -> a/);
   });

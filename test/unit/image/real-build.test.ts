@@ -16,7 +16,11 @@ import { startQemu } from '../../support/test-vm.js';
 import { parseNewc, type ParsedEntry } from './fixtures.js';
 
 const exec = promisify(execFile);
-const has = (tool: string): Promise<boolean> => exec('sh', ['-c', `command -v ${tool}`]).then(() => true, () => false);
+const has = (tool: string): Promise<boolean> =>
+  exec('sh', ['-c', `command -v ${tool}`]).then(
+    () => true,
+    () => false,
+  );
 
 let img: GuestImage;
 let entries: Map<string, ParsedEntry>;
@@ -64,7 +68,12 @@ describe('real guest image (downloads the kernel once into $VESSEL_HOME)', () =>
           const f = path.join(tmp, path.basename(p));
           await fs.writeFile(f, e!.data);
           const { stdout } = await exec('modinfo', ['-F', 'depends', f]);
-          expect(stdout.trim().split(',').filter((s) => s !== '')).toEqual(deps);
+          expect(
+            stdout
+              .trim()
+              .split(',')
+              .filter((s) => s !== ''),
+          ).toEqual(deps);
         }
       }
     } finally {
@@ -84,7 +93,9 @@ describe('real guest image (downloads the kernel once into $VESSEL_HOME)', () =>
     const t = performance.now();
     const again = await ensureDefaultImage();
     const warmMs = performance.now() - t;
-    console.log(`warm ensureDefaultImage: ${warmMs.toFixed(0)} ms; vmlinuz ${img.manifest.artifacts.kernel.size} B, initramfs ${img.manifest.artifacts.initrd.size} B`);
+    console.log(
+      `warm ensureDefaultImage: ${warmMs.toFixed(0)} ms; vmlinuz ${img.manifest.artifacts.kernel.size} B, initramfs ${img.manifest.artifacts.initrd.size} B`,
+    );
     expect(again.id).toBe(img.id);
     expect(again.manifest.createdAt).toBe(img.manifest.createdAt);
     expect(warmMs).toBeLessThan(1500);
@@ -100,4 +111,3 @@ describe('real guest image (downloads the kernel once into $VESSEL_HOME)', () =>
     }
   }, 90_000);
 });
-

@@ -182,7 +182,7 @@ export class RawPeer {
 
   private record(f: RawFrame): void {
     this.frames.push(f);
-    for (let i = 0; i < this.waiters.length; ) {
+    for (let i = 0; i < this.waiters.length;) {
       const w = this.waiters[i]!;
       if (w.pred(f)) {
         this.waiters.splice(i, 1);

@@ -10,21 +10,65 @@ function fieldNumbers(typeName: string): Record<string, number> {
 
 describe('containerd protos', () => {
   it('serve every Task method of containerd 1.6', () => {
-    expect(shimProtos().task.methodsArray.map((m) => m.name).sort()).toEqual([
-      'Checkpoint', 'CloseIO', 'Connect', 'Create', 'Delete', 'Exec', 'Kill', 'Pause', 'Pids', 'ResizePty', 'Resume',
-      'Shutdown', 'Start', 'State', 'Stats', 'Update', 'Wait',
+    expect(
+      shimProtos()
+        .task.methodsArray.map((m) => m.name)
+        .sort(),
+    ).toEqual([
+      'Checkpoint',
+      'CloseIO',
+      'Connect',
+      'Create',
+      'Delete',
+      'Exec',
+      'Kill',
+      'Pause',
+      'Pids',
+      'ResizePty',
+      'Resume',
+      'Shutdown',
+      'Start',
+      'State',
+      'Stats',
+      'Update',
+      'Wait',
     ]);
   });
 
   it('have the documented field numbers (names in the lowerCamel form of protobufjs)', () => {
     expect(fieldNumbers('containerd.task.v2.StateResponse')).toEqual({
-      id: 1, bundle: 2, pid: 3, status: 4, stdin: 5, stdout: 6, stderr: 7, terminal: 8, exitStatus: 9, exitedAt: 10, execId: 11,
+      id: 1,
+      bundle: 2,
+      pid: 3,
+      status: 4,
+      stdin: 5,
+      stdout: 6,
+      stderr: 7,
+      terminal: 8,
+      exitStatus: 9,
+      exitedAt: 10,
+      execId: 11,
     });
     expect(fieldNumbers('containerd.task.v2.CreateTaskRequest')).toEqual({
-      id: 1, bundle: 2, rootfs: 3, terminal: 4, stdin: 5, stdout: 6, stderr: 7, checkpoint: 8, parentCheckpoint: 9, options: 10,
+      id: 1,
+      bundle: 2,
+      rootfs: 3,
+      terminal: 4,
+      stdin: 5,
+      stdout: 6,
+      stderr: 7,
+      checkpoint: 8,
+      parentCheckpoint: 9,
+      options: 10,
     });
     expect(fieldNumbers('containerd.task.v2.ExecProcessRequest')).toEqual({
-      id: 1, execId: 2, terminal: 3, stdin: 4, stdout: 5, stderr: 6, spec: 7,
+      id: 1,
+      execId: 2,
+      terminal: 3,
+      stdin: 4,
+      stdout: 5,
+      stderr: 6,
+      spec: 7,
     });
     expect(fieldNumbers('containerd.task.v2.KillRequest')).toEqual({ id: 1, execId: 2, signal: 3, all: 4 });
     expect(fieldNumbers('containerd.task.v2.ConnectResponse')).toEqual({ shimPid: 1, taskPid: 2, version: 3 });

@@ -44,7 +44,10 @@ describe('ttrpc client on the wire', () => {
     const env = decodeRequest(f.payload);
     expect([env.service, env.method]).toEqual([SERVICE, 'Echo']);
     expect(env.timeoutNano).toBe(5000e6);
-    expect(env.metadata).toEqual([{ key: 'k', value: 'a' }, { key: 'k', value: 'b' }]);
+    expect(env.metadata).toEqual([
+      { key: 'k', value: 'a' },
+      { key: 'k', value: 'b' },
+    ]);
     expect(decodeMessage<any>(EchoRequest, env.payload!).message).toBe('u');
     peer.send(1, RESP, 0, encodeResponse({ payload: encodeMessage(EchoResponse, { message: 'r' }) }));
     expect((await unary).message).toBe('r');

@@ -51,11 +51,7 @@ function collectFrames(max: number, input: Buffer, chunkSizes: number[]) {
 }
 
 describe('FrameDecoder', () => {
-  const input = Buffer.concat([
-    encodeFrame(1, 1, 0, Buffer.from('abc')),
-    encodeFrame(3, 3, 5),
-    encodeFrame(0xfffffffe, 2, 0xff, Buffer.alloc(300, 7)),
-  ]);
+  const input = Buffer.concat([encodeFrame(1, 1, 0, Buffer.from('abc')), encodeFrame(3, 3, 5), encodeFrame(0xfffffffe, 2, 0xff, Buffer.alloc(300, 7))]);
   const expected = [
     [1, 1, 0, '616263'],
     [3, 3, 5, ''],

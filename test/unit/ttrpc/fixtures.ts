@@ -7,15 +7,7 @@ import { join } from 'node:path';
 import { duplexPair, type Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
-import {
-  Code,
-  TtrpcClient,
-  TtrpcError,
-  TtrpcServer,
-  loadProtos,
-  type CallContext,
-  type ServerOptions,
-} from '../../../src/ttrpc/index.js';
+import { Code, TtrpcClient, TtrpcError, TtrpcServer, loadProtos, type CallContext, type ServerOptions } from '../../../src/ttrpc/index.js';
 
 export const root = loadProtos(['vessel/test/v1/interop.proto']);
 export const InteropTest = root.lookupService('vessel.test.v1.InteropTest');

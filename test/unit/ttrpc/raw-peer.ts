@@ -16,12 +16,14 @@ export class RawPeer {
   private waiter: (() => void) | undefined;
   private ended = false;
 
-  constructor(readonly conn: Duplex, maxPayload = 64 << 20) {
+  constructor(
+    readonly conn: Duplex,
+    maxPayload = 64 << 20,
+  ) {
     const decoder = new FrameDecoder(
       {
         onFrame: (streamId, type, flags, payload) => this.add({ streamId, type, flags, payload: Buffer.from(payload) }),
-        onOversized: (streamId, type, flags, length) =>
-          this.add({ streamId, type, flags, payload: Buffer.alloc(0), oversizedLength: length }),
+        onOversized: (streamId, type, flags, length) => this.add({ streamId, type, flags, payload: Buffer.alloc(0), oversizedLength: length }),
       },
       maxPayload,
     );

@@ -4,8 +4,18 @@ import { kernelCommandLine, qemuArgs, type LaunchPlan } from '../../../src/vm/qe
 import { featureProperties } from '../../../src/vm/nic-features.js';
 
 const base: LaunchPlan = {
-  machine: 'microvm', accelerator: 'tcg', cpus: 2, ramMiB: 256, kernelPath: '/k', initrdPath: '/i', cmdline: 'c',
-  agentSocket: '/s/agent.sock', qmpSocket: '/s/qmp.sock', shares: [], disks: [], nics: [],
+  machine: 'microvm',
+  accelerator: 'tcg',
+  cpus: 2,
+  ramMiB: 256,
+  kernelPath: '/k',
+  initrdPath: '/i',
+  cmdline: 'c',
+  agentSocket: '/s/agent.sock',
+  qmpSocket: '/s/qmp.sock',
+  shares: [],
+  disks: [],
+  nics: [],
 };
 
 function optionAfter(args: string[], flag: string): string[] {
@@ -34,24 +44,27 @@ describe('qemuArgs', () => {
   });
 
   it('disks carry the block id as serial and honour read-only; commas in paths are escaped', () => {
-    const a = qemuArgs({ ...base, disks: [
-      { blockId: 'root', path: '/d/a,b.img', format: 'raw', readOnly: false },
-      { blockId: 'data', path: '/d/c.vmdk', format: 'vmdk', readOnly: true },
-    ] });
-    expect(optionAfter(a, '-drive')).toEqual([
-      'file=/d/a,,b.img,format=raw,if=none,id=disk0',
-      'file=/d/c.vmdk,format=vmdk,if=none,id=disk1,readonly=on',
-    ]);
+    const a = qemuArgs({
+      ...base,
+      disks: [
+        { blockId: 'root', path: '/d/a,b.img', format: 'raw', readOnly: false },
+        { blockId: 'data', path: '/d/c.vmdk', format: 'vmdk', readOnly: true },
+      ],
+    });
+    expect(optionAfter(a, '-drive')).toEqual(['file=/d/a,,b.img,format=raw,if=none,id=disk0', 'file=/d/c.vmdk,format=vmdk,if=none,id=disk1,readonly=on']);
     expect(optionAfter(a, '-device')).toContain('virtio-blk-device,drive=disk0,serial=root');
     expect(optionAfter(a, '-device')).toContain('virtio-blk-device,drive=disk1,serial=data');
   });
 
   it('NICs: stream to a unix socket or an inherited fd, datagram between two paths, features as properties', () => {
-    const a = qemuArgs({ ...base, nics: [
-      { mac: '52:54:00:00:00:01', mode: 'unixstream', endpoint: '/n/passt.sock', features: 1 },
-      { mac: '52:54:00:00:00:02', mode: 'unixgram', endpoint: '/n/gv.sock', localPath: '/s/net-1.sock', features: undefined },
-      { mac: '52:54:00:00:00:03', mode: 'unixstream', fd: 3, features: undefined },
-    ] });
+    const a = qemuArgs({
+      ...base,
+      nics: [
+        { mac: '52:54:00:00:00:01', mode: 'unixstream', endpoint: '/n/passt.sock', features: 1 },
+        { mac: '52:54:00:00:00:02', mode: 'unixgram', endpoint: '/n/gv.sock', localPath: '/s/net-1.sock', features: undefined },
+        { mac: '52:54:00:00:00:03', mode: 'unixstream', fd: 3, features: undefined },
+      ],
+    });
     expect(optionAfter(a, '-netdev')).toEqual([
       'stream,id=net0,server=off,addr.type=unix,addr.path=/n/passt.sock',
       'dgram,id=net1,local.type=unix,local.path=/s/net-1.sock,remote.type=unix,remote.path=/n/gv.sock',
@@ -67,8 +80,9 @@ describe('qemuArgs', () => {
 
 describe('kernelCommandLine', () => {
   it('adds tsc_early_khz on microvm, the hostname and init args', () => {
-    expect(kernelCommandLine({ machine: 'microvm', tscKhz: 2400000, hostname: 'vm1', initArgs: ['vessel.debug=1'] }))
-      .toBe('console=ttyS0 panic=-1 quiet cryptomgr.notests tsc_early_khz=2400000 vessel.hostname=vm1 vessel.debug=1');
+    expect(kernelCommandLine({ machine: 'microvm', tscKhz: 2400000, hostname: 'vm1', initArgs: ['vessel.debug=1'] })).toBe(
+      'console=ttyS0 panic=-1 quiet cryptomgr.notests tsc_early_khz=2400000 vessel.hostname=vm1 vessel.debug=1',
+    );
     expect(kernelCommandLine({ machine: 'q35', tscKhz: 2400000, hostname: 'vm1', initArgs: [] })).not.toContain('tsc_early_khz');
   });
 });

@@ -7,7 +7,18 @@ const ok = (name: string) => () => validateHostname(name);
 
 describe('validateHostname', () => {
   it('takes RFC 1123 names, Kubernetes pod names, underscores and 64 bytes', () => {
-    for (const name of ['a', 'vessel', 'my-pod-7f9c', 'web_1', '_x', 'a.b.c', 'nginx-deployment-66b6c48dd5-4jw2x', 'A1', `${'a'.repeat(63)}`, `${'a'.repeat(31)}.${'b'.repeat(32)}`]) {
+    for (const name of [
+      'a',
+      'vessel',
+      'my-pod-7f9c',
+      'web_1',
+      '_x',
+      'a.b.c',
+      'nginx-deployment-66b6c48dd5-4jw2x',
+      'A1',
+      `${'a'.repeat(63)}`,
+      `${'a'.repeat(31)}.${'b'.repeat(32)}`,
+    ]) {
       expect(ok(name), name).not.toThrow();
     }
   });
