@@ -3,7 +3,7 @@
 // client cancels. Live output cannot be paused (it is the guest's serial port), so a
 // client that does not keep up loses output beyond a bounded backlog, with a marker.
 import fs from 'node:fs';
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { vmv1 } from '../gen/index.js';
 import { failer } from './call-errors.js';
 import type { InstanceRegistry } from './registry.js';
 
@@ -25,8 +25,8 @@ function readPrefix(file: string, limit: number): Buffer {
   }
 }
 
-export function consoleHandler(registry: InstanceRegistry) {
-  return (call: ServerWritableStream<{ instanceId: string; follow: boolean }, { data: Buffer }>): void => {
+export function consoleHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['Console'] {
+  return (call) => {
     const fail = failer(call);
     try {
       const m = registry.get(call.request.instanceId);

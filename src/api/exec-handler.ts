@@ -4,42 +4,18 @@
 // guest stream is full) and a client half-close is the process's stdin EOF. The call ends
 // with the exit status once the output is drained. A client that goes away before the
 // exit gets its process group killed.
-import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { execWithStreams, newExecId, type GuestExec } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
+import type { OneofCase, vmv1 } from '../gen/index.js';
 import { failer } from './call-errors.js';
+import { onceMessage, onMessage } from './client-messages.js';
 import type { InstanceRegistry } from './registry.js';
 import { pumpToCall } from './pump.js';
 
-interface ExecStart {
-  instanceId: string;
-  args: string[];
-  env: string[];
-  cwd: string;
-  tty: boolean;
-  rows: number;
-  cols: number;
-  uid: number;
-  gid: number;
-  stdinStream: string;
-  stdoutStream: string;
-  stderrStream: string;
-  stdin: boolean;
-}
-interface ExecRequest {
-  msg?: 'start' | 'stdin' | 'closeStdin' | 'resize' | 'signal' | 'signalGroup';
-  start?: ExecStart;
-  stdin?: Buffer;
-  closeStdin?: boolean;
-  resize?: { rows: number; cols: number };
-  signal?: number;
-  signalGroup?: number;
-}
-
 const SIGKILL = 9;
 
-export function execHandler(registry: InstanceRegistry) {
-  return (call: ServerDuplexStream<ExecRequest, Record<string, unknown>>): void => {
+export function execHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['Exec'] {
+  return (call) => {
     const fail = failer(call);
     let exec: GuestExec | undefined;
     let running = false;
@@ -52,7 +28,7 @@ export function execHandler(registry: InstanceRegistry) {
     };
     call.on('cancelled', abandon);
     call.on('error', abandon);
-    call.once('data', (first: ExecRequest) => {
+    onceMessage(call, (first) => {
       call.pause();
       void (async () => {
         if (first.msg !== 'start' || !first.start) throw new VesselError('INVALID_ARGUMENT', 'the first Exec message must be `start`');
@@ -84,8 +60,8 @@ export function execHandler(registry: InstanceRegistry) {
         if (abandoned || call.cancelled) return abandon();
         call.write({ started: { execId: ex.execId, pid: ex.pid } });
         const drained: Promise<unknown>[] = [];
-        if (ex.stdout) drained.push(pumpToCall(ex.stdout, call, (c) => ({ stdout: c })));
-        if (ex.stderr) drained.push(pumpToCall(ex.stderr, call, (c) => ({ stderr: c })));
+        if (ex.stdout) drained.push(pumpToCall(ex.stdout, call, (c): vmv1.ExecResponse => ({ stdout: c })));
+        if (ex.stderr) drained.push(pumpToCall(ex.stderr, call, (c): vmv1.ExecResponse => ({ stderr: c })));
         const input = ex.stdin;
         let stdinClosed = false;
         const closeStdin = () => {
@@ -93,11 +69,14 @@ export function execHandler(registry: InstanceRegistry) {
           stdinClosed = true;
           if (input || s.stdinStream) ex.closeStdin().catch(() => undefined);
         };
-        call.on('data', (m: ExecRequest) => {
+        onMessage(call, (received) => {
+          // proto-loader (oneofs: true, src/api/proto.ts) names the member that is set in
+          // `msg`, and that member is present: OneofCase says so to the switch.
+          const m = received as OneofCase<vmv1.ExecRequest__Output, 'msg'>;
           switch (m.msg) {
             case 'stdin':
               if (!input) return fail(new VesselError('INVALID_ARGUMENT', 'stdin messages need start.stdin = true (or send stdin on the stdin_stream)'));
-              if (stdinClosed || !m.stdin?.length) return;
+              if (stdinClosed || !m.stdin.length) return;
               if (!input.write(m.stdin)) {
                 call.pause();
                 input.once('drain', () => call.resume());
@@ -106,13 +85,13 @@ export function execHandler(registry: InstanceRegistry) {
             case 'closeStdin':
               return closeStdin();
             case 'resize':
-              ex.resize(m.resize!.rows, m.resize!.cols).catch(fail);
+              ex.resize(m.resize.rows, m.resize.cols).catch(fail);
               return;
             case 'signal':
-              ex.signal(m.signal!).catch(fail);
+              ex.signal(m.signal).catch(fail);
               return;
             case 'signalGroup':
-              ex.signal(m.signalGroup!, true).catch(fail);
+              ex.signal(m.signalGroup, true).catch(fail);
               return;
             default:
               return fail(new VesselError('INVALID_ARGUMENT', '`start` may only be the first Exec message'));

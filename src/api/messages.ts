@@ -1,5 +1,7 @@
 // vessel.vm.v1 messages built from instances (InstanceInfo, events), typed by the generated
-// vm.v1 types (src/gen vmv1: what proto-loader encodes).
+// vm.v1 types (src/gen vmv1: what proto-loader encodes). Every function and callback that
+// returns an object literal declares its message type: TypeScript checks the literal's field
+// names only against a declared type (a renamed proto field then fails tsc here).
 import type { ManagedInstance } from './registry.js';
 import type { InstanceState } from '../vm/index.js';
 import { isVesselError } from '../errors/index.js';
@@ -24,9 +26,9 @@ export function instanceInfo(m: ManagedInstance): vmv1.InstanceInfo {
     config: {
       cpu: c.cpus,
       ramMib: c.ramMiB,
-      shares: c.shares.map((s) => ({ tag: s.tag, hostPath: s.hostPath, readOnly: s.readOnly, mountPoint: s.mountPoint ?? '' })),
-      disks: c.disks.map((d) => ({ blockId: d.blockId, hostPath: d.hostPath, readOnly: d.readOnly, vmdk: d.format === 'vmdk' })),
-      nics: c.nics.map((n) => ({
+      shares: c.shares.map((s): vmv1.Share => ({ tag: s.tag, hostPath: s.hostPath, readOnly: s.readOnly, mountPoint: s.mountPoint ?? '' })),
+      disks: c.disks.map((d): vmv1.Disk => ({ blockId: d.blockId, hostPath: d.hostPath, readOnly: d.readOnly, vmdk: d.format === 'vmdk' })),
+      nics: c.nics.map((n): vmv1.Nic => ({
         endpoint: n.endpoint,
         mac: n.mac,
         mode: n.mode === 'unixgram' ? 'NETWORK_MODE_UNIXGRAM' : 'NETWORK_MODE_UNIXSTREAM',

@@ -1,16 +1,16 @@
 // Instance.Watch: the current state, then every change, ending after the instance stops
 // (or fails) or the client cancels.
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { vmv1 } from '../gen/index.js';
 import { failer } from './call-errors.js';
 import { errorMessage, stateName } from './messages.js';
 import type { InstanceRegistry } from './registry.js';
 
-export function watchHandler(registry: InstanceRegistry) {
-  return (call: ServerWritableStream<{ instanceId: string }, Record<string, unknown>>): void => {
+export function watchHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['Watch'] {
+  return (call) => {
     const fail = failer(call);
     try {
       const m = registry.get(call.request.instanceId);
-      const send = (state: string, error: Error | undefined) =>
+      const send = (state: vmv1.State__Output, error: Error | undefined) =>
         call.write({
           instanceId: m.id,
           state,
