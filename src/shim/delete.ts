@@ -1,6 +1,7 @@
 // `delete`: clean up after the shim server of a bundle, which may have crashed: end the
-// VM's recorded helpers whose owner is gone, unmount the rootfs, remove the state dir and
-// the socket; print a DeleteResponse (exit 128+SIGKILL, as containerd's runc shim
+// VM's recorded helpers whose owner is gone, unmount the rootfs (and, for the bundle that
+// booted the pod's VM, everything shared into the pod dir), remove the state dir and the
+// socket; print a DeleteResponse (exit 128+SIGKILL, as containerd's runc shim
 // reports a task it had to clean up). Safe to run twice and on a clean bundle.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { reapOrphans } from '../vm/index.js';
 import type { ShimArgs } from './args.js';
 import { readBundleSpec } from './oci.js';
 import { bundleVmLink, existingVmStateDir, shimSocketPath } from './paths.js';
+import { POD_DIR_NAME, unmountTree } from './pod.js';
 import { shimProtos, timestamp } from './protos.js';
 import { unmountRootfs } from './rootfs.js';
 
@@ -24,6 +26,8 @@ export async function deleteShim(a: ShimArgs, stdout: NodeJS.WritableStream): Pr
     // no readable config.json: the default place
   }
   await unmountRootfs(rootfs);
+  // the pod's VM was booted from this bundle: what its containers shared with it is below
+  if (stateDir) await unmountTree(path.join(stateDir, POD_DIR_NAME));
   fs.rmSync(bundleVmLink(bundle), { recursive: true, force: true });
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
   fs.rmSync(shimSocketPath(a.namespace, a.id), { force: true });

@@ -1,10 +1,13 @@
 // Contract: containerd-shim-vessel-v2, a containerd shim v2 (../shared/docs/containerd-shim.md)
-// that runs each container in its own microVM. `start` spawns the long-lived server
-// detached and prints only its `unix://` address (also written to <bundle>/address);
+// that runs each pod in one microVM: containers are grouped by the CRI's sandbox id (a
+// container without CRI annotations is a pod of its own); the sandbox's Create boots the
+// VM and the pod's containers join it. `start` spawns the long-lived server for a new
+// group detached, or answers with the running group server's address, and prints only its
+// `unix://` address (also written to <bundle>/address);
 // `delete` cleans up after a server that died (VM helpers, rootfs mount, sockets) and
 // prints a DeleteResponse, safely twice; `serve` is the server: containerd.task.v2.Task
-// over ttrpc (src/ttrpc), the container's process run by the guest agent chrooted into
-// the rootfs shared with virtio-fs, stdio through containerd's FIFOs, events to
+// over ttrpc (src/ttrpc), each container's processes run by the guest agent chrooted into
+// its rootfs, shared into the VM through the pod's one virtio-fs share (pod.ts), stdio through containerd's FIFOs, events to
 // $TTRPC_ADDRESS, logs to the bundle's `log` FIFO and never to stdout. The VM backend is
 // the Manager the entry point builds; src/ttrpc is imported only to serve containerd (and
 // publish its events), never to read the agent's errors, which arrive as VesselErrors.

@@ -58,6 +58,31 @@ export interface OciBundleSpec {
   process: OciProcess;
   hostname: string;
   rootPath: string;
+  /** The spec's annotations with string values (e.g. the CRI's io.kubernetes.cri.*). */
+  annotations: Record<string, string>;
+}
+
+/** CRI annotations that group a pod's containers (containerd's pkg/cri/annotations). */
+export const CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
+export const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
+
+export interface PodRole {
+  /** The pod the container belongs to: the sandbox's id, or its own when it is not a CRI container. */
+  podId: string;
+  /** `sandbox`: the CRI's pod sandbox; `container`: a container of a pod; `lone`: no CRI annotations (ctr run). */
+  kind: 'sandbox' | 'container' | 'lone';
+}
+
+export function podRole(id: string, annotations: Record<string, string>): PodRole {
+  const type = annotations[CONTAINER_TYPE];
+  const sandboxId = annotations[SANDBOX_ID];
+  if (type === 'container') {
+    if (!sandboxId) throw new VesselError('INVALID_ARGUMENT', `container ${id} is a CRI container without ${SANDBOX_ID}`);
+    return { podId: sandboxId, kind: 'container' };
+  }
+  if (type === 'sandbox') return { podId: id, kind: 'sandbox' };
+  if (type !== undefined) throw new VesselError('INVALID_ARGUMENT', `unknown ${CONTAINER_TYPE} ${JSON.stringify(type)}`);
+  return { podId: id, kind: 'lone' };
 }
 
 export function readBundleSpec(bundle: string): OciBundleSpec {
@@ -69,9 +94,14 @@ export function readBundleSpec(bundle: string): OciBundleSpec {
   }
   const hostname = member(spec, 'hostname');
   const rootPath = member(member(spec, 'root'), 'path');
+  const annotations = member(spec, 'annotations');
   return {
     process: parseProcess(member(spec, 'process')),
     hostname: isString(hostname) ? hostname : '',
     rootPath: path.resolve(bundle, isString(rootPath) ? rootPath : 'rootfs'),
+    annotations:
+      annotations !== null && typeof annotations === 'object' && !Array.isArray(annotations)
+        ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => isString(e[1])))
+        : {},
   };
 }

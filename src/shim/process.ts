@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { execWithStreams, type AgentClient, type GuestExec } from '../agent/index.js';
-import { VesselError } from '../errors/index.js';
+import { VesselError, isVesselError } from '../errors/index.js';
 import { openOutputFifo, openStdinFifo, type OutputFifo } from './fifo.js';
 import type { OciProcess } from './oci.js';
 
@@ -131,8 +131,21 @@ export class ShimProcess {
   }
 
   /** Signals the process (or its whole process group); it must have been started. */
+  /**
+   * Signals the process (or its process group). One that has exited (even if its exit is
+   * still being drained) is NOT_FOUND, as containerd's runc shim answers, which containerd
+   * tolerates when it stops a task.
+   */
   async signal(signal: number, group: boolean): Promise<void> {
-    await this.started().signal(signal, group);
+    const exec = this.started();
+    if (this.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${this.label} already finished`);
+    try {
+      await exec.signal(signal, group);
+    } catch (err) {
+      if (isVesselError(err, 'FAILED_PRECONDITION'))
+        throw new VesselError('NOT_FOUND', `process ${this.label} already finished: ${err.message}`, { cause: err });
+      throw err;
+    }
   }
 
   async resize(rows: number, cols: number): Promise<void> {

@@ -1,4 +1,6 @@
-// containerd.task.v2.Task for one container (one shim per container, one VM per shim).
+// containerd.task.v2.Task for one pod: every container of a CRI pod (grouped by `start`,
+// see start.ts) runs in the pod's one VM, booted by the sandbox's Create; a container
+// without CRI annotations (ctr run) is a pod of its own.
 // Requests and responses are protobufjs plain objects (lowerCamel fields), typed by the
 // generated containerd.task.v2 interfaces (src/gen taskv2; UnaryServer<taskv2.Task>). Errors are
 // VesselErrors, mapped to ttrpc statuses once, by the ttrpc server (statusFromError);
@@ -11,7 +13,8 @@ import type { DeepPartial, UnaryServer } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
 import { guestMetrics, metricsAny } from './metrics.js';
-import { parseProcess } from './oci.js';
+import { parseProcess, podRole, readBundleSpec, type PodRole } from './oci.js';
+import { PodVm } from './pod.js';
 import type { ShimProcess } from './process.js';
 import { timestamp } from './protos.js';
 
@@ -29,7 +32,7 @@ export interface TaskServiceOptions {
   id: string;
   logger: Logger;
   events: EventSink;
-  /** The VM backend (one VM per container). */
+  /** The VM backend (one VM per pod). */
   manager: Manager;
   /** Called after Shutdown answered: stop serving and exit. */
   onShutdown: () => void;
@@ -40,8 +43,11 @@ function unimplemented(what: string): never {
 }
 
 export class TaskService implements UnaryServer<taskv2.Task> {
-  private container: Container | undefined;
-  private creating: Promise<unknown> | undefined;
+  private readonly containers = new Map<string, Container>();
+  /** The pod's VM, booted by the first Create (the CRI sandbox, or a lone container). */
+  private pod: PodVm | undefined;
+  /** Creates run one at a time (the first boots the VM the others join). */
+  private createQueue: Promise<unknown> = Promise.resolve();
   private readonly o: TaskServiceOptions;
 
   constructor(o: TaskServiceOptions) {
@@ -49,39 +55,26 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   }
 
   private get(id: string): Container {
-    if (id !== this.o.id) throw new VesselError('NOT_FOUND', `this shim serves container ${this.o.id}, not ${JSON.stringify(id)}`);
-    if (!this.container) throw new VesselError('NOT_FOUND', `container ${id} does not exist`);
-    return this.container;
+    const c = this.containers.get(id);
+    if (!c) throw new VesselError('NOT_FOUND', `container ${JSON.stringify(id)} does not exist in this shim`);
+    return c;
   }
 
-  /** Tears the VM down (on Shutdown{now} or a fatal signal). */
+  /** Tears every container and the VM down (on Shutdown{now} or a fatal signal). */
   async close(): Promise<void> {
-    await this.creating?.catch(() => undefined);
-    const c = this.container;
-    this.container = undefined;
-    await c?.destroy();
+    await this.createQueue.catch(() => undefined);
+    for (const c of this.containers.values()) await c.destroy().catch((err) => this.o.logger.warn({ err, id: c.id }, 'container teardown failed'));
+    this.containers.clear();
+    const pod = this.pod;
+    this.pod = undefined;
+    await pod?.destroy();
   }
 
   async Create(req: taskv2.CreateTaskRequest): Reply<taskv2.CreateTaskResponse> {
-    if (req.id !== this.o.id) throw new VesselError('INVALID_ARGUMENT', `this shim serves container ${this.o.id}, not ${JSON.stringify(req.id)}`);
-    if (this.container || this.creating) throw new VesselError('ALREADY_EXISTS', `container ${req.id} already exists`);
     if (req.checkpoint) unimplemented('Create from a checkpoint');
-    const stdio = { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal };
-    const creating = Container.create({
-      id: req.id,
-      namespace: this.o.namespace,
-      bundle: req.bundle,
-      rootfs: req.rootfs,
-      stdio,
-      manager: this.o.manager,
-      logger: this.o.logger,
-    });
-    this.creating = creating;
-    try {
-      this.container = await creating;
-    } finally {
-      this.creating = undefined;
-    }
+    const created = this.createQueue.then(() => this.create(req));
+    this.createQueue = created.catch(() => undefined);
+    await created;
     this.o.events.publish('TaskCreate', {
       containerId: req.id,
       bundle: req.bundle,
@@ -90,6 +83,44 @@ export class TaskService implements UnaryServer<taskv2.Task> {
       pid: 0,
     });
     return { pid: 0 };
+  }
+
+  private async create(req: taskv2.CreateTaskRequest): Promise<void> {
+    if (this.containers.has(req.id)) throw new VesselError('ALREADY_EXISTS', `container ${req.id} already exists`);
+    const spec = readBundleSpec(req.bundle);
+    const role = podRole(req.id, spec.annotations);
+    const booted = this.pod === undefined;
+    const pod = await this.podFor(role, req.bundle, spec.hostname);
+    try {
+      const c = await Container.create({
+        id: req.id,
+        bundle: req.bundle,
+        spec,
+        rootfs: req.rootfs,
+        stdio: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
+        pod,
+        logger: this.o.logger,
+      });
+      this.containers.set(req.id, c);
+    } catch (err) {
+      if (booted) {
+        this.pod = undefined;
+        await pod.destroy();
+      }
+      throw err;
+    }
+  }
+
+  /** The running pod this container belongs to, or a new one it boots (the sandbox, a lone container). */
+  private async podFor(role: PodRole, bundle: string, hostname: string): Promise<PodVm> {
+    if (this.pod) {
+      if (role.podId !== this.pod.id) throw new VesselError('FAILED_PRECONDITION', `this shim serves pod ${this.pod.id}, not ${role.podId}`);
+      if (role.kind !== 'container') throw new VesselError('ALREADY_EXISTS', `pod ${this.pod.id} is already running in this shim`);
+      return this.pod;
+    }
+    if (role.kind === 'container') throw new VesselError('FAILED_PRECONDITION', `pod sandbox ${role.podId} is not running in this shim`);
+    this.pod = await PodVm.boot({ id: role.podId, namespace: this.o.namespace, bundle, hostname, manager: this.o.manager, logger: this.o.logger });
+    return this.pod;
   }
 
   async Start(req: taskv2.StartRequest): Reply<taskv2.StartResponse> {
@@ -166,8 +197,10 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     if (req.execId) {
       c.execs.delete(req.execId);
     } else {
-      this.container = undefined;
+      this.containers.delete(c.id);
       await c.destroy();
+      // The pod's VM goes with the container that booted it (the sandbox, or a lone container).
+      if (this.pod && c.id === this.pod.id) await this.destroyPod();
     }
     const exitedAt = timestamp(exit.exitedAt.getTime());
     this.o.events.publish('TaskDelete', { containerId: c.id, pid: p.pid, exitStatus: exit.exitStatus, exitedAt, id: req.execId || c.id });
@@ -223,20 +256,31 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     return {};
   }
 
+  /** The containers left when the pod's owner goes: their processes are gone with the VM. */
+  private async destroyPod(): Promise<void> {
+    for (const other of this.containers.values()) {
+      await other.destroy().catch((err) => this.o.logger.warn({ err, id: other.id }, 'container teardown failed'));
+    }
+    this.containers.clear();
+    const pod = this.pod;
+    this.pod = undefined;
+    await pod?.destroy();
+  }
+
   async Connect(req: taskv2.ConnectRequest): Reply<taskv2.ConnectResponse> {
-    return { shimPid: process.pid, taskPid: req.id === this.o.id ? (this.container?.init.pid ?? 0) : 0, version: '2' };
+    return { shimPid: process.pid, taskPid: this.containers.get(req.id)?.init.pid ?? 0, version: '2' };
   }
 
   async Shutdown(req: taskv2.ShutdownRequest): Reply<Empty> {
-    if (this.container && !req.now) return {}; // a task still exists: keep serving it (as containerd's runc shim does)
+    if (this.containers.size > 0 && !req.now) return {}; // tasks still exist: keep serving them (as containerd's runc shim does)
     this.o.onShutdown();
     return {};
   }
 
-  /** The guest's memory and CPU (one VM per container) as cgroups v1 Metrics. */
+  /** The guest's memory and CPU as cgroups v1 Metrics: the pod's whole VM (per-container cgroups come with runc in the guest). */
   async Stats(req: taskv2.StatsRequest): Reply<taskv2.StatsResponse> {
     const c = this.get(req.id);
-    return { stats: metricsAny(guestMetrics(await c.info())) };
+    return { stats: metricsAny(guestMetrics(await c.pod.info())) };
   }
 
   async Update(): Reply<Empty> {

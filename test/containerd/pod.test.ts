@@ -1,0 +1,107 @@
+// A pod is one VM: containers carrying the CRI's annotations (container-type sandbox /
+// container, sandbox-id) are grouped into the sandbox's shim and run in its VM — one QEMU
+// for the pod, one network (localhost), one hostname, each container in its own rootfs.
+// Driven with ctr --annotation, as the CRI plugin sets them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsBelow, type PrivateContainerd } from '../support/containerd.js';
+import { IMAGE, RUNTIME, bundleOf, containerdWithVessel, eventually, logTail, vmHelpers } from './helpers.js';
+
+const TYPE = 'io.kubernetes.cri.container-type';
+const SANDBOX = 'io.kubernetes.cri.sandbox-id';
+
+function podArgs(kind: 'sandbox' | 'container', pod: string): string[] {
+  return ['--annotation', `${TYPE}=${kind}`, '--annotation', `${SANDBOX}=${pod}`];
+}
+
+describe('vessel runtime: a pod is one VM', () => {
+  let c: PrivateContainerd;
+  const why = () => logTail(c);
+  const qemus = () => vmHelpers(c.dir).filter((h) => /qemu-system/.test(h));
+
+  beforeAll(async () => {
+    c = await containerdWithVessel();
+  }, 600_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('the sandbox boots the VM; its containers join it: shared localhost and hostname, own rootfs; the VM goes with the sandbox', async () => {
+    const sandbox = await c.ctr(['run', '-d', '--runtime', RUNTIME, ...podArgs('sandbox', 'pod1'), IMAGE, 'pod1', 'sleep', '600'], { timeoutMs: 120_000 });
+    expect(sandbox.code, `${sandbox.stderr}\n${why()}`).toBe(0);
+    expect(qemus()).toHaveLength(1);
+
+    // container 1 serves on the pod's localhost and leaves a file in its own rootfs
+    const server = await c.ctr(
+      [
+        'run',
+        '-d',
+        '--runtime',
+        RUNTIME,
+        ...podArgs('container', 'pod1'),
+        IMAGE,
+        'web',
+        'sh',
+        '-c',
+        'echo mine > /marker; echo hello-from-web > /www; exec httpd -f -p 8080 -h /',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    expect(server.code, `${server.stderr}\n${why()}`).toBe(0);
+    expect(qemus(), 'a container of a pod adds no VM').toHaveLength(1);
+
+    // container 2 reaches it on 127.0.0.1, sees the pod's hostname, not container 1's files
+    await eventually(
+      'web to listen',
+      async () => (await c.ctr(['task', 'exec', '--exec-id', 'probe', 'web', 'wget', '-qO-', 'http://127.0.0.1:8080/www'])).code === 0,
+    );
+    const client = await c.ctr(
+      [
+        'run',
+        '--rm',
+        '--runtime',
+        RUNTIME,
+        ...podArgs('container', 'pod1'),
+        IMAGE,
+        'client',
+        'sh',
+        '-c',
+        'wget -qO- http://127.0.0.1:8080/www; hostname; test -e /marker && echo shared-rootfs || echo own-rootfs',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const hostnameOfWeb = await c.ctr(['task', 'exec', '--exec-id', 'hn', 'web', 'hostname']);
+    expect(hostnameOfWeb.code, hostnameOfWeb.stderr).toBe(0);
+    expect({ code: client.code, stdout: client.stdout }, `${client.stderr}\n${why()}`).toEqual({
+      code: 0,
+      stdout: `hello-from-web\n${hostnameOfWeb.stdout.trim()}\nown-rootfs\n`,
+    });
+    expect(qemus()).toHaveLength(1);
+
+    // a container leaves the pod without taking the VM with it
+    const kill = await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'web']);
+    expect(kill.code, kill.stderr).toBe(0);
+    await eventually('web STOPPED', async () => /^web\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
+    expect((await c.ctr(['task', 'delete', 'web'])).code).toBe(0);
+    expect((await c.ctr(['containers', 'rm', 'web'])).code).toBe(0);
+    expect(qemus()).toHaveLength(1);
+    expect(mountsBelow(bundleOf(c, 'web'))).toEqual([]);
+    expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/^pod1\s+\d+\s+RUNNING$/m);
+
+    // the sandbox's end is the pod's: no QEMU, virtiofsd or mount is left
+    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'pod1'])).code).toBe(0);
+    await eventually('pod1 STOPPED', async () => /^pod1\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
+    expect((await c.ctr(['task', 'delete', 'pod1'])).code).toBe(0);
+    expect((await c.ctr(['containers', 'rm', 'pod1'])).code).toBe(0);
+    await eventually('no qemu/virtiofsd left', () => vmHelpers(c.dir).length === 0);
+    await eventually('no mount left below the containerd dir', () => mountsBelow(c.dir).length === 0);
+  }, 480_000);
+
+  it('a container of a pod whose sandbox is not running is refused, and leaves nothing', async () => {
+    const r = await c.ctr(['run', '--rm', '--runtime', RUNTIME, ...podArgs('container', 'no-such-pod'), IMAGE, 'orphan', 'true'], { timeoutMs: 120_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/pod sandbox no-such-pod is not running/);
+    expect(vmHelpers(c.dir)).toEqual([]);
+    await eventually('no mount left below the containerd dir', () => mountsBelow(c.dir).length === 0);
+  }, 180_000);
+});
