@@ -39,6 +39,8 @@ export interface NicConfig {
 export interface PasstNicConfig {
   mac: string;
   ip: IPConfig;
+  /** A network namespace (its nsfs path) passt runs in, forwarding every port there to the guest. */
+  netns?: string;
 }
 
 export class VmConfig {
@@ -86,12 +88,13 @@ export class VmConfig {
     this.nics.push({ endpoint: abs, mac: normalized, mode, features: opts.features, ip: opts.ip });
   }
 
-  addPasstNIC(mac: string, ip: IPConfig): void {
+  addPasstNIC(mac: string, ip: IPConfig, netns?: string): void {
     const normalized = this.unusedMac(mac);
     validateIPConfig(ip);
     if (!ip.addresses[0]?.includes('.')) throw new VesselError('INVALID_ARGUMENT', 'a passt NIC needs an IPv4 address first in ip.addresses');
+    const ns = netns === undefined ? undefined : validateHostPath(netns, 'file', 'network namespace');
     this.checkDeviceRoom();
-    this.passtNics.push({ mac: normalized, ip });
+    this.passtNics.push({ mac: normalized, ip, ...(ns ? { netns: ns } : {}) });
   }
 
   /** The normalized MAC, if it is valid and no NIC of this config has it yet. */

@@ -10,9 +10,13 @@ export interface Pausable {
   resume(): Promise<void>;
 }
 
-/** A NIC backed by a network helper (passt) the backend starts and supervises itself. */
+/**
+ * A NIC backed by a network helper (passt) the backend starts and supervises itself; with
+ * `netns` (a network namespace's nsfs path, e.g. a pod's from CNI) the helper runs there,
+ * the guest takes that namespace's address and every port there is forwarded to the guest.
+ */
 export interface ManagedNetworking {
-  addPasstNIC(mac: string, opts?: { ip?: IPConfig }): void;
+  addPasstNIC(mac: string, opts?: { ip?: IPConfig; netns?: string }): void;
 }
 
 function has<K extends string>(inst: Instance, ...methods: K[]): boolean {

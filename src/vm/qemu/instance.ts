@@ -12,6 +12,7 @@ import { connectUnixSocket } from '../../transport/index.js';
 import { VmConfig } from '../config.js';
 import { Lifecycle, type StateChange } from '../lifecycle.js';
 import { passtHostDefaults } from '../net/host-defaults.js';
+import { netnsDefaults } from '../net/netns-defaults.js';
 import { startPasst } from '../net/passt.js';
 import { reapOrphans } from '../helpers/orphans.js';
 import { SupervisedHelper } from '../helpers/supervised.js';
@@ -162,9 +163,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
    * A NIC backed by a passt that vessel starts, supervises and connects to QEMU through a
    * socketpair (net/passt.ts). The guest gets passt's default addresses (or `ip`).
    */
-  addPasstNIC(mac: string, opts: { ip?: IPConfig } = {}): void {
+  addPasstNIC(mac: string, opts: { ip?: IPConfig; netns?: string } = {}): void {
     this.lifecycle.assertConfigurable('addPasstNIC');
-    this.config.addPasstNIC(mac, opts.ip ?? passtHostDefaults());
+    this.config.addPasstNIC(mac, opts.ip ?? (opts.netns !== undefined ? netnsDefaults(opts.netns) : passtHostDefaults()), opts.netns);
   }
 
   // async: a guard that throws becomes a rejection; the guard itself runs synchronously,
@@ -399,7 +400,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       r.sockets.push(localPath);
       return { mac: n.mac, mode: 'unixgram', endpoint: n.endpoint, localPath, features: n.features };
     });
-    const passts = await Promise.all(this.config.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, logger: log })));
+    const passts = await Promise.all(
+      this.config.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, netns: n.netns, logger: log })),
+    );
     for (const p of passts) r.helpers.push(p.process);
     this.config.passtNics.forEach((n, i) => nics.push({ mac: n.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
     return { nics, qemuEnds: passts.map((p) => p.qemuEnd) };
