@@ -60,6 +60,28 @@ export interface OciBundleSpec {
   rootPath: string;
   /** The spec's annotations with string values (e.g. the CRI's io.kubernetes.cri.*). */
   annotations: Record<string, string>;
+  /**
+   * The network namespace in linux.namespaces: `{ path }` to join (a CRI pod's, from CNI),
+   * `{}` for a new one, undefined for none (the host's network: a CRI hostNetwork pod).
+   */
+  network: { path?: string } | undefined;
+}
+
+/** Annotations sizing a pod's VM (a CRI runtime passes pod annotations listed in its `pod_annotations`). */
+export const VM_CPUS = 'io.vessel.vm.cpus';
+export const VM_MEMORY_MIB = 'io.vessel.vm.memory-mib';
+
+/** The VM size a pod's annotations ask for (positive integers; the VM layer checks the ranges). */
+export function vmSize(annotations: Record<string, string>): { cpus?: number; memoryMiB?: number } {
+  const read = (key: string): number | undefined => {
+    const v = annotations[key];
+    if (v === undefined) return undefined;
+    if (!/^[1-9][0-9]{0,6}$/.test(v)) throw new VesselError('INVALID_ARGUMENT', `annotation ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  const cpus = read(VM_CPUS);
+  const memoryMiB = read(VM_MEMORY_MIB);
+  return { ...(cpus !== undefined ? { cpus } : {}), ...(memoryMiB !== undefined ? { memoryMiB } : {}) };
 }
 
 /** CRI annotations that group a pod's containers (containerd's pkg/cri/annotations). */
@@ -95,6 +117,9 @@ export function readBundleSpec(bundle: string): OciBundleSpec {
   const hostname = member(spec, 'hostname');
   const rootPath = member(member(spec, 'root'), 'path');
   const annotations = member(spec, 'annotations');
+  const namespaces = member(member(spec, 'linux'), 'namespaces');
+  const network = Array.isArray(namespaces) ? namespaces.find((n) => member(n, 'type') === 'network') : undefined;
+  const networkPath = member(network, 'path');
   return {
     process: parseProcess(member(spec, 'process')),
     hostname: isString(hostname) ? hostname : '',
@@ -103,5 +128,6 @@ export function readBundleSpec(bundle: string): OciBundleSpec {
       annotations !== null && typeof annotations === 'object' && !Array.isArray(annotations)
         ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => isString(e[1])))
         : {},
+    network: network === undefined ? undefined : isString(networkPath) && networkPath !== '' ? { path: networkPath } : {},
   };
 }

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import type { AgentClient, AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
-import { pausable, type Instance, type Manager } from '../vm/index.js';
+import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, pausable, randomMac, type Instance, type Manager } from '../vm/index.js';
 import { bundleVmLink, createVmStateDir } from './paths.js';
 import { isMountPoint, unmountRootfs } from './rootfs.js';
 
@@ -30,6 +30,10 @@ export interface PodBootOptions {
   /** The bundle of the container that boots the pod: the VM's state dir hangs off it. */
   bundle: string;
   hostname: string;
+  cpus?: number;
+  memoryMiB?: number;
+  /** The pod's network namespace (CNI's): the VM's NIC is a passt there, and the guest takes the pod IP. */
+  netns?: string;
   manager: Manager;
   logger: Logger;
 }
@@ -80,7 +84,9 @@ export class PodVm {
       await mountCommand(['--bind', podDir, podDir], `bind-mounting the pod dir ${podDir}`);
       await mountCommand(['--make-shared', podDir], `making the pod dir ${podDir} shared`);
       instance = await o.manager.newInstance(stateDir);
+      instance.setCPUAndMemory(o.cpus ?? DEFAULT_CPUS, o.memoryMiB ?? DEFAULT_RAM_MIB);
       instance.addFS(POD_TAG, podDir, { mountPoint: GUEST_POD_DIR });
+      if (o.netns) managedNetworking(instance, "a pod's network").addPasstNIC(randomMac(), { netns: o.netns });
       const consoleLog = fs.createWriteStream(path.join(o.bundle, 'console.log'));
       await instance.start({ consoleWriter: consoleLog, ...(o.hostname ? { hostname: o.hostname } : {}) });
       return new PodVm(o.id, o.bundle, stateDir, instance, o.logger);

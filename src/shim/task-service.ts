@@ -13,7 +13,7 @@ import type { DeepPartial, UnaryServer } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
 import { guestMetrics, metricsAny } from './metrics.js';
-import { parseProcess, podRole, readBundleSpec, type PodRole } from './oci.js';
+import { parseProcess, podRole, readBundleSpec, vmSize, type OciBundleSpec, type PodRole } from './oci.js';
 import { PodVm } from './pod.js';
 import type { ShimProcess } from './process.js';
 import { timestamp } from './protos.js';
@@ -90,7 +90,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     const spec = readBundleSpec(req.bundle);
     const role = podRole(req.id, spec.annotations);
     const booted = this.pod === undefined;
-    const pod = await this.podFor(role, req.bundle, spec.hostname);
+    const pod = await this.podFor(role, req.bundle, spec);
     try {
       const c = await Container.create({
         id: req.id,
@@ -112,14 +112,29 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   }
 
   /** The running pod this container belongs to, or a new one it boots (the sandbox, a lone container). */
-  private async podFor(role: PodRole, bundle: string, hostname: string): Promise<PodVm> {
+  private async podFor(role: PodRole, bundle: string, spec: OciBundleSpec): Promise<PodVm> {
     if (this.pod) {
       if (role.podId !== this.pod.id) throw new VesselError('FAILED_PRECONDITION', `this shim serves pod ${this.pod.id}, not ${role.podId}`);
       if (role.kind !== 'container') throw new VesselError('ALREADY_EXISTS', `pod ${this.pod.id} is already running in this shim`);
       return this.pod;
     }
     if (role.kind === 'container') throw new VesselError('FAILED_PRECONDITION', `pod sandbox ${role.podId} is not running in this shim`);
-    this.pod = await PodVm.boot({ id: role.podId, namespace: this.o.namespace, bundle, hostname, manager: this.o.manager, logger: this.o.logger });
+    if (role.kind === 'sandbox' && spec.network === undefined) {
+      throw new VesselError(
+        'UNIMPLEMENTED',
+        `pod ${role.podId} asks for the host's network (hostNetwork): a pod in a VM has its own network and cannot share the host's`,
+      );
+    }
+    this.pod = await PodVm.boot({
+      id: role.podId,
+      namespace: this.o.namespace,
+      bundle,
+      hostname: spec.hostname,
+      ...vmSize(spec.annotations),
+      ...(spec.network?.path ? { netns: spec.network.path } : {}),
+      manager: this.o.manager,
+      logger: this.o.logger,
+    });
     return this.pod;
   }
 

@@ -35,3 +35,4 @@ export { FEATURE_PROPERTIES } from './nic-features.js';
 export { QemuManager, QemuInstance, type QemuManagerOptions } from './qemu/index.js';
 export { reapOrphans, liveForeignOwner, type OrphanReport } from './helpers/orphans.js';
 export { passtHostDefaults } from './net/host-defaults.js';
+export { randomMac } from './mac.js';

@@ -2,6 +2,8 @@
 // container, sandbox-id) are grouped into the sandbox's shim and run in its VM — one QEMU
 // for the pod, one network (localhost), one hostname, each container in its own rootfs.
 // Driven with ctr --annotation, as the CRI plugin sets them.
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsBelow, type PrivateContainerd } from '../support/containerd.js';
 import { IMAGE, RUNTIME, bundleOf, containerdWithVessel, eventually, logTail, vmHelpers } from './helpers.js';
@@ -13,6 +15,59 @@ function podArgs(kind: 'sandbox' | 'container', pod: string): string[] {
   return ['--annotation', `${TYPE}=${kind}`, '--annotation', `${SANDBOX}=${pod}`];
 }
 
+/** A network namespace as CNI's bridge plugin leaves it for a pod: a veth with the pod IP and a default route. */
+class PodNetwork {
+  readonly name = `vessel-pod${process.pid}`;
+  private readonly hostIf = `vp${process.pid}h`;
+  readonly podIp = '10.231.9.2';
+  readonly gateway = '10.231.9.1';
+
+  get path(): string {
+    return `/run/netns/${this.name}`;
+  }
+
+  create(): void {
+    this.remove();
+    const ip = (...args: string[]) => execFileSync('ip', args);
+    ip('netns', 'add', this.name);
+    ip('link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.name);
+    ip('addr', 'add', `${this.gateway}/24`, 'dev', this.hostIf);
+    ip('link', 'set', this.hostIf, 'up');
+    ip('-n', this.name, 'addr', 'add', `${this.podIp}/24`, 'dev', 'eth0');
+    ip('-n', this.name, 'link', 'set', 'eth0', 'up');
+    ip('-n', this.name, 'link', 'set', 'lo', 'up');
+    ip('-n', this.name, 'route', 'add', 'default', 'via', this.gateway);
+  }
+
+  remove(): void {
+    for (const args of [
+      ['link', 'del', this.hostIf],
+      ['netns', 'del', this.name],
+    ]) {
+      try {
+        execFileSync('ip', args, { stdio: 'ignore' });
+      } catch {
+        // not there
+      }
+    }
+  }
+}
+
+function fetchText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { timeout: 5_000 }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject)
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error(`GET ${url} timed out`));
+      });
+  });
+}
+
 describe('vessel runtime: a pod is one VM', () => {
   let c: PrivateContainerd;
   const why = () => logTail(c);
@@ -22,8 +77,11 @@ describe('vessel runtime: a pod is one VM', () => {
     c = await containerdWithVessel();
   }, 600_000);
 
+  const net = new PodNetwork();
+
   afterAll(async () => {
     await c?.stop();
+    net.remove();
   });
 
   it('the sandbox boots the VM; its containers join it: shared localhost and hostname, own rootfs; the VM goes with the sandbox', async () => {
@@ -101,6 +159,58 @@ describe('vessel runtime: a pod is one VM', () => {
     const r = await c.ctr(['run', '--rm', '--runtime', RUNTIME, ...podArgs('container', 'no-such-pod'), IMAGE, 'orphan', 'true'], { timeoutMs: 120_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/pod sandbox no-such-pod is not running/);
+    expect(vmHelpers(c.dir)).toEqual([]);
+    await eventually('no mount left below the containerd dir', () => mountsBelow(c.dir).length === 0);
+  }, 180_000);
+
+  it("the pod's network namespace is the VM's network: the pod IP answers from the host and from localhost in the namespace; the VM has the size the pod's annotations ask for", async () => {
+    net.create();
+    const sandbox = await c.ctr(
+      [
+        'run',
+        '-d',
+        '--runtime',
+        RUNTIME,
+        ...podArgs('sandbox', 'netpod'),
+        '--with-ns',
+        `network:${net.path}`,
+        '--annotation',
+        'io.vessel.vm.cpus=2',
+        '--annotation',
+        'io.vessel.vm.memory-mib=384',
+        IMAGE,
+        'netpod',
+        'sh',
+        '-c',
+        'echo from-the-pod > /index.html; exec httpd -f -p 8080 -h /',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    expect(sandbox.code, `${sandbox.stderr}\n${why()}`).toBe(0);
+    await eventually('the pod IP to answer', async () => (await fetchText(`http://${net.podIp}:8080/index.html`).catch(() => '')) === 'from-the-pod\n');
+    expect(execFileSync('ip', ['netns', 'exec', net.name, 'busybox', 'wget', '-qO-', 'http://127.0.0.1:8080/index.html'], { encoding: 'utf8' })).toBe(
+      'from-the-pod\n',
+    );
+    const size = await c.ctr(['task', 'exec', '--exec-id', 'size', 'netpod', 'sh', '-c', "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo"]);
+    const [cpus, memKiB] = size.stdout.trim().split('\n').map(Number);
+    expect(cpus, size.stderr).toBe(2);
+    expect(memKiB).toBeGreaterThan(300 * 1024); // 384 MiB less what the kernel reserves
+    expect(memKiB).toBeLessThanOrEqual(384 * 1024);
+    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'netpod'])).code).toBe(0);
+    await eventually('netpod STOPPED', async () => /^netpod\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
+    expect((await c.ctr(['task', 'delete', 'netpod'])).code).toBe(0);
+    expect((await c.ctr(['containers', 'rm', 'netpod'])).code).toBe(0);
+    await eventually('no qemu/virtiofsd left', () => vmHelpers(c.dir).length === 0);
+    // passt, the one process vessel runs in the pod's namespace, is gone with the VM
+    await eventually('no process left in the pod namespace', () => execFileSync('ip', ['netns', 'pids', net.name], { encoding: 'utf8' }).trim() === '');
+  }, 300_000);
+
+  it('a hostNetwork pod is refused with the reason, and leaves nothing', async () => {
+    const r = await c.ctr(['run', '--rm', '--runtime', RUNTIME, ...podArgs('sandbox', 'hostpod'), '--net-host', IMAGE, 'hostpod', 'true'], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/hostNetwork/);
     expect(vmHelpers(c.dir)).toEqual([]);
     await eventually('no mount left below the containerd dir', () => mountsBelow(c.dir).length === 0);
   }, 180_000);

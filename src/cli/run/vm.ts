@@ -1,8 +1,7 @@
 // The VM of one `vessel run`: an instance on a fresh state dir, configured from the
 // RunSpec (CPUs, memory, virtio-fs volumes, disks mounted by the agent, a passt NIC).
-import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, type Instance, type Manager } from '../../vm/index.js';
+import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, randomMac, type Instance, type Manager } from '../../vm/index.js';
 import type { RunSpec } from './args.js';
 import { diskFsType } from './disk.js';
 
@@ -36,9 +35,4 @@ export async function startInstance(instance: Instance, mounts: PlannedMount[], 
   for (const m of mounts) {
     await agent.mount({ blockId: m.blockId, target: m.target, fstype: m.fstype, readOnly: m.readOnly });
   }
-}
-
-/** A locally administered unicast MAC (QEMU's 52:54:00 prefix). */
-function randomMac(): string {
-  return ['52', '54', '00', ...[...crypto.randomBytes(3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }

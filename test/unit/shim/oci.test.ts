@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isVesselError } from '../../../src/errors/index.js';
-import { parseProcess, readBundleSpec } from '../../../src/shim/oci.js';
+import { CONTAINER_TYPE, SANDBOX_ID, VM_CPUS, VM_MEMORY_MIB, parseProcess, podRole, readBundleSpec, vmSize } from '../../../src/shim/oci.js';
 
 describe('parseProcess', () => {
   it('reads args, env, cwd, user, terminal and console size', () => {
@@ -74,6 +74,43 @@ describe('readBundleSpec', () => {
       expect(() => readBundleSpec(bundle)).toThrow(/OCI spec has no process/);
     } finally {
       fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pods in the spec', () => {
+  const withSpec = (spec: object, check: (bundle: string) => void) => {
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'oci-'));
+    try {
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ process: { args: ['true'] }, ...spec }));
+      check(bundle);
+    } finally {
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  };
+
+  it('reads string annotations and the network namespace (join a path, a new one, or none: the host network)', () => {
+    withSpec({ annotations: { a: 'x', n: 5 }, linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/run/netns/cni-1' }] } }, (b) =>
+      expect(readBundleSpec(b)).toMatchObject({ annotations: { a: 'x' }, network: { path: '/run/netns/cni-1' } }),
+    );
+    withSpec({ linux: { namespaces: [{ type: 'network' }] } }, (b) => expect(readBundleSpec(b).network).toEqual({}));
+    withSpec({ linux: { namespaces: [{ type: 'mount' }] } }, (b) => expect(readBundleSpec(b).network).toBeUndefined());
+    withSpec({ annotations: [1] }, (b) => expect(readBundleSpec(b).annotations).toEqual({}));
+  });
+
+  it('groups by the CRI annotations: a sandbox is its own pod, a container names its sandbox, others are alone', () => {
+    expect(podRole('s1', { [CONTAINER_TYPE]: 'sandbox', [SANDBOX_ID]: 's1' })).toEqual({ podId: 's1', kind: 'sandbox' });
+    expect(podRole('c1', { [CONTAINER_TYPE]: 'container', [SANDBOX_ID]: 's1' })).toEqual({ podId: 's1', kind: 'container' });
+    expect(podRole('x', {})).toEqual({ podId: 'x', kind: 'lone' });
+    expect(() => podRole('c1', { [CONTAINER_TYPE]: 'container' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => podRole('c1', { [CONTAINER_TYPE]: 'vm' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it("sizes the VM from the pod's annotations, refusing what is not a positive integer", () => {
+    expect(vmSize({})).toEqual({});
+    expect(vmSize({ [VM_CPUS]: '2', [VM_MEMORY_MIB]: '1024' })).toEqual({ cpus: 2, memoryMiB: 1024 });
+    for (const bad of ['0', '-1', '1.5', 'two', '', '01']) {
+      expect(() => vmSize({ [VM_CPUS]: bad }), bad).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
   });
 });
