@@ -8,6 +8,7 @@
 export { AgentClient } from './client.js';
 export { execWithStreams, newExecId, type ExecStdio, type GuestCommandSpec, type GuestExec, type StdioChoice } from './exec.js';
 export {
+  containerOomKills,
   containerPids,
   containerState,
   containerStats,

@@ -16,7 +16,8 @@
 // - `execInContainer`: `runc exec` in the foreground, the same way.
 // - `killContainer`, `deleteContainer`, `containerState`, `containerPids`,
 //   `containerStats`: short runc commands whose output is parsed here;
-//   `waitContainerStarted` asks `runc state` until the container runs.
+//   `waitContainerStarted` asks `runc state` until the container runs; `containerOomKills`
+//   reads the container cgroup's memory.events.
 // Signal the container with `killContainer`, never the runc process: in terminal mode runc
 // exits 0 on SIGINT. Errors: VesselError NOT_FOUND (no such container), ALREADY_EXISTS,
 // FAILED_PRECONDITION (no tools disk in this VM, container not running), INVALID_ARGUMENT
@@ -314,6 +315,25 @@ export async function containerPids(agent: AgentClient, id: string): Promise<num
   const pids = JSON.parse(await runcCommand(agent, 'ps', id, ['ps', '--format', 'json', id])) as unknown;
   if (!Array.isArray(pids) || !pids.every((p) => Number.isInteger(p))) throw new VesselError('INTERNAL', `runc ps ${id}: unexpected output`);
   return pids as number[];
+}
+
+/**
+ * How often the kernel's OOM killer killed a process in the container's cgroup (its
+ * memory.events `oom_kill`): a container that exited 137 with a count above 0 was
+ * OOM-killed. Readable until deleteContainer (runContainer keeps the stopped container).
+ * `cgroupsPath` is the spec's linux.cgroupsPath (cgroupfs form); runc's default is /<id>.
+ */
+export async function containerOomKills(agent: AgentClient, id: string, cgroupsPath?: string): Promise<number> {
+  validateContainerId(id);
+  const cg = cgroupsPath === undefined || cgroupsPath === '' ? `/${id}` : cgroupsPath;
+  if (!cg.startsWith('/') || cg.split('/').some((p) => p === '..' || p === '.') || cg.includes('\0'))
+    throw new VesselError('INVALID_ARGUMENT', `cgroupsPath must be an absolute cgroupfs path without . or .., got ${JSON.stringify(cg)}`);
+  const file = `/sys/fs/cgroup${cg.replace(/\/+$/, '')}/memory.events`;
+  const r = await collect(agent, ['/bin/cat', file]);
+  if (r.exitCode !== 0 || r.signal !== 0) throw new VesselError('NOT_FOUND', `${file}: ${r.stderr.trim() || 'cannot be read'} (container ${id} deleted, or another cgroupsPath)`);
+  const m = /^oom_kill (\d+)$/m.exec(r.stdout);
+  if (m === null) throw new VesselError('INTERNAL', `${file} has no oom_kill line`);
+  return Number(m[1]);
 }
 
 /** runc's statistics of a running container (`runc events --stats`: the `data` of its stats event, runc's types.Stats). */
