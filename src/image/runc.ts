@@ -42,26 +42,25 @@ export interface RuncSource {
 
 /** Installed versions of Debian packages; TOOL_MISSING names the ones not installed. */
 export async function installedVersions(packages: readonly string[]): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await runText('dpkg-query', ['-W', '-f', '${Package} ${Version} ${Status}\\n', ...packages], { env: { ...process.env, LC_ALL: 'C' } });
-  } catch (err) {
-    // dpkg-query exits 1 when a package is unknown; the stdout of the others is lost then.
-    if (err instanceof VesselError && err.code === 'IMAGE_BUILD_FAILED') text = '';
-    else throw err;
-  }
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const [name, version, ...status] = line.trim().split(' ');
-    if (name !== undefined && version !== undefined && status.join(' ') === 'install ok installed') out[name.replace(/:.*$/, '')] = version;
-  }
-  const missing = packages.filter((p) => out[p] === undefined);
+  const env = { ...process.env, LC_ALL: 'C' };
+  const versions = await Promise.all(
+    packages.map(async (p) => {
+      // dpkg-query exits 1 for a package it does not know.
+      const text = await runText('dpkg-query', ['-W', '-f', '${Version} ${Status}', p], { env }).catch((err: unknown) => {
+        if (err instanceof VesselError && err.code === 'IMAGE_BUILD_FAILED') return '';
+        throw err;
+      });
+      const [version, ...status] = text.trim().split(' ');
+      return version !== undefined && version !== '' && status.join(' ') === 'install ok installed' ? version : undefined;
+    }),
+  );
+  const missing = packages.filter((_, i) => versions[i] === undefined);
   if (missing.length > 0)
     throw new VesselError(
       'TOOL_MISSING',
       `${missing.join(', ')} not installed: install ${missing.join(' ')} (scripts/install-deps.sh installs everything vessel needs; runc links their static libraries)`,
     );
-  return out;
+  return Object.fromEntries(packages.map((p, i) => [p, versions[i]!]));
 }
 
 export class GoModuleRuncSource implements RuncSource {
