@@ -30,8 +30,11 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # by npm test): protoc with libprotobuf-dev's google/protobuf/*.proto.
 # containerd shim (test/containerd): Debian's containerd (brings ctr) runs privately in the
 # tests; runc is the reference runtime the tests and bench/ctr-run compare against.
+# runc in the guest (src/image/runc.ts): built from its Go module with cgo, statically
+# against libseccomp-dev's and libc6-dev's static libraries (gcc, pkg-config); e2fsprogs'
+# mke2fs/debugfs write the image's tools disk that carries it.
 APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs
-  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc)
+  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc gcc libc6-dev pkg-config libseccomp-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")

@@ -1,6 +1,7 @@
 // Building an image's artifacts into a directory: fetch and unpack the kernel, collect the
-// wanted modules, build the agent, write the initramfs (optionally gzip) and vmlinuz, and
-// record them all in the manifest. Reports progress as it goes.
+// wanted modules, build the agent, write the initramfs (optionally gzip) and vmlinuz, build
+// runc and write the tools disk, and record them all in the manifest. Reports progress as
+// it goes.
 import crypto from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -9,12 +10,13 @@ import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { buildAgent } from './agent.js';
 import { busyboxApplets } from './busybox.js';
-import { initrdName, KERNEL_FILE, MANIFEST_FILE } from './cache-layout.js';
+import { initrdName, KERNEL_FILE, MANIFEST_FILE, TOOLS_DISK_FILE } from './cache-layout.js';
 import { initramfsWriter } from './initramfs.js';
 import type { ResolvedInputs } from './inputs.js';
 import { unpackKernel } from './kernel.js';
 import { collectModules } from './modules.js';
 import { vesselVersion } from './repo.js';
+import { RUNC_IN_TOOLS, writeToolsDisk } from './tools-disk.js';
 import type { BuildProgress, Compression, ImageManifest } from './types.js';
 
 function sha256(b: Buffer): string {
@@ -48,6 +50,14 @@ export async function buildInto(out: string, r: ResolvedInputs, onProgress?: (p:
 
   const vmlinuz = await fs.readFile(kernel.vmlinuz);
   await fs.writeFile(path.join(out, KERNEL_FILE), vmlinuz);
+
+  progress({ phase: 'runc build', message: `${r.inputs.runc.module}@${r.inputs.runc.version}` });
+  const runc = await r.runcSource.build(r.inputs.runc, path.join(work, 'runc'));
+  progress({ phase: 'tools disk write', message: TOOLS_DISK_FILE });
+  const toolsPath = path.join(out, TOOLS_DISK_FILE);
+  await fs.mkdir(path.join(work, 'tools'));
+  await writeToolsDisk(toolsPath, path.join(work, 'tools'), [{ path: RUNC_IN_TOOLS, data: runc, mode: 0o755 }]);
+  const tools = await fs.readFile(toolsPath);
   await fs.rm(work, { recursive: true, force: true });
 
   const manifest: ImageManifest = {
@@ -59,10 +69,12 @@ export async function buildInto(out: string, r: ResolvedInputs, onProgress?: (p:
     artifacts: {
       kernel: { path: KERNEL_FILE, size: vmlinuz.length, sha256: sha256(vmlinuz) },
       initrd: { path: path.basename(initrdPath), size: initrd.size, sha256: initrd.sha256 },
+      tools: { path: TOOLS_DISK_FILE, size: tools.length, sha256: sha256(tools) },
     },
     contents: {
       agent: { version: agentVersion, size: agent.length, sha256: sha256(agent) },
       busybox: { source: r.busybox.path, applets: applets.length },
+      runc: { path: `/${RUNC_IN_TOOLS}`, version: r.inputs.runc.version, size: runc.length, sha256: sha256(runc) },
       modules: mods.modules.map((m) => ({ name: m.name, path: m.guestPath, sha256: sha256(m.data) })),
       builtinModules: mods.builtin,
       initramfsEntries: writer.size,

@@ -1,5 +1,5 @@
 // Names in the image cache. An image lives in `<home>/images/<id>/` with `vmlinuz`,
-// `initramfs.cpio[.gz]` and `manifest.json`. An image directory is only ever created by
+// `initramfs.cpio[.gz]`, `tools.ext4` and `manifest.json`. An image directory is only ever created by
 // renaming a fully written temp directory (`.tmp-<id>-<pid>-*`) into place, and a replaced
 // one is renamed aside (`.trash-<id>-<pid>-*`) before removal, so a crash never leaves a half
 // image under a valid name; builds of one id hold `.lock-<id>` (lock.ts). Names starting
@@ -10,6 +10,7 @@ import type { Compression } from './types.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const KERNEL_FILE = 'vmlinuz';
+export const TOOLS_DISK_FILE = 'tools.ext4';
 
 export function initrdName(c: Compression): string {
   return c === 'gzip' ? 'initramfs.cpio.gz' : 'initramfs.cpio';

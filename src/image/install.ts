@@ -50,7 +50,13 @@ async function buildAndInstall(r: ResolvedInputs, opts: ImageOptions, replaceVal
       await fs.rename(tmp, dir);
       if (moved) await fs.rm(aside, { recursive: true, force: true });
       log(`built image ${r.id} (kernel ${built.kernelRelease}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return { ...built, dir, kernelPath: path.join(dir, path.basename(built.kernelPath)), initrdPath: path.join(dir, path.basename(built.initrdPath)) };
+      return {
+        ...built,
+        dir,
+        kernelPath: path.join(dir, path.basename(built.kernelPath)),
+        initrdPath: path.join(dir, path.basename(built.initrdPath)),
+        toolsDiskPath: built.toolsDiskPath === undefined ? undefined : path.join(dir, path.basename(built.toolsDiskPath)),
+      };
     } catch (err) {
       await fs.rm(tmp, { recursive: true, force: true });
       if (err instanceof VesselError) throw err;

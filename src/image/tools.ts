@@ -1,5 +1,5 @@
-// Contract: running the host tools the image builder needs (apt-get, apt-cache, dpkg-deb, go,
-// xz, zstd, busybox). A missing tool is a VesselError TOOL_MISSING naming what to install;
+// Contract: running the host tools the image builder needs (apt-get, apt-cache, dpkg-deb,
+// dpkg-query, go, xz, zstd, busybox, mke2fs, debugfs). A missing tool is a VesselError TOOL_MISSING naming what to install;
 // a failing tool is IMAGE_BUILD_FAILED carrying the tail of its stderr.
 import { execFile } from 'node:child_process';
 import { VesselError } from '../errors/index.js';
@@ -13,6 +13,9 @@ const PROVIDERS: Record<string, string> = {
   xz: 'xz-utils',
   zstd: 'zstd',
   busybox: 'busybox-static',
+  mke2fs: 'e2fsprogs',
+  debugfs: 'e2fsprogs',
+  'dpkg-query': 'dpkg',
 };
 
 export function toolMissing(tool: string, extra = ''): VesselError {

@@ -2,6 +2,7 @@
 // from, the manifest written next to the artifacts, and what lookups return.
 import type { Logger } from 'pino';
 import type { KernelSource } from './kernel.js';
+import type { RuncRef, RuncSource } from './runc.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -21,9 +22,10 @@ export interface ImageOptions {
   force?: boolean;
 }
 
-/** Test seams (not part of the public contract): where the kernel, busybox and modules come from. */
+/** Test seams (not part of the public contract): where the kernel, busybox, runc and modules come from. */
 export interface ImageSourceOverrides {
   kernelSource?: KernelSource;
+  runcSource?: RuncSource;
   busyboxCandidates?: readonly string[];
   modules?: readonly string[];
 }
@@ -33,6 +35,7 @@ export interface ImageInputs {
   kernel: { package: string; version: string; debSha256: string };
   agent: { treeSha256: string; goVersion: string };
   busybox: { sha256: string };
+  runc: RuncRef;
   modules: string[];
   compression: Compression;
 }
@@ -49,10 +52,13 @@ export interface ImageManifest {
   createdAt: string;
   kernelRelease: string;
   inputs: ImageInputs;
-  artifacts: { kernel: ArtifactRecord; initrd: ArtifactRecord };
+  /** `tools`: the read-only ext4 disk with runc (tools-disk.ts); images of this builder always have one. */
+  artifacts: { kernel: ArtifactRecord; initrd: ArtifactRecord; tools?: ArtifactRecord };
   contents: {
     agent: { version: string; size: number; sha256: string };
     busybox: { source: string; applets: number };
+    /** runc on the tools disk: its path there, version and binary. */
+    runc?: { path: string; version: string; size: number; sha256: string };
     /** Modules in load order (guest paths), as written to /etc/vessel/modules.list. */
     modules: Array<{ name: string; path: string; sha256: string }>;
     /** Wanted modules the kernel has built in (not shipped). */
@@ -67,6 +73,8 @@ export interface GuestImage {
   dir: string;
   kernelPath: string;
   initrdPath: string;
+  /** The tools disk (raw ext4, attached read-only), when the image has one. */
+  toolsDiskPath?: string;
   kernelRelease: string;
   manifest: ImageManifest;
 }

@@ -30,7 +30,7 @@ export async function verifyImage(dir: string, expect?: { id: string; inputs: Im
   if (expect !== undefined && (m.id !== expect.id || canonicalJson(m.inputs) !== canonicalJson(expect.inputs))) {
     throw new VesselError('IMAGE_CORRUPT', `${dir}/${MANIFEST_FILE} does not describe image ${expect.id}`);
   }
-  for (const [what, a] of Object.entries(m.artifacts)) {
+  for (const [what, a] of Object.entries(m.artifacts) as Array<[string, ImageManifest['artifacts']['kernel']]>) {
     if (typeof a.path !== 'string' || a.path !== path.basename(a.path) || a.path === '..' || a.path === '.') {
       throw new VesselError('IMAGE_CORRUPT', `${dir}: bad ${what} artifact path ${JSON.stringify(a.path)}`);
     }
@@ -50,6 +50,7 @@ export async function verifyImage(dir: string, expect?: { id: string; inputs: Im
     dir,
     kernelPath: path.join(dir, m.artifacts.kernel.path),
     initrdPath: path.join(dir, m.artifacts.initrd.path),
+    toolsDiskPath: m.artifacts.tools === undefined ? undefined : path.join(dir, m.artifacts.tools.path),
     kernelRelease: m.kernelRelease,
     manifest: m,
   };

@@ -1,5 +1,6 @@
 // VmConfig: the configuration an Instance collects before start, validated at each call.
 // Backends read it; nothing here knows about QEMU.
+import { TOOLS_BLOCK_ID } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import type { DiskOptions, FSOptions, IPConfig, NICOptions, NetworkMode } from './types.js';
 import { validateBlockId, validateCPUAndMemory, validateGuestPath, validateHostPath, validateMac, validateTag } from './validate.js';
@@ -8,8 +9,8 @@ import { validateNicFeatures } from './nic-features.js';
 
 export const DEFAULT_CPUS = 1;
 export const DEFAULT_RAM_MIB = 256;
-/** microvm has 24 virtio-mmio transports; the agent's virtio-serial port takes one. */
-export const MAX_DEVICES = 23;
+/** microvm has 24 virtio-mmio transports; the agent's virtio-serial port and the image's tools disk take one each. */
+export const MAX_DEVICES = 22;
 
 export interface ShareConfig {
   tag: string;
@@ -70,8 +71,11 @@ export class VmConfig {
 
   addDisk(blockId: string, hostPath: string, opts: DiskOptions = {}): void {
     validateBlockId(blockId);
-    if (this.disks.some((d) => d.blockId === blockId))
-      throw new VesselError('ALREADY_EXISTS', `block id ${JSON.stringify(blockId)} is already used by another disk of this instance`);
+    if (this.disks.some((d) => d.blockId === blockId) || blockId === TOOLS_BLOCK_ID)
+      throw new VesselError(
+        'ALREADY_EXISTS',
+        `block id ${JSON.stringify(blockId)} is already used by another disk of this instance (${TOOLS_BLOCK_ID} is the image's tools disk)`,
+      );
     const abs = validateHostPath(hostPath, 'file', `disk ${JSON.stringify(blockId)}: image`);
     this.checkDeviceRoom();
     this.disks.push({ blockId, hostPath: abs, readOnly: opts.readOnly === true, format: opts.vmdk ? 'vmdk' : 'raw', ephemeral: opts.ephemeral !== false });

@@ -36,7 +36,7 @@ async function writeBlob(blobsDir: string, data: Buffer): Promise<Blob> {
   return { digest: `sha256:${digest}`, size: data.length };
 }
 
-async function buildRootfs(rootfs: string, files: Record<string, string>): Promise<void> {
+export async function buildRootfs(rootfs: string, files: Record<string, string>): Promise<void> {
   for (const d of ['bin', 'etc', 'dev', 'proc', 'sys', 'tmp', 'root']) await fs.mkdir(path.join(rootfs, d), { recursive: true });
   await fs.copyFile(BUSYBOX, path.join(rootfs, 'bin', 'busybox'));
   await fs.chmod(path.join(rootfs, 'bin', 'busybox'), 0o755);

@@ -31,6 +31,9 @@ var EarlyMounts = []MountPoint{
 	{"shm", "/dev/shm", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
 	{"tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
 	{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755"},
+	// cgroup v2 for container runtimes (runc enables the controllers it needs in the
+	// subtree_control files on the way down to a container's cgroup).
+	{"cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "nsdelegate"},
 }
 
 // Sys is the system-call surface of the early mounts.
@@ -134,6 +137,7 @@ func Boot() (*System, error) {
 	s.Log = log.New(os.Stderr, LogPrefix, 0)
 	tl.Mark("start")
 	_ = os.Setenv("PATH", GuestPath)
+	rootErr := MakeRootPivotable(OSRootSys{})
 	if err := MountEarly(OSSys{}); err != nil {
 		s.Log.Printf("boot: %v", err)
 		return s, err
@@ -145,6 +149,9 @@ func Boot() (*System, error) {
 		s.Log.SetOutput(con)
 	} else {
 		s.Log.Printf("boot: console: %v", err)
+	}
+	if rootErr != nil {
+		s.Log.Printf("boot: %v (containers need runc --no-pivot)", rootErr)
 	}
 
 	if b, err := os.ReadFile("/proc/cmdline"); err == nil {

@@ -1,5 +1,7 @@
-// Package initsys does the agent's PID-1 duties in the guest: mount proc, sys, devtmpfs,
-// devpts (newinstance, ptmxmode=0666), /dev/shm, /tmp and /run; route the agent's
+// Package initsys does the agent's PID-1 duties in the guest: make the initramfs root a
+// bind mount of itself so that pivot_root works for container runtimes (root.go); mount
+// proc, sys, devtmpfs, devpts (newinstance, ptmxmode=0666), /dev/shm, /tmp, /run and
+// cgroup v2 on /sys/fs/cgroup; route the agent's
 // output to /dev/console; parse the kernel command line's vessel.* keys; load the
 // kernel modules listed in /etc/vessel/modules.list in order with finit_module (EEXIST
 // is fine, other failures are logged and recorded); set the hostname; bring lo up;

@@ -175,6 +175,7 @@ func TestMountEarly(t *testing.T) {
 		"mount proc /proc ", "mount sysfs /sys ", "mount devtmpfs /dev mode=0755",
 		"mount devpts /dev/pts newinstance,ptmxmode=0666,mode=0620,gid=5",
 		"mount tmpfs /dev/shm mode=1777", "mount tmpfs /tmp mode=1777", "mount tmpfs /run mode=0755",
+		"mount cgroup2 /sys/fs/cgroup nsdelegate",
 		"link /dev/fd -> /proc/self/fd", "link /dev/stdin -> /proc/self/fd/0",
 		"link /dev/stdout -> /proc/self/fd/1", "link /dev/stderr -> /proc/self/fd/2",
 	}

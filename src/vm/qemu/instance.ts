@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { AgentClient } from '../../agent/index.js';
+import { AgentClient, TOOLS_BLOCK_ID } from '../../agent/index.js';
 import { VesselError, isVesselError } from '../../errors/index.js';
 import type { GuestImage } from '../../image/index.js';
 import { connectUnixSocket } from '../../transport/index.js';
@@ -439,7 +439,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       agentSocket,
       qmpSocket,
       shares: o.shares,
-      disks: r.disks,
+      // The image's tools disk (runc) last, so the caller's disks keep their order.
+      disks:
+        o.image.toolsDiskPath === undefined ? r.disks : [...r.disks, { blockId: TOOLS_BLOCK_ID, path: o.image.toolsDiskPath, format: 'raw', readOnly: true }],
       nics: o.network.nics,
     });
     r.console = new ConsoleLog(this.consoleLogPath, o.opts.consoleWriter);

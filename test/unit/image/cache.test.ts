@@ -1,7 +1,9 @@
 // The image cache with a fake kernel package and a stand-in agent (no network, ~seconds):
 // reuse, verification and rebuild after corruption, atomicity of failed builds, concurrency.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVesselError } from '../../../src/errors/index.js';
@@ -14,10 +16,12 @@ import { pruneImagesIn } from '../../../src/image/prune.js';
 import type { BuildProgress, ImageOptions, ImageSourceOverrides } from '../../../src/image/types.js';
 import { verifyImage } from '../../../src/image/verify.js';
 import { makePrivateTempDir } from '../../support/tmpdir.js';
-import { FAKE_MODULES, FAKE_RELEASE, FakeKernelSource, makeFakeKernelDeb, makeStandInAgent, parseNewc } from './fixtures.js';
+import { FAKE_MODULES, FAKE_RELEASE, FakeKernelSource, FakeRuncSource, makeFakeKernelDeb, makeStandInAgent, parseNewc } from './fixtures.js';
 
+const exec = promisify(execFile);
 let tmp: { dir: string; remove: () => Promise<void> };
 let source: FakeKernelSource;
+const runcSource = new FakeRuncSource();
 let agentDir: string;
 
 beforeAll(async () => {
@@ -30,7 +34,7 @@ afterAll(async () => tmp.remove());
 
 function opts(home: string, extra: ImageOptions & ImageSourceOverrides = {}): ImageOptions & ImageSourceOverrides & { phases: BuildProgress[] } {
   const phases: BuildProgress[] = [];
-  return { home, agentDir, kernelSource: source, modules: FAKE_MODULES, onProgress: (p) => phases.push(p), phases, ...extra };
+  return { home, agentDir, kernelSource: source, runcSource, modules: FAKE_MODULES, onProgress: (p) => phases.push(p), phases, ...extra };
 }
 const builds = (o: { phases: BuildProgress[] }): number => o.phases.filter((p) => p.phase === 'agent build').length;
 
@@ -61,6 +65,15 @@ describe('image cache', () => {
     expect(JSON.parse(entries.get('etc/vessel/image.json')!.data.toString())).toEqual({ kernelRelease: FAKE_RELEASE, imageId: a.id });
     // The agent was stamped with the version.
     expect(entries.get('init')!.data.includes(Buffer.from(a.manifest.contents.agent.version))).toBe(true);
+    // The tools disk: an ext4 image whose /bin/runc is what the runc source built (busybox here).
+    expect(a.toolsDiskPath).toBe(path.join(a.dir, 'tools.ext4'));
+    expect(await sha256File(a.toolsDiskPath!)).toBe(a.manifest.artifacts.tools!.sha256);
+    expect(a.manifest.inputs.runc).toEqual(await runcSource.resolve());
+    const busybox = await fs.readFile('/bin/busybox');
+    const { stdout: runcOnDisk } = await exec('debugfs', ['-R', 'cat /bin/runc', a.toolsDiskPath!], { encoding: 'buffer', maxBuffer: 64 << 20 });
+    expect(runcOnDisk.equals(busybox)).toBe(true);
+    expect((await exec('debugfs', ['-R', 'stat /bin/runc', a.toolsDiskPath!])).stdout).toMatch(/Mode:\s+0755/);
+    expect(a.manifest.contents.runc).toMatchObject({ path: '/bin/runc', size: busybox.length });
 
     const o2 = opts(home);
     const b = await ensureImage(o2);
@@ -119,6 +132,9 @@ describe('image cache', () => {
     await fs.writeFile(path.join(dir, 'internal', 'version', 'extra.go'), 'package version\n\nconst X = 1\n');
     const c = await ensureImage(opts(home, { agentDir: dir }));
     expect(c.id).not.toBe(a.id);
+    // A different runc (version, sum, Go, tags or linked -dev packages) is a different image.
+    const otherRunc = await ensureImage(opts(home, { agentDir: dir, runcSource: new FakeRuncSource('v0.0.1-fake') }));
+    expect(otherRunc.id).not.toBe(c.id);
     const gz = await ensureImage(opts(home, { agentDir: dir, compression: 'gzip' }));
     expect(gz.id).not.toBe(c.id);
     expect(path.basename(gz.initrdPath)).toBe('initramfs.cpio.gz');
@@ -128,14 +144,16 @@ describe('image cache', () => {
       parseNewc(b).map((e) => [e.name, e.name === 'etc/vessel/image.json' ? '' : e.data.toString('base64')]);
     expect(strip(zlib.gunzipSync(await fs.readFile(gz.initrdPath)))).toEqual(strip(await fs.readFile(c.initrdPath)));
 
-    const list = await listImagesIn(home, { agentDir: dir, kernelSource: source, modules: FAKE_MODULES });
-    expect(list.map((i) => i.id).sort()).toEqual([a.id, c.id, gz.id].sort());
+    const list = await listImagesIn(home, { agentDir: dir, kernelSource: source, runcSource, modules: FAKE_MODULES });
+    expect(list.map((i) => i.id).sort()).toEqual([a.id, c.id, otherRunc.id, gz.id].sort());
     expect(list.filter((i) => i.isDefault).map((i) => i.id)).toEqual([c.id]);
     expect(list.every((i) => i.sizeBytes > 0 && i.kernelRelease === FAKE_RELEASE)).toBe(true);
 
-    const pruned = await pruneImagesIn({ home, agentDir: dir, kernelSource: source, modules: FAKE_MODULES });
-    expect(pruned.removed).toEqual([a.id]); // both compressions of the current inputs stay
-    expect((await listImagesIn(home, { agentDir: dir, kernelSource: source, modules: FAKE_MODULES })).map((i) => i.id).sort()).toEqual([c.id, gz.id].sort());
+    const pruned = await pruneImagesIn({ home, agentDir: dir, kernelSource: source, runcSource, modules: FAKE_MODULES });
+    expect(pruned.removed.sort()).toEqual([a.id, otherRunc.id].sort()); // both compressions of the current inputs stay
+    expect((await listImagesIn(home, { agentDir: dir, kernelSource: source, runcSource, modules: FAKE_MODULES })).map((i) => i.id).sort()).toEqual(
+      [c.id, gz.id].sort(),
+    );
     const all = await pruneImagesIn({ home, all: true });
     expect(all.removed.filter((r) => !r.startsWith('downloads/')).sort()).toEqual([c.id, gz.id].sort());
     expect(await listImagesIn(home)).toEqual([]);
@@ -170,8 +188,8 @@ describe('image cache', () => {
     await ensureImage(o);
     expect(builds(o)).toBe(1);
     expect(o.phases.some((p) => /stale image lock/.test(p.message ?? ''))).toBe(true);
-    expect((await listImagesIn(home, { agentDir, kernelSource: source, modules: FAKE_MODULES })).map((i) => i.id)).toEqual([id]);
-    const pruned = await pruneImagesIn({ home, agentDir, kernelSource: source, modules: FAKE_MODULES });
+    expect((await listImagesIn(home, { agentDir, kernelSource: source, runcSource, modules: FAKE_MODULES })).map((i) => i.id)).toEqual([id]);
+    const pruned = await pruneImagesIn({ home, agentDir, kernelSource: source, runcSource, modules: FAKE_MODULES });
     expect(pruned.removed).toEqual([]);
     await expect(fs.access(leftover)).rejects.toThrow(/ENOENT/);
   });
@@ -206,7 +224,7 @@ describe('image cache', () => {
     expect(await Promise.all(['aa', 'bb', 'cc', 'dd', 'ee'].map(async (n) => (await inspectLock(lock(n))).stale))).toEqual([false, false, false, true, true]);
     const liveTmp = path.join(images, `.tmp-${id}-${process.pid}-abcdef`);
     await fs.mkdir(liveTmp);
-    const pruned = await pruneImagesIn({ home, agentDir, kernelSource: source, modules: FAKE_MODULES });
+    const pruned = await pruneImagesIn({ home, agentDir, kernelSource: source, runcSource, modules: FAKE_MODULES });
     expect(pruned.removed).toEqual([]);
     expect((await fs.readdir(images)).sort()).toEqual(['.lock-aa', '.lock-bb', '.lock-cc', path.basename(liveTmp), id].sort());
   });

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { KernelRef, KernelSource } from '../../../src/image/kernel.js';
+import type { RuncRef, RuncSource } from '../../../src/image/runc.js';
 
 const exec = promisify(execFile);
 
@@ -165,6 +166,20 @@ export class FakeKernelSource implements KernelSource {
     await fs.mkdir(path.dirname(dest), { recursive: true });
     await fs.copyFile(this.deb, dest);
     return dest;
+  }
+}
+
+/** A RuncSource whose "runc" is the host's static busybox (no Go build); counts builds. */
+export class FakeRuncSource implements RuncSource {
+  builds = 0;
+  constructor(private readonly version = 'v0.0.0-fake') {}
+  async resolve(): Promise<RuncRef> {
+    return { module: 'example.com/fake-runc', version: this.version, sum: 'h1:fake', goVersion: 'go0', buildTags: ['seccomp'], linked: {} };
+  }
+  async build(_ref: RuncRef, out: string): Promise<Buffer> {
+    this.builds++;
+    await fs.copyFile('/bin/busybox', out);
+    return fs.readFile(out);
   }
 }
 

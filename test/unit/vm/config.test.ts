@@ -80,6 +80,8 @@ describe('configuration values', () => {
     expect(() => i.addDisk('d0', shareDir)).toThrow(/not a regular file/);
     i.addDisk('d0', diskFile, { readOnly: true });
     expect(code(() => i.addDisk('d0', diskFile))).toBe('ALREADY_EXISTS');
+    // the image's tools disk (runc) has this serial in every VM
+    expect(code(() => i.addDisk('vessel-tools', diskFile))).toBe('ALREADY_EXISTS');
   });
 
   it('NICs', async () => {
