@@ -1,12 +1,31 @@
-// One container of a pod: its rootfs (Create.rootfs mounted on the host at the bundle's
-// root path, then shared into the pod's VM, see pod.ts), its init process and its execs.
-// The init process starts on Start. destroy(): take the rootfs out of the pod and unmount
-// it (the pod's VM is the task service's to shut down).
+// One container of a pod, run by runc in the pod's VM so that its whole OCI spec holds there
+// (mounts, namespaces, users, capabilities, seccomp, rlimits, sysctls, readonly rootfs,
+// masked paths, cgroups from linux.resources: a memory limit OOM-kills this container only).
+// create(): mount Create.rootfs on the host at the bundle's root path, rewrite config.json
+// for the guest (guest-bundle.ts) and stage it with the rootfs and the spec's bind sources
+// into the pod's share (pod.ts). The init process is `runc run` on Start, an exec is
+// `runc exec`; both carry their stdio on the agent's raw streams. destroy(): `runc delete`,
+// take the container out of the pod and unmount its rootfs (the pod's VM is the task
+// service's to shut down).
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
+import {
+  containerPids,
+  containerStats,
+  deleteContainer,
+  execInContainer,
+  killContainer,
+  runContainer,
+  waitContainerStarted,
+  type ContainerExit,
+  type ContainerStats,
+} from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
+import { guestBundle } from './guest-bundle.js';
 import type { OciBundleSpec, OciProcess } from './oci.js';
 import type { PodVm } from './pod.js';
-import { ShimProcess, type Stdio } from './process.js';
+import { ShimProcess, type Launcher, type Stdio } from './process.js';
 import { mountRootfs, unmountRootfs, type RootfsMount } from './rootfs.js';
 
 export interface CreateOptions {
@@ -19,42 +38,87 @@ export interface CreateOptions {
   logger: Logger;
 }
 
+/** The exit status containerd gets: the container's, 128+N for a signal, 255 when runc itself failed. */
+function exitStatus(e: ContainerExit, logger: Logger, what: string): number {
+  if (e.runtimeError !== undefined) {
+    logger.warn({ what, runtimeError: e.runtimeError }, 'runc failed');
+    return 255;
+  }
+  return e.signal ? 128 + e.signal : e.exitCode;
+}
+
 export class Container {
   readonly init: ShimProcess;
   readonly execs = new Map<string, ShimProcess>();
-  private guestSeq = 0;
+  private readonly rawExecs = new Map<string, Record<string, unknown>>();
+  private execSeq = 0;
 
   private constructor(
     readonly id: string,
     readonly bundle: string,
     readonly rootfsDir: string,
     readonly pod: PodVm,
-    private readonly guestRootfs: string,
+    /** The guest bundle dir (config.json, rootfs/). */
+    private readonly guestDir: string,
     init: OciProcess,
     stdio: Stdio,
     private readonly logger: Logger,
   ) {
-    // guest exec ids are unique in the VM: the container id names its processes
-    this.init = new ShimProcess('', id, init, stdio, logger);
+    this.init = new ShimProcess('', init, stdio, logger);
   }
 
   static async create(o: CreateOptions): Promise<Container> {
     if (o.spec.process.terminal !== o.stdio.terminal) {
       throw new VesselError('INVALID_ARGUMENT', `Create.terminal (${o.stdio.terminal}) differs from the spec's process.terminal`);
     }
+    const raw: unknown = JSON.parse(fs.readFileSync(path.join(o.bundle, 'config.json'), 'utf8'));
+    const bundle = guestBundle(raw, o.id, o.pod.guestDirOf(o.id));
     if (o.rootfs.length > 0) await mountRootfs(o.rootfs, o.spec.rootPath);
     try {
-      const guestRootfs = await o.pod.addRootfs(o.id, o.spec.rootPath);
-      return new Container(o.id, o.bundle, o.spec.rootPath, o.pod, guestRootfs, o.spec.process, o.stdio, o.logger);
+      const guestDir = await o.pod.addContainer(o.id, o.spec.rootPath, bundle);
+      return new Container(o.id, o.bundle, o.spec.rootPath, o.pod, guestDir, o.spec.process, o.stdio, o.logger);
     } catch (err) {
-      await o.pod.removeRootfs(o.id).catch(() => undefined);
+      await o.pod.removeContainer(o.id).catch(() => undefined);
       await unmountRootfs(o.spec.rootPath).catch(() => undefined);
       throw err;
     }
   }
 
-  get guest() {
-    return { agent: this.pod.client(), rootfs: this.guestRootfs };
+  /** How the init process starts: `runc run` of the bundle, its pid the container's init's. */
+  private get initLauncher(): Launcher {
+    return async (stdio) => {
+      const agent = this.pod.client();
+      const { rows, cols, terminal } = this.init.spec;
+      const proc = await runContainer(agent, { id: this.id, bundle: this.guestDir, terminal, rows, cols }, stdio);
+      return {
+        exec: proc.exec,
+        started: waitContainerStarted(agent, this.id, proc).then((s) => s.pid),
+        exited: proc.exited.then((e) => exitStatus(e, this.logger, this.id)),
+        signal: (signal) => killContainer(agent, this.id, signal),
+      };
+    };
+  }
+
+  /** How an exec starts: `runc exec` of its OCI process (written into the container's dir for the guest). */
+  private execLauncher(p: ShimProcess, rawProcess: Record<string, unknown>): Launcher {
+    return async (stdio) => {
+      const agent = this.pod.client();
+      const file = `exec-${++this.execSeq}.json`;
+      const processPath = this.pod.writeFile(this.id, file, JSON.stringify({ ...rawProcess, terminal: p.stdio.terminal }));
+      const done = () => this.pod.removeFile(this.id, file);
+      let proc;
+      try {
+        proc = await execInContainer(agent, { id: this.id, processPath, terminal: p.stdio.terminal, rows: p.spec.rows, cols: p.spec.cols }, stdio);
+      } catch (err) {
+        done();
+        throw err;
+      }
+      const exited = proc.exited.then((e) => exitStatus(e, this.logger, `${this.id} exec ${p.execId}`));
+      void exited.finally(done).catch(() => undefined);
+      const exec = proc.exec;
+      // runc exec stays in the foreground and relays signals to the process it started
+      return { exec, started: Promise.resolve(exec.pid), exited, signal: (signal, group) => exec.signal(signal, group) };
+    };
   }
 
   process(execId: string): ShimProcess {
@@ -64,23 +128,36 @@ export class Container {
     return p;
   }
 
-  addExec(execId: string, spec: OciProcess, stdio: Stdio): ShimProcess {
+  /** An exec of the container: `raw` is containerd's OCI process JSON, `spec` what the shim reads of it. */
+  addExec(execId: string, raw: Record<string, unknown>, spec: OciProcess, stdio: Stdio): ShimProcess {
     if (this.execs.has(execId)) throw new VesselError('ALREADY_EXISTS', `exec ${JSON.stringify(execId)} already exists`);
     if (this.init.status !== 'running') throw new VesselError('NOT_STARTED', `container ${this.id} is not running`);
-    const p = new ShimProcess(execId, `${this.id}.exec-${++this.guestSeq}`, spec, stdio, this.logger);
+    const p = new ShimProcess(execId, spec, stdio, this.logger);
     this.execs.set(execId, p);
+    this.rawExecs.set(execId, raw);
     return p;
   }
 
-  /**
-   * Kill{all}: every process of the container. Alone in its VM, that is every process but
-   * the agent (orphans too, also after the init process exited); in a pod with others,
-   * the process groups of its init process and execs.
-   */
+  /** How `p`, the init process or one of the execs, starts. */
+  launcher(p: ShimProcess): Launcher {
+    return p === this.init ? this.initLauncher : this.execLauncher(p, this.rawExecs.get(p.execId) ?? {});
+  }
+
+  /** Kill{all}: every process of the container (its cgroup), also after its init process exited. */
   async signalAll(signal: number): Promise<void> {
-    if (this.pod.size === 1) return this.pod.signalAll(signal);
-    const running = [this.init, ...this.execs.values()].filter((p) => p.status === 'running');
-    await Promise.all(running.map((p) => p.signal(signal, true).catch((err: unknown) => this.logger.debug({ err, exec: p.execId }, 'signal: already gone'))));
+    await killContainer(this.pod.client(), this.id, signal, { all: true });
+  }
+
+  /** The container's processes (guest pids). */
+  async pids(): Promise<number[]> {
+    if (this.init.status !== 'running') return [];
+    return containerPids(this.pod.client(), this.id);
+  }
+
+  /** Its cgroup's stats (runc events --stats). */
+  async stats(): Promise<ContainerStats> {
+    if (this.paused) throw new VesselError('NOT_STARTED', `container ${this.id} is paused: its VM cannot report stats until resumed`);
+    return containerStats(this.pod.client(), this.id);
   }
 
   /** Pause/Resume freeze the whole VM: only a container alone in its VM can be paused. */
@@ -102,11 +179,14 @@ export class Container {
     if (this.pod.size !== 1) throw new VesselError('UNIMPLEMENTED', `${what} of one container of a pod (it would freeze the whole pod's VM)`);
   }
 
-  /** Marks its processes ended, takes the rootfs out of the pod and unmounts it; idempotent. */
-  async destroy(): Promise<void> {
+  /** Marks its processes ended, removes it from runc and the pod, unmounts its rootfs; idempotent. */
+  async destroy(opts: { vmGone?: boolean } = {}): Promise<void> {
     this.init.abandon(255);
     for (const p of this.execs.values()) p.abandon(255);
-    await this.pod.removeRootfs(this.id);
+    if (!opts.vmGone) {
+      await deleteContainer(this.pod.client(), this.id).catch((err: unknown) => this.logger.warn({ err, id: this.id }, 'runc delete failed'));
+    }
+    await this.pod.removeContainer(this.id);
     await unmountRootfs(this.rootfsDir);
   }
 }

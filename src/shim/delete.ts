@@ -11,7 +11,7 @@ import { reapOrphans } from '../vm/index.js';
 import type { ShimArgs } from './args.js';
 import { readBundleSpec } from './oci.js';
 import { bundleVmLink, existingVmStateDir, shimSocketPath } from './paths.js';
-import { POD_DIR_NAME, unmountTree } from './pod.js';
+import { unmountTree } from './pod.js';
 import { shimProtos, timestamp } from './protos.js';
 import { unmountRootfs } from './rootfs.js';
 
@@ -25,9 +25,10 @@ export async function deleteShim(a: ShimArgs, stdout: NodeJS.WritableStream): Pr
   } catch {
     // no readable config.json: the default place
   }
-  await unmountRootfs(rootfs);
   // the pod's VM was booted from this bundle: what its containers shared with it is below
-  if (stateDir) await unmountTree(path.join(stateDir, POD_DIR_NAME));
+  // its state dir (the pod dir and the staged bundles, which hold binds of the rootfs)
+  if (stateDir) await unmountTree(stateDir);
+  await unmountRootfs(rootfs);
   fs.rmSync(bundleVmLink(bundle), { recursive: true, force: true });
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
   fs.rmSync(shimSocketPath(a.namespace, a.id), { force: true });

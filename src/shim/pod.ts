@@ -1,10 +1,14 @@
 // PodVm: the one VM of a pod (or of a lone container, e.g. `ctr run`), owned by the shim
 // that serves the pod. It boots with the sandbox's hostname and one virtio-fs share, the
-// pod dir (<VM state dir>/pod, a shared mount made before virtiofsd starts), mounted in
-// the guest at /run/vessel/pod. A container added later needs no new device: its rootfs is
-// bind-mounted on the host into the pod dir and propagates into virtiofsd's mount
-// namespace (a slave of the host's), as Kata shares a sandbox directory. destroy(): shut
-// the VM down, unmount everything under the pod dir, remove the state dir.
+// pod dir (<VM state dir>/pod), mounted in the guest at /run/vessel/pod. A container added
+// later needs no new device: its guest bundle is staged on the host in
+// <VM state dir>/containers/<id> (its rootfs and the spec's bind sources bind-mounted
+// there, config.json written) and then bind-mounted into the pod dir, a shared mount, so it
+// propagates into virtiofsd's mount namespace (a slave of the host's), as Kata shares a
+// sandbox directory. The pod dir's top level is a read-only bind of <VM state dir>/pod-src:
+// the untrusted guest cannot plant a symlink where the host mounts the next container;
+// inside a container's dir the host only creates files exclusively (O_EXCL, no symlink
+// followed). destroy(): shut the VM down, unmount everything, remove the state dir.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,14 +18,17 @@ import type { AgentClient, AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, pausable, randomMac, type Instance, type Manager } from '../vm/index.js';
 import { bundleVmLink, createVmStateDir } from './paths.js';
-import { isMountPoint, unmountRootfs } from './rootfs.js';
+import type { GuestBundle } from './guest-bundle.js';
+import { unmountRootfs } from './rootfs.js';
 
 const run = promisify(execFile);
 
 const POD_TAG = 'pod';
 const GUEST_POD_DIR = '/run/vessel/pod';
-/** The pod dir inside a VM state dir. */
-export const POD_DIR_NAME = 'pod';
+/** The pod dir inside a VM state dir (what the guest sees), its writable source, and the staging of container bundles. */
+const POD_DIR_NAME = 'pod';
+const POD_SRC_NAME = 'pod-src';
+const STAGING_NAME = 'containers';
 
 export interface PodBootOptions {
   /** The pod's id (the sandbox's container id, or the lone container's). */
@@ -74,14 +81,26 @@ export class PodVm {
     return path.join(this.stateDir, POD_DIR_NAME);
   }
 
+  /** A container's bundle dir in the guest. */
+  guestDirOf(containerId: string): string {
+    return path.posix.join(GUEST_POD_DIR, containerId);
+  }
+
+  private staging(containerId: string): string {
+    return path.join(this.stateDir, STAGING_NAME, containerId);
+  }
+
   static async boot(o: PodBootOptions): Promise<PodVm> {
     const stateDir = createVmStateDir(o.bundle, o.namespace, o.id);
     const podDir = path.join(stateDir, POD_DIR_NAME);
+    const podSrc = path.join(stateDir, POD_SRC_NAME);
     let instance: Instance | undefined;
     try {
-      fs.mkdirSync(podDir, { mode: 0o700 });
-      // A shared mount: what is mounted below it later reaches virtiofsd's namespace.
-      await mountCommand(['--bind', podDir, podDir], `bind-mounting the pod dir ${podDir}`);
+      for (const d of [podDir, podSrc, path.join(stateDir, STAGING_NAME)]) fs.mkdirSync(d, { mode: 0o700 });
+      fs.chmodSync(podSrc, 0o755);
+      // Read-only at the top for the guest, and shared: what is mounted below it later reaches virtiofsd's namespace.
+      await mountCommand(['--bind', podSrc, podDir], `bind-mounting the pod dir ${podDir}`);
+      await mountCommand(['-o', 'remount,bind,ro', podDir], `making the pod dir ${podDir} read-only`);
       await mountCommand(['--make-shared', podDir], `making the pod dir ${podDir} shared`);
       instance = await o.manager.newInstance(stateDir);
       instance.setCPUAndMemory(o.cpus ?? DEFAULT_CPUS, o.memoryMiB ?? DEFAULT_RAM_MIB);
@@ -98,7 +117,7 @@ export class PodVm {
   }
 
   private static async removeStateDir(bundle: string, stateDir: string): Promise<void> {
-    await unmountTree(path.join(stateDir, POD_DIR_NAME));
+    await unmountTree(stateDir);
     fs.rmSync(bundleVmLink(bundle), { recursive: true, force: true });
     fs.rmSync(stateDir, { recursive: true, force: true });
   }
@@ -111,20 +130,60 @@ export class PodVm {
     return this.members.size;
   }
 
-  /** Bind-mounts a container's host rootfs into the pod dir; returns its path in the guest. */
-  async addRootfs(containerId: string, hostRootfs: string): Promise<string> {
+  /**
+   * Stages a container's guest bundle (its rootfs, the spec's bind sources, config.json)
+   * and shares it with the guest; returns the bundle's dir in the guest.
+   */
+  async addContainer(containerId: string, hostRootfs: string, bundle: GuestBundle): Promise<string> {
     if (this.members.has(containerId)) throw new VesselError('ALREADY_EXISTS', `container ${containerId} is already in pod ${this.id}`);
-    const target = path.join(this.podDir, containerId, 'rootfs');
-    fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-    await mountCommand(['--rbind', hostRootfs, target], `sharing the rootfs of ${containerId} with the pod`);
     this.members.add(containerId);
-    return path.posix.join(GUEST_POD_DIR, containerId, 'rootfs');
+    const staging = this.staging(containerId);
+    fs.mkdirSync(path.join(staging, 'rootfs'), { recursive: true, mode: 0o755 });
+    await mountCommand(['--rbind', hostRootfs, path.join(staging, 'rootfs')], `staging the rootfs of ${containerId}`);
+    for (const b of bundle.binds) {
+      const target = path.join(staging, b.target);
+      let isDir: boolean;
+      try {
+        isDir = fs.statSync(b.source).isDirectory();
+      } catch (err) {
+        throw new VesselError('INVALID_ARGUMENT', `bind mount source ${b.source} of ${containerId}: ${(err as Error).message}`);
+      }
+      fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true, mode: 0o755 });
+      if (!isDir) fs.closeSync(fs.openSync(target, 'wx', 0o644));
+      await mountCommand([isDir ? '--rbind' : '--bind', b.source, target], `staging ${b.source} for ${containerId}`);
+      if (b.readOnly) await mountCommand(['-o', 'remount,bind,ro', target], `making ${b.source} read-only for ${containerId}`);
+    }
+    this.writeFile(containerId, 'config.json', JSON.stringify(bundle.spec));
+    fs.mkdirSync(path.join(this.stateDir, POD_SRC_NAME, containerId), { mode: 0o755 });
+    await mountCommand(['--rbind', staging, path.join(this.podDir, containerId)], `sharing ${containerId} with the pod`);
+    return this.guestDirOf(containerId);
   }
 
-  async removeRootfs(containerId: string): Promise<void> {
-    const dir = path.join(this.podDir, containerId);
-    await unmountTree(dir);
-    if (!isMountPoint(dir)) fs.rmSync(dir, { recursive: true, force: true });
+  /**
+   * Writes a file into a container's dir (seen by the guest at <guest dir>/<name>), never
+   * through a link the guest made (O_EXCL); returns its path in the guest.
+   */
+  writeFile(containerId: string, name: string, text: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) throw new VesselError('INVALID_ARGUMENT', `bad file name ${JSON.stringify(name)}`);
+    const fd = fs.openSync(path.join(this.staging(containerId), name), 'wx', 0o644);
+    try {
+      fs.writeSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return path.posix.join(this.guestDirOf(containerId), name);
+  }
+
+  /** Removes a file writeFile made (a missing one is fine). */
+  removeFile(containerId: string, name: string): void {
+    fs.rmSync(path.join(this.staging(containerId), name), { force: true });
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    await unmountTree(path.join(this.podDir, containerId));
+    await unmountTree(this.staging(containerId));
+    fs.rmSync(this.staging(containerId), { recursive: true, force: true });
+    fs.rmSync(path.join(this.stateDir, POD_SRC_NAME, containerId), { recursive: true, force: true });
     this.members.delete(containerId);
   }
 

@@ -1,11 +1,11 @@
 // One process of a container (the init process or an exec): its OCI process spec, its
 // containerd stdio FIFOs, and its life in the guest (created → running → stopped). The
-// guest side is an agent exec in the container's rootfs with raw streams for stdio;
-// exited() resolves only after its output reached the FIFOs.
+// container starts it (runc in the guest, see container.ts) through a Launcher given the
+// stdio streams it wants; exited() resolves only after its output reached the FIFOs.
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { execWithStreams, type AgentClient, type GuestExec } from '../agent/index.js';
+import type { ExecStdio, GuestExec } from '../agent/index.js';
 import { VesselError, isVesselError } from '../errors/index.js';
 import { openOutputFifo, openStdinFifo, type OutputFifo } from './fifo.js';
 import type { OciProcess } from './oci.js';
@@ -24,12 +24,19 @@ export interface ProcessExit {
   exitedAt: Date;
 }
 
-/** The guest side a process needs: its agent and the container's rootfs in the guest. */
-export interface GuestHandle {
-  agent: AgentClient;
-  /** The rootfs inside the guest. */
-  rootfs: string;
+/** A process running in the guest, as its container started it. */
+export interface LaunchedProcess {
+  /** The agent exec carrying its stdio (resize, stdin EOF, close). */
+  exec: GuestExec;
+  /** Resolves with the pid reported to containerd (a guest pid) once the process runs; rejects if it never did. */
+  started: Promise<number>;
+  /** Its exit status (128+N when signal N ended it). */
+  exited: Promise<number>;
+  signal(signal: number, group: boolean): Promise<void>;
 }
+
+/** Starts the process with these stdio streams. */
+export type Launcher = (stdio: ExecStdio) => Promise<LaunchedProcess>;
 
 export class ShimProcess {
   status: ProcessStatus = 'created';
@@ -37,14 +44,12 @@ export class ShimProcess {
   exit: ProcessExit | undefined;
   private readonly exitPromise: Promise<ProcessExit>;
   private resolveExit!: (e: ProcessExit) => void;
-  private exec: GuestExec | undefined;
+  private launched: LaunchedProcess | undefined;
   private fifos: OutputFifo[] = [];
 
   constructor(
     /** '' for the init process. */
     readonly execId: string,
-    /** The agent's exec id (unique in the VM). */
-    readonly guestId: string,
     readonly spec: OciProcess,
     readonly stdio: Stdio,
     private readonly logger: Logger,
@@ -59,26 +64,13 @@ export class ShimProcess {
   }
 
   /** Starts the process in the guest; `onExit` runs once it exited and its output is drained. */
-  async start(guest: GuestHandle, onExit: (p: ShimProcess) => void): Promise<number> {
+  async start(launch: Launcher, onExit: (p: ShimProcess) => void): Promise<number> {
     if (this.status !== 'created') throw new VesselError('ALREADY_STARTED', `process ${this.label} was already started`);
     this.status = 'running';
     const { terminal, stdin, stdout, stderr } = this.stdio;
-    let exec: GuestExec;
+    let launched: LaunchedProcess;
     try {
-      exec = await execWithStreams(
-        guest.agent,
-        {
-          execId: this.guestId,
-          args: this.spec.args,
-          env: this.spec.env,
-          cwd: this.spec.cwd,
-          uid: this.spec.uid,
-          gid: this.spec.gid,
-          additionalGids: this.spec.additionalGids,
-          rootfs: guest.rootfs,
-          terminal,
-          ...(terminal ? { rows: this.spec.rows, cols: this.spec.cols } : {}),
-        },
+      launched = await launch(
         terminal
           ? // one stream carries the terminal both ways; it is opened even without a stdout FIFO
             { stdout: 'open', ...(stdin ? { stdin: 'stdout' as const } : {}) }
@@ -91,8 +83,9 @@ export class ShimProcess {
       this.resolveExit(exit);
       throw err;
     }
-    this.exec = exec;
-    this.pid = exec.pid;
+    this.launched = launched;
+    const exec = launched.exec;
+    // (output is read from the start: a process that ends at once must not wait for a reader)
     const outputs: Promise<void>[] = [];
     if (exec.stdout) {
       if (stdout) outputs.push(this.copyToFifo(exec.stdout, stdout));
@@ -100,10 +93,22 @@ export class ShimProcess {
     }
     if (exec.stderr && stderr) outputs.push(this.copyToFifo(exec.stderr, stderr));
     if (exec.stdin && stdin) this.forwardStdin(exec.stdin, stdin);
+    try {
+      this.pid = await launched.started;
+    } catch (err) {
+      exec.close();
+      await Promise.allSettled(outputs);
+      this.releaseFifos();
+      this.status = 'stopped';
+      const exit = { exitStatus: 255, exitedAt: new Date() };
+      this.exit = exit;
+      this.resolveExit(exit);
+      throw err;
+    }
     void (async () => {
       let exitStatus = 255;
       try {
-        exitStatus = (await exec.exited).exitCode;
+        exitStatus = await launched.exited;
       } catch (err) {
         this.logger.warn({ err, exec: this.label }, 'waiting for the process failed');
       }
@@ -127,7 +132,7 @@ export class ShimProcess {
   }
 
   async closeStdin(): Promise<void> {
-    if (this.exec?.stdin) await this.exec.closeStdin();
+    if (this.launched?.exec.stdin) await this.launched.exec.closeStdin();
   }
 
   /** Signals the process (or its whole process group); it must have been started. */
@@ -137,10 +142,10 @@ export class ShimProcess {
    * tolerates when it stops a task.
    */
   async signal(signal: number, group: boolean): Promise<void> {
-    const exec = this.started();
+    const launched = this.started();
     if (this.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${this.label} already finished`);
     try {
-      await exec.signal(signal, group);
+      await launched.signal(signal, group);
     } catch (err) {
       if (isVesselError(err, 'FAILED_PRECONDITION'))
         throw new VesselError('NOT_FOUND', `process ${this.label} already finished: ${err.message}`, { cause: err });
@@ -149,12 +154,12 @@ export class ShimProcess {
   }
 
   async resize(rows: number, cols: number): Promise<void> {
-    await this.started().resize(rows, cols);
+    await this.started().exec.resize(rows, cols);
   }
 
-  private started(): GuestExec {
-    if (!this.exec) throw new VesselError('NOT_STARTED', `process ${this.label} has not been started`);
-    return this.exec;
+  private started(): LaunchedProcess {
+    if (!this.launched) throw new VesselError('NOT_STARTED', `process ${this.label} has not been started`);
+    return this.launched;
   }
 
   private get label(): string {

@@ -12,7 +12,7 @@ import { taskv2, type Empty } from '../gen/index.js';
 import type { DeepPartial, UnaryServer } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
-import { guestMetrics, metricsAny } from './metrics.js';
+import { containerMetrics, metricsAny } from './metrics.js';
 import { parseProcess, podRole, readBundleSpec, vmSize, type OciBundleSpec, type PodRole } from './oci.js';
 import { PodVm } from './pod.js';
 import type { ShimProcess } from './process.js';
@@ -63,7 +63,8 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   /** Tears every container and the VM down (on Shutdown{now} or a fatal signal). */
   async close(): Promise<void> {
     await this.createQueue.catch(() => undefined);
-    for (const c of this.containers.values()) await c.destroy().catch((err) => this.o.logger.warn({ err, id: c.id }, 'container teardown failed'));
+    for (const c of this.containers.values())
+      await c.destroy({ vmGone: true }).catch((err) => this.o.logger.warn({ err, id: c.id }, 'container teardown failed'));
     this.containers.clear();
     const pod = this.pod;
     this.pod = undefined;
@@ -141,7 +142,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   async Start(req: taskv2.StartRequest): Reply<taskv2.StartResponse> {
     const c = this.get(req.id);
     const p = c.process(req.execId);
-    const pid = await p.start(c.guest, (done) => this.exited(c, done));
+    const pid = await p.start(c.launcher(p), (done) => this.exited(c, done));
     if (req.execId) this.o.events.publish('TaskExecStarted', { containerId: c.id, execId: req.execId, pid });
     else this.o.events.publish('TaskStart', { containerId: c.id, pid });
     return { pid };
@@ -232,15 +233,19 @@ export class TaskService implements UnaryServer<taskv2.Task> {
       throw new VesselError('INVALID_ARGUMENT', 'Exec.spec is not a JSON OCI process');
     }
     const process = parseProcess(spec);
-    c.addExec(req.execId, { ...process, terminal: req.terminal }, { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal });
+    c.addExec(
+      req.execId,
+      spec as Record<string, unknown>,
+      { ...process, terminal: req.terminal },
+      { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
+    );
     this.o.events.publish('TaskExecAdded', { containerId: c.id, execId: req.execId });
     return {};
   }
 
   async Pids(req: taskv2.PidsRequest): Reply<taskv2.PidsResponse> {
     const c = this.get(req.id);
-    const running = [c.init, ...c.execs.values()].filter((p) => p.status === 'running');
-    return { processes: running.map((p) => ({ pid: p.pid })) };
+    return { processes: (await c.pids()).map((pid) => ({ pid })) };
   }
 
   async ResizePty(req: taskv2.ResizePtyRequest): Reply<Empty> {
@@ -274,7 +279,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   /** The containers left when the pod's owner goes: their processes are gone with the VM. */
   private async destroyPod(): Promise<void> {
     for (const other of this.containers.values()) {
-      await other.destroy().catch((err) => this.o.logger.warn({ err, id: other.id }, 'container teardown failed'));
+      await other.destroy({ vmGone: true }).catch((err) => this.o.logger.warn({ err, id: other.id }, 'container teardown failed'));
     }
     this.containers.clear();
     const pod = this.pod;
@@ -292,10 +297,11 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     return {};
   }
 
-  /** The guest's memory and CPU as cgroups v1 Metrics: the pod's whole VM (per-container cgroups come with runc in the guest). */
+  /** The container's memory and CPU (its cgroup in the guest) as cgroups v1 Metrics. */
   async Stats(req: taskv2.StatsRequest): Reply<taskv2.StatsResponse> {
     const c = this.get(req.id);
-    return { stats: metricsAny(guestMetrics(await c.pod.info())) };
+    const [stats, vm] = await Promise.all([c.stats(), c.pod.info()]);
+    return { stats: metricsAny(containerMetrics(stats, vm)) };
   }
 
   async Update(): Reply<Empty> {

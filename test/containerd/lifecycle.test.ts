@@ -80,7 +80,8 @@ describe('vessel runtime lifecycle', () => {
   }, 180_000);
 
   it('containerd restarted while a task runs: it reconnects, the task is waited and deleted', async () => {
-    const r = await c.ctr(['run', '-d', '--runtime', RUNTIME, IMAGE, 'r1', 'sh', '-c', 'read x; exit 7'], { timeoutMs: 120_000 });
+    // (PID 1 of its own PID namespace, as under runc: it needs a handler to end on SIGTERM)
+    const r = await c.ctr(['run', '-d', '--runtime', RUNTIME, IMAGE, 'r1', 'sh', '-c', 'trap "exit 7" TERM; sleep 600 & wait'], { timeoutMs: 120_000 });
     expect(r.code, `${r.stderr}\n${why()}`).toBe(0);
     const shim = shimServerPid(bundleOf(c, 'r1'));
     await c.kill();

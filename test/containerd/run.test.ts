@@ -18,7 +18,8 @@ describe('ctr with the vessel runtime', () => {
   });
 
   it('ctr run -d, task exec, ps, kill and delete behave as with runc', async () => {
-    const run = await c.ctr(['run', '-d', '--runtime', RUNTIME, IMAGE, 'd1', 'sleep', '600'], { timeoutMs: 120_000 });
+    // (as under runc, the process is PID 1 of its own PID namespace: without a handler it would ignore SIGTERM)
+    const run = await c.ctr(['run', '-d', '--runtime', RUNTIME, IMAGE, 'd1', 'sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'], { timeoutMs: 120_000 });
     expect(run.code, `${run.stderr}\n${why()}`).toBe(0);
     const ls = await c.ctr(['task', 'ls']);
     expect(ls.stdout, why()).toMatch(/^d1\s+\d+\s+RUNNING$/m);
@@ -28,7 +29,7 @@ describe('ctr with the vessel runtime', () => {
     expect(failing.code, failing.stderr).toBe(42);
     const ps = await c.ctr(['task', 'ps', 'd1']);
     expect(ps.code, ps.stderr).toBe(0);
-    expect(ps.stdout).toMatch(/^PID\s+INFO\n\d+\s+-$/m);
+    expect(ps.stdout).toMatch(/^PID\s+INFO\n\d+\s+-\n\d+\s+-$/m); // sh and its sleep
     const kill = await c.ctr(['task', 'kill', 'd1']);
     expect(kill.code, kill.stderr).toBe(0);
     // kill returns at once; the exit reaches State when the agent reports it
@@ -88,11 +89,16 @@ describe('ctr with the vessel runtime', () => {
     expect(processesWorkingIn(path.join(c.dir, 'state'))).toEqual([]);
   }, 180_000);
 
-  it('runs the process in the image rootfs, in its own mount namespace, with proc, dev and tmp', async () => {
+  it('runs the process in the image rootfs, as PID 1 of its own PID namespace, with the mounts of its spec', async () => {
+    // runc in the guest: the spec's /proc, /dev (tmpfs) and /sys are mounted, the rootfs is
+    // the image's, and the process is its namespace's init (/proc/1 is itself)
     const script =
       'cat /etc/hostname; test -e /proc/self/exe && echo proc; test -c /dev/null && echo dev; touch /tmp/x && echo tmp; pwd; ' +
-      '[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] && echo own-mntns';
+      '[ $$ = 1 ] && echo own-pidns; grep -q " /dev tmpfs " /proc/mounts && echo dev-tmpfs';
     const r = await c.ctr(['run', '--rm', '--runtime', RUNTIME, '--cwd', '/root', IMAGE, 'c2', 'sh', '-c', script], { timeoutMs: 120_000 });
-    expect({ code: r.code, stdout: r.stdout }, `${r.stderr}\n${why()}`).toEqual({ code: 0, stdout: 'vessel-shim\nproc\ndev\ntmp\n/root\nown-mntns\n' });
+    expect({ code: r.code, stdout: r.stdout }, `${r.stderr}\n${why()}`).toEqual({
+      code: 0,
+      stdout: 'vessel-shim\nproc\ndev\ntmp\n/root\nown-pidns\ndev-tmpfs\n',
+    });
   }, 180_000);
 });
