@@ -13,7 +13,7 @@
 // (done/total), 'agent build', 'initramfs write' (done/total bytes), and 'log' (a message
 // such as why an image is rebuilt; also sent to `logger.info`).
 // Files: types.ts (shapes), inputs.ts (inputs and id), cache-layout.ts (names on disk),
-// verify.ts, lock.ts (per-id cross-process lock), build.ts (artifacts), install.ts (verified
+// verify.ts, recorded.ts (an install-time image, verified only), lock.ts (per-id cross-process lock), build.ts (artifacts), install.ts (verified
 // reuse or atomic build), list.ts, prune.ts; kernel/modules/agent/busybox/initramfs/cpio
 // make the pieces. $VESSEL_HOME comes from src/host.
 import { ensureImage, rebuildImage } from './install.js';
@@ -22,6 +22,7 @@ import { pruneImagesIn } from './prune.js';
 import type { GuestImage, ImageListEntry, ImageOptions } from './types.js';
 
 export { verifyImage } from './verify.js';
+export { loadVerifiedImage } from './recorded.js';
 export { defaultAgentDir } from './repo.js';
 export { BUILDER_VERSION } from './inputs.js';
 export type { BuildProgress, Compression, GuestImage, ImageInputs, ImageListEntry, ImageManifest, ImageOptions, ArtifactRecord } from './types.js';
