@@ -30,8 +30,10 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # by npm test): protoc with libprotobuf-dev's google/protobuf/*.proto.
 # containerd shim (test/containerd): Debian's containerd (brings ctr) runs privately in the
 # tests; runc is the reference runtime the tests and bench/ctr-run compare against.
+# CRI tests (test/cri, bench/cri-pod, scripts/critest.sh): the CNI plugins (bridge, host-local,
+# portmap in /usr/lib/cni; they bring iptables) for the CRI plugin's pod network.
 APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs
-  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc)
+  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc containernetworking-plugins)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
@@ -113,4 +115,12 @@ GRPCURL=v1.9.4
 if [ "$(go version -m "$gobin/grpcurl" 2>/dev/null | awk '$1 == "mod" { print $3 }')" != "$GRPCURL" ]; then
   log "go install grpcurl@$GRPCURL"
   GOBIN="$gobin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL"
+fi
+# crictl: the CRI client of the CRI tests (test/support/cri.ts) and bench/cri-pod, pinned; the
+# Go module proxy serves cri-tools v1.34.0 (../shared/docs/cri.md). critest is built on demand
+# by scripts/critest.sh (not in CI).
+CRI_TOOLS=v1.34.0
+if [ "$(go version -m "$gobin/crictl" 2>/dev/null | awk '$1 == "mod" { print $3 }')" != "$CRI_TOOLS" ]; then
+  log "go install crictl@$CRI_TOOLS"
+  GOBIN="$gobin" go install "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS"
 fi
