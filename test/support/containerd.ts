@@ -90,14 +90,16 @@ export interface ContainerdOptions {
   shimBins?: Record<string, string>;
   /** containerd's PATH after DIR/bin (default: this process's PATH). */
   path?: string;
-  /** More environment for containerd (and so for its shims and ctr). */
-  env?: Record<string, string>;
+  /** More environment for containerd (and so for its shims and ctr), or a function of the dir giving it. */
+  env?: Record<string, string> | ((dir: string) => Record<string, string>);
   /** The config.toml for a dir (default: the CRI plugin disabled, as above). */
   config?: (dir: string) => string;
   /** Subdirectories of the dir to create before containerd starts. */
   dirs?: string[];
   /** Prefix of the temp dir's name (default `containerd`). */
   prefix?: string;
+  /** Runs after the dir, its subdirectories and the config exist, before containerd starts. */
+  prepare?: (dir: string) => Promise<void>;
 }
 
 export async function startContainerd(opts: ContainerdOptions = {}): Promise<PrivateContainerd> {
@@ -110,7 +112,17 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Pri
     fs.writeFileSync(path.join(binDir, name), script, { mode: 0o755 });
   }
   fs.writeFileSync(path.join(dir, 'config.toml'), (opts.config ?? config)(dir));
-  const env = { ...process.env, ...opts.env, PATH: `${binDir}:${opts.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  try {
+    await opts.prepare?.(dir);
+  } catch (err) {
+    await tmp.remove();
+    throw err;
+  }
+  const env = {
+    ...process.env,
+    ...(typeof opts.env === 'function' ? opts.env(dir) : opts.env),
+    PATH: `${binDir}:${opts.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+  };
   const logPath = path.join(dir, 'containerd.log');
 
   let child: ChildProcess | undefined;
@@ -173,7 +185,13 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Pri
     fs.rmSync(socket, { force: true });
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await kill();
+    await tmp.remove();
+    throw err;
+  }
   return {
     dir,
     socket,

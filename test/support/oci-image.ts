@@ -18,6 +18,8 @@ export interface OciImageOptions {
   name: string;
   /** Extra files of the rootfs: path inside it → content. */
   files?: Record<string, string>;
+  /** The image's Cmd (default `/bin/sh`); a pod sandbox image wants one that never exits. */
+  cmd?: string[];
 }
 
 export interface OciImage {
@@ -73,7 +75,7 @@ export async function buildOciImage(workDir: string, opts: OciImageOptions): Pro
       JSON.stringify({
         architecture: 'amd64',
         os: 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], WorkingDir: '/' },
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: opts.cmd ?? ['/bin/sh'], WorkingDir: '/' },
         rootfs: { type: 'layers', diff_ids: [layer.digest] },
       }),
     ),
