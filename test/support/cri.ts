@@ -32,7 +32,7 @@ export { SANDBOX_IMAGE, TEST_IMAGE, WWW_INDEX } from './cri/images.js';
 export type { ContainerOptions, PodOptions, PortMapping } from './cri/specs.js';
 export type { ToolResult } from './cri/run-tool.js';
 export type { ExecResult } from './cri/exec-result.js';
-export { httpGet, waitHttp, hostAddress, type HttpAnswer } from './cri/reach.js';
+export { freePort, httpGet, waitHttp, hostAddress, type HttpAnswer } from './cri/reach.js';
 export { seccompDenying } from './cri/specs.js';
 
 export const CRICTL = path.join(repoRoot, '.interop-bin', 'crictl');
@@ -148,6 +148,11 @@ export async function startCri(opts: CriOptions = {}): Promise<CriHarness> {
     if (stopped) return;
     for (const ch of children) ch.kill('SIGKILL');
     if (c) {
+      try {
+        process.kill(c.pid(), 'SIGKILL'); // first, so it starts nothing more
+      } catch {
+        /* gone */
+      }
       for (const pid of processesWorkingIn(c.dir)) {
         try {
           process.kill(pid, 'SIGKILL');

@@ -138,6 +138,19 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
+/**
+ * libcni's cached results of this network's pods: `<netName>-<pod id>-eth0`, and the
+ * `cni-loopback-<pod id>-lo` the CRI plugin's loopback setup writes for the same pods.
+ */
+function cacheFiles(names: HostNetworkNames): string[] {
+  const results = `${CNI_CACHE}/results`;
+  if (!fs.existsSync(results)) return [];
+  const files = fs.readdirSync(results);
+  const ours = files.filter((f) => f.startsWith(`${names.netName}-`));
+  const pods = new Set(ours.map((f) => f.slice(names.netName.length + 1).split('-')[0]));
+  return [...ours, ...files.filter((f) => f.startsWith('cni-loopback-') && pods.has(f.slice('cni-loopback-'.length).split('-')[0]))];
+}
+
 /** Undoes what the CNI plugins did for this harness (synchronously: also usable on exit); returns what could not be undone. */
 export function restoreHostNetwork(names: HostNetworkNames, before: HostNetworkBefore, netns: Iterable<string>): string[] {
   const problems: string[] = [];
@@ -153,9 +166,7 @@ export function restoreHostNetwork(names: HostNetworkNames, before: HostNetworkB
   }
   fs.writeFileSync(IP_FORWARD, `${before.ipForward}\n`);
   const results = `${CNI_CACHE}/results`;
-  if (fs.existsSync(results)) {
-    for (const f of fs.readdirSync(results)) if (f.startsWith(`${names.netName}-`)) fs.rmSync(`${results}/${f}`, { force: true });
-  }
+  for (const f of cacheFiles(names)) fs.rmSync(`${results}/${f}`, { force: true });
   if (!before.existed.cniResults) removeIfEmpty(results);
   if (!before.existed.cniCache) removeIfEmpty(CNI_CACHE);
   if (!before.existed.netnsDir) removeIfEmpty(NETNS_DIR);
@@ -170,13 +181,6 @@ export function networkLeftovers(names: HostNetworkNames, netns: Iterable<string
       if (l.startsWith('-A ') && namesUs(names, l)) left.push(`iptables -t ${table} ${l}`);
     }
   }
-  const results = `${CNI_CACHE}/results`;
-  if (fs.existsSync(results))
-    left.push(
-      ...fs
-        .readdirSync(results)
-        .filter((f) => f.startsWith(`${names.netName}-`))
-        .map((f) => `${results}/${f}`),
-    );
+  left.push(...cacheFiles(names).map((f) => `${CNI_CACHE}/results/${f}`));
   return left;
 }

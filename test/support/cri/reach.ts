@@ -2,6 +2,7 @@
 // serves the test image's /www), polled until a server that is starting answers, and the
 // host's own address (a hostPort answers on it).
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 
 export interface HttpAnswer {
@@ -49,4 +50,16 @@ export function hostAddress(exclude: (name: string) => boolean = () => false): s
     if (a) return a.address;
   }
   throw new Error('the host has no non-loopback IPv4 address');
+}
+
+/** A TCP port nothing listens on right now (for a hostPort). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '0.0.0.0', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
