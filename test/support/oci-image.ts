@@ -20,6 +20,8 @@ export interface OciImageOptions {
   files?: Record<string, string>;
   /** The image's Cmd (default `/bin/sh`); a pod sandbox image wants one that never exits. */
   cmd?: string[];
+  /** The image's User (e.g. `1002`, `www-data:1004`); default none (root). */
+  user?: string;
 }
 
 export interface OciImage {
@@ -75,7 +77,12 @@ export async function buildOciImage(workDir: string, opts: OciImageOptions): Pro
       JSON.stringify({
         architecture: 'amd64',
         os: 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: opts.cmd ?? ['/bin/sh'], WorkingDir: '/' },
+        config: {
+          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          Cmd: opts.cmd ?? ['/bin/sh'],
+          WorkingDir: '/',
+          ...(opts.user !== undefined ? { User: opts.user } : {}),
+        },
         rootfs: { type: 'layers', diff_ids: [layer.digest] },
       }),
     ),
