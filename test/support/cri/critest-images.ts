@@ -3,9 +3,12 @@
 // plugin's registry mirrors point at (registry.k8s.io and gcr.io). They hold what the specs
 // look at: users and groups from images/image-user and image-predefined-group, a file per
 // image-test image (so tags differ or agree as the specs expect), web servers on the ports the
-// specs dial (busybox httpd, announcing itself on stderr for the multi-container log check).
-// What no stand-in can be: a real nginx (its master pid file and `pidof nginx`), the
-// `nonewprivs` binary, and the digest-pinned test image: those specs fail under runc too.
+// specs dial (busybox httpd, announcing itself on stderr for the multi-container log check);
+// a small pgrep script stands in for the one Debian's busybox-static lacks.
+// What no stand-in can be: a real nginx (its master pid file and `pidof nginx`), `ipcs`, the
+// `nonewprivs` binary, the digest-pinned test image, and a shell that execs /bin/ls (busybox's
+// standalone shell runs its applets itself, so MaskedPaths cannot hide ls): those specs fail
+// under runc too.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PrivateContainerd } from '../containerd.js';
@@ -17,12 +20,29 @@ const CRI_TOOLS = 'gcr.io/k8s-staging-cri-tools/';
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
 const GROUP = 'root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n';
 const WWW = { 'www/index.html': '<html><body>critest stand-in</body></html>\n' };
+// Debian's busybox-static has no pgrep, which the execSync-timeout spec runs: a stand-in by /proc/*/comm.
+const PGREP = `#!/bin/sh
+# pgrep NAME (stand-in): the pids whose comm is NAME; exit 1 when there are none
+found=1
+for d in /proc/[0-9]*; do
+  if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then echo "\${d#/proc/}"; found=0; fi
+done
+exit $found
+`;
 const web = (port: number, name: string): string[] => ['sh', '-c', `echo "${name}: serving /www on port ${port}" >&2; exec httpd -f -p ${port} -h /www`];
 
 type StandIn = Omit<OciImageOptions, 'name'>;
 
-/** Image reference → how to build its stand-in. */
+/** Image reference → how to build its stand-in (every one a busybox with pgrep). */
 export function critestImages(): Record<string, StandIn> {
+  const all = critestImageList();
+  for (const opts of Object.values(all)) {
+    opts.executables = { 'bin/pgrep': PGREP, ...opts.executables };
+  }
+  return all;
+}
+
+function critestImageList(): Record<string, StandIn> {
   const base = { 'etc/passwd': PASSWD, 'etc/group': GROUP };
   const images: Record<string, StandIn> = {
     [`${E2E}busybox:1.29-2`]: { files: base, cmd: ['sh'] },

@@ -1,11 +1,11 @@
 // The CRI tests' images, built without a registry (test/support/oci-image.ts) and imported
 // into containerd's `k8s.io` namespace, where the CRI plugin finds them: a sandbox ("pause")
-// image whose command sleeps forever, and a busybox test image with users, a hostname file
+// image whose process idles until told to stop, and a busybox test image with users, a hostname file
 // and a web root for busybox httpd.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PrivateContainerd } from '../containerd.js';
-import { buildOciImage } from '../oci-image.js';
+import { buildOciImage, type OciImageOptions } from '../oci-image.js';
 
 export const SANDBOX_IMAGE = 'docker.io/library/vessel-pause:latest';
 export const TEST_IMAGE = 'docker.io/library/vessel-cri:latest';
@@ -19,10 +19,20 @@ export const TEST_IMAGE_FILES: Record<string, string> = {
   'www/index.html': WWW_INDEX,
 };
 
+/**
+ * The sandbox's process, as registry.k8s.io/pause: named `pause` (containers share the pod's
+ * PID namespace by default, and specs look for their own `sleep`), blocked on opening a FIFO
+ * of the image (the CRI makes the sandbox's rootfs read-only) until a signal ends it.
+ */
+const PAUSE = `#!/bin/sh
+trap 'exit 0' TERM INT
+while :; do read -r _ </pause.fifo; done
+`;
+
 /** Builds both images under `workDir` and imports them into namespace k8s.io. */
 export async function importCriImages(c: PrivateContainerd, workDir: string): Promise<void> {
-  const images: Array<[string, { cmd?: string[]; files?: Record<string, string> }]> = [
-    [SANDBOX_IMAGE, { cmd: ['/bin/sleep', '2147483647'] }],
+  const images: Array<[string, Omit<OciImageOptions, 'name'>]> = [
+    [SANDBOX_IMAGE, { cmd: ['/pause'], executables: { pause: PAUSE }, fifos: ['pause.fifo'] }],
     [TEST_IMAGE, { files: TEST_IMAGE_FILES }],
   ];
   for (const [name, opts] of images) {
