@@ -33,8 +33,11 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # runc in the guest (src/image/runc.ts): built from its Go module with cgo, statically
 # against libseccomp-dev's and libc6-dev's static libraries (gcc, pkg-config); e2fsprogs'
 # mke2fs/debugfs write the image's tools disk that carries it.
+# CRI tests (test/cri, bench/cri-pod, scripts/critest.sh): the CNI plugins (bridge, host-local,
+# portmap in /usr/lib/cni; they bring iptables) for the CRI plugin's pod network.
 APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs
-  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc gcc libc6-dev pkg-config libseccomp-dev)
+  protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc gcc libc6-dev pkg-config libseccomp-dev
+  containernetworking-plugins)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
@@ -116,4 +119,12 @@ GRPCURL=v1.9.4
 if [ "$(go version -m "$gobin/grpcurl" 2>/dev/null | awk '$1 == "mod" { print $3 }')" != "$GRPCURL" ]; then
   log "go install grpcurl@$GRPCURL"
   GOBIN="$gobin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL"
+fi
+# crictl: the CRI client of the CRI tests (test/support/cri.ts) and bench/cri-pod, pinned; the
+# Go module proxy serves cri-tools v1.34.0 (../shared/docs/cri.md). critest is built on demand
+# by scripts/critest.sh (not in CI).
+CRI_TOOLS=v1.34.0
+if [ "$(go version -m "$gobin/crictl" 2>/dev/null | awk '$1 == "mod" { print $3 }')" != "$CRI_TOOLS" ]; then
+  log "go install crictl@$CRI_TOOLS"
+  GOBIN="$gobin" go install "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS"
 fi

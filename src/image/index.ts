@@ -16,15 +16,17 @@
 // disk write', and 'log' (a message such as why an image is rebuilt; also sent to
 // `logger.info`).
 // Files: types.ts (shapes), inputs.ts (inputs and id), cache-layout.ts (names on disk),
-// verify.ts, lock.ts (per-id cross-process lock), build.ts (artifacts), install.ts (verified
-// reuse or atomic build), list.ts, prune.ts; kernel/modules/agent/busybox/initramfs/cpio/
-// runc/tools-disk make the pieces. $VESSEL_HOME comes from src/host.
+// verify.ts, recorded.ts (an install-time image, verified only), lock.ts (per-id
+// cross-process lock), build.ts (artifacts), install.ts (verified reuse or atomic build),
+// list.ts, prune.ts; kernel/modules/agent/busybox/initramfs/cpio/runc/tools-disk make the
+// pieces. $VESSEL_HOME comes from src/host.
 import { ensureImage, rebuildImage } from './install.js';
 import { listImagesIn } from './list.js';
 import { pruneImagesIn } from './prune.js';
 import type { GuestImage, ImageListEntry, ImageOptions } from './types.js';
 
 export { verifyImage } from './verify.js';
+export { loadVerifiedImage } from './recorded.js';
 export { defaultAgentDir } from './repo.js';
 export { BUILDER_VERSION } from './inputs.js';
 export type { BuildProgress, Compression, GuestImage, ImageInputs, ImageListEntry, ImageManifest, ImageOptions, ArtifactRecord } from './types.js';

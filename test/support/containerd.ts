@@ -30,6 +30,8 @@ export interface PrivateContainerd {
   readonly dir: string;
   readonly socket: string;
   readonly binDir: string;
+  /** containerd's environment (PATH with DIR/bin first): for other clients of it. */
+  readonly env: NodeJS.ProcessEnv;
   pid(): number;
   /** Runs `ctr -a SOCKET ARGS…` and collects its output (never throws on a non-zero exit). */
   ctr(args: string[], opts?: CtrOptions): Promise<CtrResult>;
@@ -83,17 +85,44 @@ export function processesWorkingIn(dir: string): number[] {
   return pids;
 }
 
-export async function startContainerd(opts: { shimBins?: Record<string, string> } = {}): Promise<PrivateContainerd> {
-  const tmp = await makePrivateTempDir('containerd');
+export interface ContainerdOptions {
+  /** Executables written into DIR/bin (first on containerd's PATH): name → script. */
+  shimBins?: Record<string, string>;
+  /** containerd's PATH after DIR/bin (default: this process's PATH). */
+  path?: string;
+  /** More environment for containerd (and so for its shims and ctr), or a function of the dir giving it. */
+  env?: Record<string, string> | ((dir: string) => Record<string, string>);
+  /** The config.toml for a dir (default: the CRI plugin disabled, as above). */
+  config?: (dir: string) => string;
+  /** Subdirectories of the dir to create before containerd starts. */
+  dirs?: string[];
+  /** Prefix of the temp dir's name (default `containerd`). */
+  prefix?: string;
+  /** Runs after the dir, its subdirectories and the config exist, before containerd starts. */
+  prepare?: (dir: string) => Promise<void>;
+}
+
+export async function startContainerd(opts: ContainerdOptions = {}): Promise<PrivateContainerd> {
+  const tmp = await makePrivateTempDir(opts.prefix ?? 'containerd');
   const dir = tmp.dir;
   const socket = path.join(dir, 'containerd.sock');
   const binDir = path.join(dir, 'bin');
-  for (const d of ['bin', 'opt', 'fifo', 'runc', 'root', 'state']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  for (const d of ['bin', 'opt', 'fifo', 'runc', 'root', 'state', ...(opts.dirs ?? [])]) fs.mkdirSync(path.join(dir, d), { recursive: true });
   for (const [name, script] of Object.entries(opts.shimBins ?? {})) {
     fs.writeFileSync(path.join(binDir, name), script, { mode: 0o755 });
   }
-  fs.writeFileSync(path.join(dir, 'config.toml'), config(dir));
-  const env = { ...process.env, PATH: `${binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  fs.writeFileSync(path.join(dir, 'config.toml'), (opts.config ?? config)(dir));
+  try {
+    await opts.prepare?.(dir);
+  } catch (err) {
+    await tmp.remove();
+    throw err;
+  }
+  const env = {
+    ...process.env,
+    ...(typeof opts.env === 'function' ? opts.env(dir) : opts.env),
+    PATH: `${binDir}:${opts.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+  };
   const logPath = path.join(dir, 'containerd.log');
 
   let child: ChildProcess | undefined;
@@ -156,11 +185,18 @@ export async function startContainerd(opts: { shimBins?: Record<string, string> 
     fs.rmSync(socket, { force: true });
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await kill();
+    await tmp.remove();
+    throw err;
+  }
   return {
     dir,
     socket,
     binDir,
+    env,
     pid: () => child?.pid ?? 0,
     ctr,
     spawnCtr: (args) => spawn('ctr', ['-a', socket, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }),

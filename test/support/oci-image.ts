@@ -18,6 +18,14 @@ export interface OciImageOptions {
   name: string;
   /** Extra files of the rootfs: path inside it → content. */
   files?: Record<string, string>;
+  /** The image's Cmd (default `/bin/sh`); a pod sandbox image wants one that never exits. */
+  cmd?: string[];
+  /** The image's User (e.g. `1002`, `www-data:1004`); default none (root). */
+  user?: string;
+  /** Executable files of the rootfs (mode 0755): path inside it → content. */
+  executables?: Record<string, string>;
+  /** FIFOs of the rootfs (paths inside it). */
+  fifos?: string[];
 }
 
 export interface OciImage {
@@ -36,7 +44,8 @@ async function writeBlob(blobsDir: string, data: Buffer): Promise<Blob> {
   return { digest: `sha256:${digest}`, size: data.length };
 }
 
-export async function buildRootfs(rootfs: string, files: Record<string, string>): Promise<void> {
+/** Writes a busybox-static rootfs with `opts`' files, executables and FIFOs into `rootfs`. */
+export async function buildRootfs(rootfs: string, opts: Pick<OciImageOptions, 'files' | 'executables' | 'fifos'>): Promise<void> {
   for (const d of ['bin', 'etc', 'dev', 'proc', 'sys', 'tmp', 'root']) await fs.mkdir(path.join(rootfs, d), { recursive: true });
   await fs.copyFile(BUSYBOX, path.join(rootfs, 'bin', 'busybox'));
   await fs.chmod(path.join(rootfs, 'bin', 'busybox'), 0o755);
@@ -47,11 +56,16 @@ export async function buildRootfs(rootfs: string, files: Record<string, string>)
   await fs.writeFile(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   await fs.writeFile(path.join(rootfs, 'etc', 'group'), 'root:x:0:\n');
   await fs.chmod(path.join(rootfs, 'tmp'), 0o1777);
-  for (const [rel, content] of Object.entries(files)) {
+  for (const [rel, content, mode] of [
+    ...Object.entries(opts.files ?? {}).map(([r, c]) => [r, c, 0o644] as const),
+    ...Object.entries(opts.executables ?? {}).map(([r, c]) => [r, c, 0o755] as const),
+  ]) {
     const target = path.join(rootfs, rel);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.writeFile(target, content);
+    await fs.writeFile(target, content, { mode });
+    await fs.chmod(target, mode);
   }
+  for (const rel of opts.fifos ?? []) await run('mkfifo', ['-m', '0600', path.join(rootfs, rel)]);
 }
 
 /** Builds the image-layout tar in `workDir` (which must exist and be empty of these names). */
@@ -60,7 +74,7 @@ export async function buildOciImage(workDir: string, opts: OciImageOptions): Pro
   const layout = path.join(workDir, 'oci');
   const blobs = path.join(layout, 'blobs', 'sha256');
   await fs.mkdir(blobs, { recursive: true });
-  await buildRootfs(rootfs, opts.files ?? {});
+  await buildRootfs(rootfs, opts);
 
   const layerPath = path.join(workDir, 'layer.tar');
   await run('tar', [...TAR_FLAGS, '-C', rootfs, '-cf', layerPath, '.']);
@@ -73,7 +87,12 @@ export async function buildOciImage(workDir: string, opts: OciImageOptions): Pro
       JSON.stringify({
         architecture: 'amd64',
         os: 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], WorkingDir: '/' },
+        config: {
+          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          Cmd: opts.cmd ?? ['/bin/sh'],
+          WorkingDir: '/',
+          ...(opts.user !== undefined ? { User: opts.user } : {}),
+        },
         rootfs: { type: 'layers', diff_ids: [layer.digest] },
       }),
     ),

@@ -40,7 +40,7 @@ beforeAll(async () => {
   tmp = await makePrivateTempDir('runc');
   share = path.join(tmp.dir, 'oci');
   fs.mkdirSync(path.join(share, 'bundles'), { recursive: true });
-  await buildRootfs(path.join(share, 'rootfs'), { 'etc/hostname': 'image\n' });
+  await buildRootfs(path.join(share, 'rootfs'), { files: { 'etc/hostname': 'image\n' } });
   fs.mkdirSync(path.join(share, 'rootfs', 'data'));
   fs.mkdirSync(path.join(share, 'data'));
   fs.writeFileSync(path.join(share, 'data', 'hello.txt'), 'from the host\n');
