@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
+  containerOomKills,
   containerPids,
   containerStats,
   deleteContainer,
@@ -22,7 +23,7 @@ import {
   type ContainerStats,
 } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
-import { guestBundle } from './guest-bundle.js';
+import { guestBundle, guestCgroupPath } from './guest-bundle.js';
 import type { OciBundleSpec, OciProcess } from './oci.js';
 import type { PodVm } from './pod.js';
 import { ShimProcess, type Launcher, type Stdio } from './process.js';
@@ -50,6 +51,8 @@ function exitStatus(e: ContainerExit, logger: Logger, what: string): number {
 export class Container {
   readonly init: ShimProcess;
   readonly execs = new Map<string, ShimProcess>();
+  /** Its init process was ended by the OOM killer (known once it exited). */
+  oomKilled = false;
   private readonly rawExecs = new Map<string, Record<string, unknown>>();
   private execSeq = 0;
 
@@ -93,7 +96,12 @@ export class Container {
       return {
         exec: proc.exec,
         started: waitContainerStarted(agent, this.id, proc).then((s) => s.pid),
-        exited: proc.exited.then((e) => exitStatus(e, this.logger, this.id)),
+        exited: proc.exited.then(async (e) => {
+          const status = exitStatus(e, this.logger, this.id);
+          // 137 is SIGKILL: the cgroup's memory.events tells whether the OOM killer sent it
+          if (status === 137) this.oomKilled = (await containerOomKills(agent, this.id, guestCgroupPath(this.id)).catch(() => 0)) > 0;
+          return status;
+        }),
         signal: (signal) => killContainer(agent, this.id, signal),
       };
     };

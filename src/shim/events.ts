@@ -17,6 +17,7 @@ export interface TaskEvents {
   TaskExecStarted: taskEvents.TaskExecStarted;
   TaskPaused: taskEvents.TaskPaused;
   TaskResumed: taskEvents.TaskResumed;
+  TaskOOM: taskEvents.TaskOOM;
 }
 
 export type TaskEventName = keyof TaskEvents;
@@ -30,6 +31,7 @@ const TOPICS: Record<TaskEventName, string> = {
   TaskExecStarted: '/tasks/exec-started',
   TaskPaused: '/tasks/paused',
   TaskResumed: '/tasks/resumed',
+  TaskOOM: '/tasks/oom',
 };
 
 export interface EventSink {

@@ -24,6 +24,11 @@ export interface GuestBundle {
   binds: HostBind[];
 }
 
+/** The container's cgroup in the guest: below vessel's own subtree, named by the container. */
+export function guestCgroupPath(id: string): string {
+  return `/vessel/${id}`;
+}
+
 const NS_PATH = /^\/proc\/[0-9]+\/ns\/(ipc|uts|pid|mnt|cgroup|user|time)$/;
 
 function object(v: unknown): Record<string, unknown> | undefined {
@@ -79,8 +84,7 @@ export function guestBundle(raw: unknown, id: string, guestDir: string): GuestBu
         if (typeof n.path === 'string' && NS_PATH.test(n.path)) return { type: n.type, path: n.path };
         throw new VesselError('INVALID_ARGUMENT', `config.json of ${id}: ${String(n.type)} namespace path ${JSON.stringify(n.path)} cannot be joined in a VM`);
       });
-    // the container's cgroup in the guest: below vessel's own subtree, named by the container
-    linux.cgroupsPath = `/vessel/${id}`;
+    linux.cgroupsPath = guestCgroupPath(id);
   }
   return { spec, binds };
 }

@@ -149,6 +149,8 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   }
 
   private exited(c: Container, p: ShimProcess): void {
+    // the CRI reports a container whose OOM event came before its exit as OOMKilled
+    if (p === c.init && c.oomKilled) this.o.events.publish('TaskOOM', { containerId: c.id });
     this.o.events.publish('TaskExit', {
       containerId: c.id,
       id: p.execId || c.id,
