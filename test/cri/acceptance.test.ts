@@ -1,18 +1,22 @@
-// The CRI harness's probes, proven under runc (the baseline): what issue 11's acceptance
-// scenarios will check under vessel once the pod's VM has the pod's network and a real OCI
-// runtime — podIP:PORT from the host and from another pod, a hostPort, port-forward,
-// container → container on 127.0.0.1, the pod's DNS config and hostname, a memory limit
-// that OOM-kills its container only, readonly rootfs, dropped capabilities and a seccomp
-// profile (each next to a control container without it), containerd restart, and nothing
-// left after stopp/rmp. Under runc only: these are the harness's tests, not vessel's.
+// Kubernetes pods through containerd's CRI plugin, the same checks under runc (the
+// baseline, which proves the checks) and under vessel (a pod is one VM, runc inside it):
+// podIP:PORT from the host and from another pod, a hostPort, port-forward, container →
+// container on 127.0.0.1 (and, under vessel, no new QEMU for a pod's second container),
+// the pod's DNS config and hostname, a memory limit that OOM-kills its container only,
+// readonly rootfs, dropped capabilities and a seccomp profile (each next to a control
+// container without it), containerd restart, and nothing left after stopp/rmp.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listProcesses } from '../support/host-processes.js';
 import { WWW_INDEX, freePort, hostAddress, httpGet, seccompDenying, startCri, waitHttp, type CriHarness, type Pod } from '../support/cri.js';
 
-const HANDLER = 'runc';
+/** QEMU processes on this host (a vessel pod runs one). */
+function qemus(): number {
+  return listProcesses().filter((p) => p.comm.startsWith('qemu-system')).length;
+}
 
-describe('the CRI harness under runc', () => {
+describe.each(['runc', 'vessel'])('Kubernetes pods under %s', (HANDLER) => {
   let h: CriHarness;
   let web: Pod;
   let webId: string;
@@ -57,7 +61,9 @@ describe('the CRI harness under runc', () => {
   });
 
   it('a second container reaches the first on 127.0.0.1, and another pod reaches podIP', async () => {
+    const before = qemus();
     const side = await h.runContainer(web, { name: 'side', command: ['sleep', '600'] });
+    expect(qemus(), 'a container added to a running pod boots no VM').toBe(before);
     expect(await h.exec(side, ['wget', '-qO-', 'http://127.0.0.1:80/'])).toEqual({ exitCode: 0, stdout: WWW_INDEX, stderr: '' });
     const other = await h.runPod({ name: 'other', handler: HANDLER });
     const client = await h.runContainer(other, { name: 'client', command: ['sleep', '600'] });
