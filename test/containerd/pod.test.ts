@@ -3,9 +3,10 @@
 // for the pod, one network (localhost), one hostname, each container in its own rootfs.
 // Driven with ctr --annotation, as the CRI plugin sets them.
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsBelow, type PrivateContainerd } from '../support/containerd.js';
+import { waitHttp } from '../support/cri/reach.js';
+import { VethNetns } from '../support/veth-netns.js';
 import { IMAGE, RUNTIME, bundleOf, containerdWithVessel, eventually, logTail, vmHelpers } from './helpers.js';
 
 const TYPE = 'io.kubernetes.cri.container-type';
@@ -13,59 +14,6 @@ const SANDBOX = 'io.kubernetes.cri.sandbox-id';
 
 function podArgs(kind: 'sandbox' | 'container', pod: string): string[] {
   return ['--annotation', `${TYPE}=${kind}`, '--annotation', `${SANDBOX}=${pod}`];
-}
-
-/** A network namespace as CNI's bridge plugin leaves it for a pod: a veth with the pod IP and a default route. */
-class PodNetwork {
-  readonly name = `vessel-pod${process.pid}`;
-  private readonly hostIf = `vp${process.pid}h`;
-  readonly podIp = '10.231.9.2';
-  readonly gateway = '10.231.9.1';
-
-  get path(): string {
-    return `/run/netns/${this.name}`;
-  }
-
-  create(): void {
-    this.remove();
-    const ip = (...args: string[]) => execFileSync('ip', args);
-    ip('netns', 'add', this.name);
-    ip('link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.name);
-    ip('addr', 'add', `${this.gateway}/24`, 'dev', this.hostIf);
-    ip('link', 'set', this.hostIf, 'up');
-    ip('-n', this.name, 'addr', 'add', `${this.podIp}/24`, 'dev', 'eth0');
-    ip('-n', this.name, 'link', 'set', 'eth0', 'up');
-    ip('-n', this.name, 'link', 'set', 'lo', 'up');
-    ip('-n', this.name, 'route', 'add', 'default', 'via', this.gateway);
-  }
-
-  remove(): void {
-    for (const args of [
-      ['link', 'del', this.hostIf],
-      ['netns', 'del', this.name],
-    ]) {
-      try {
-        execFileSync('ip', args, { stdio: 'ignore' });
-      } catch {
-        // not there
-      }
-    }
-  }
-}
-
-function fetchText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { timeout: 5_000 }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject)
-      .on('timeout', function (this: http.ClientRequest) {
-        this.destroy(new Error(`GET ${url} timed out`));
-      });
-  });
 }
 
 describe('vessel runtime: a pod is one VM', () => {
@@ -77,7 +25,7 @@ describe('vessel runtime: a pod is one VM', () => {
     c = await containerdWithVessel();
   }, 600_000);
 
-  const net = new PodNetwork();
+  const net = new VethNetns(`vessel-pod${process.pid}`, `vp${process.pid}h`, '10.231.9');
 
   afterAll(async () => {
     await c?.stop();
@@ -187,7 +135,7 @@ describe('vessel runtime: a pod is one VM', () => {
       { timeoutMs: 120_000 },
     );
     expect(sandbox.code, `${sandbox.stderr}\n${why()}`).toBe(0);
-    await eventually('the pod IP to answer', async () => (await fetchText(`http://${net.podIp}:8080/index.html`).catch(() => '')) === 'from-the-pod\n');
+    expect((await waitHttp(`http://${net.podIp}:8080/index.html`)).body).toBe('from-the-pod\n');
     expect(execFileSync('ip', ['netns', 'exec', net.name, 'busybox', 'wget', '-qO-', 'http://127.0.0.1:8080/index.html'], { encoding: 'utf8' })).toBe(
       'from-the-pod\n',
     );
@@ -202,7 +150,7 @@ describe('vessel runtime: a pod is one VM', () => {
     expect((await c.ctr(['containers', 'rm', 'netpod'])).code).toBe(0);
     await eventually('no qemu/virtiofsd left', () => vmHelpers(c.dir).length === 0);
     // passt, the one process vessel runs in the pod's namespace, is gone with the VM
-    await eventually('no process left in the pod namespace', () => execFileSync('ip', ['netns', 'pids', net.name], { encoding: 'utf8' }).trim() === '');
+    await eventually('no process left in the pod namespace', () => net.pids().length === 0);
   }, 300_000);
 
   it('a hostNetwork pod is refused with the reason, and leaves nothing', async () => {
