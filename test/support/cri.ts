@@ -120,6 +120,8 @@ export interface PodInspect {
 export interface CriOptions {
   /** Registry host → mirror URL for the CRI plugin (e.g. a local registry for critest). */
   mirrors?: Record<string, string>;
+  /** Pod annotation keys (globs, e.g. `io.vessel.*`) the CRI passes on to the vessel runtime (default none). */
+  vesselPodAnnotations?: string[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -188,7 +190,8 @@ export async function startCri(opts: CriOptions = {}): Promise<CriHarness> {
       path: pathWithout(process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', 'go'),
       // The shims' sockets and VM state dirs live in the harness dir too.
       env: (dir) => ({ VESSEL_SHIM_RUN_DIR: `${dir}/run` }),
-      config: (dir) => criConfig({ dir, sandboxImage: SANDBOX_IMAGE, cniConfDir: `${dir}/cni/net.d`, mirrors: opts.mirrors }),
+      config: (dir) =>
+        criConfig({ dir, sandboxImage: SANDBOX_IMAGE, cniConfDir: `${dir}/cni/net.d`, mirrors: opts.mirrors, vesselPodAnnotations: opts.vesselPodAnnotations }),
       prepare: async (dir) => {
         fs.writeFileSync(
           path.join(dir, 'cni/net.d/10-vessel-cri.conflist'),

@@ -10,6 +10,8 @@ export interface CriConfigOptions {
   cniConfDir: string;
   /** Registry host (e.g. `docker.io`) → mirror endpoint URL (e.g. `http://127.0.0.1:5000`). */
   mirrors?: Record<string, string>;
+  /** Pod annotation keys (globs) the CRI passes to the vessel runtime's OCI specs (`pod_annotations`). */
+  vesselPodAnnotations?: string[];
 }
 
 export function criConfig(o: CriConfigOptions): string {
@@ -41,6 +43,7 @@ ${cri}.containerd.runtimes.runc.options]
   Root = "${o.dir}/runc"
 ${cri}.containerd.runtimes.vessel]
   runtime_type = "io.containerd.vessel.v2"
+  pod_annotations = ${JSON.stringify(o.vesselPodAnnotations ?? [])}
 ${cri}.cni]
   bin_dir = "/usr/lib/cni"
   conf_dir = "${o.cniConfDir}"
