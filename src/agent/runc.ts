@@ -207,12 +207,22 @@ export interface ExecOptions {
   cols?: number;
 }
 
+export interface ExecProcess extends ContainerProcess {
+  /**
+   * Signals the process runc exec started (not runc: it cannot relay SIGKILL), by its pid
+   * from runc's --pid-file; one that has exited is FAILED_PRECONDITION.
+   */
+  signal(signal: number): Promise<void>;
+}
+
 /** Starts another process in the running container `id` (`runc exec`, foreground). */
-export async function execInContainer(agent: AgentClient, o: ExecOptions, stdio: ExecStdio = {}): Promise<ContainerProcess> {
+export async function execInContainer(agent: AgentClient, o: ExecOptions, stdio: ExecStdio = {}): Promise<ExecProcess> {
   validateContainerId(o.id);
   await ensureRuntime(agent);
-  const log = `${logDir(o.id)}/exec-${process.pid}-${++execSeq}.json`;
-  const args = [RUNC_PATH, '--root', RUNC_ROOT, '--log', log, '--log-format', 'json', 'exec'];
+  const name = `exec-${process.pid}-${++execSeq}`;
+  const log = `${logDir(o.id)}/${name}.json`;
+  const pidFile = `${logDir(o.id)}/${name}.pid`;
+  const args = [RUNC_PATH, '--root', RUNC_ROOT, '--log', log, '--log-format', 'json', 'exec', '--pid-file', pidFile];
   if (o.processPath !== undefined) {
     args.push('--process', o.processPath);
   } else {
@@ -229,7 +239,21 @@ export async function execInContainer(agent: AgentClient, o: ExecOptions, stdio:
   // (runc's flags end at the id: what follows is the command, even when it starts with '-'.)
   if (o.processPath === undefined) args.push(...o.args!);
   const exec = await execWithStreams(agent, { args: inLogDir(logDir(o.id), args), terminal: o.terminal === true, rows: o.rows, cols: o.cols }, stdio);
-  return containerProcess(agent, exec, log, 255);
+  const proc = containerProcess(agent, exec, log, 255);
+  let ended = false;
+  void proc.exited.finally(() => (ended = true)).catch(() => undefined);
+  return {
+    ...proc,
+    signal: async (signal: number) => {
+      if (!Number.isInteger(signal) || signal < 1 || signal > 64) throw new VesselError('INVALID_ARGUMENT', `bad signal ${signal}`);
+      if (ended) throw new VesselError('FAILED_PRECONDITION', `exec ${name} of container ${o.id} has exited`);
+      // the pid file names the process in the guest's PID namespace; it is gone with runc's exit
+      const r = await collect(agent, ['/bin/sh', '-c', 'p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && exec kill -"$2" "$p"', 'kill', pidFile, String(signal)]);
+      if (r.exitCode !== 0 || r.signal !== 0) {
+        throw new VesselError('FAILED_PRECONDITION', `exec ${name} of container ${o.id} has no process to signal${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
+      }
+    },
+  };
 }
 
 /**

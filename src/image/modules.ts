@@ -11,7 +11,7 @@ import { VesselError } from '../errors/index.js';
 import { moduleDepends } from './elf.js';
 import { run } from './tools.js';
 
-/** Modules the agent loads, for microvm (virtio-mmio) and q35 (virtio-pci) machines. */
+/** Modules the agent loads, for microvm (virtio-mmio) and q35 (virtio-pci) machines (only the transport's before the agent is ready). */
 export const AGENT_MODULES: readonly string[] = [
   'virtio_ring',
   'virtio',
@@ -30,6 +30,8 @@ export const AGENT_MODULES: readonly string[] = [
   'vsock',
   'vmw_vsock_virtio_transport_common',
   'vmw_vsock_virtio_transport',
+  // what privileged containers may use (CRI: `brctl addbr` with CAP_NET_ADMIN); loaded after ready
+  'bridge',
 ];
 
 /** Kernel module names treat '-' and '_' alike. */

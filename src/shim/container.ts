@@ -123,9 +123,8 @@ export class Container {
       }
       const exited = proc.exited.then((e) => exitStatus(e, this.logger, `${this.id} exec ${p.execId}`));
       void exited.finally(done).catch(() => undefined);
-      const exec = proc.exec;
-      // runc exec stays in the foreground and relays signals to the process it started
-      return { exec, started: Promise.resolve(exec.pid), exited, signal: (signal, group) => exec.signal(signal, group) };
+      // (signals go to the process runc exec started, by its pid: runc cannot relay SIGKILL)
+      return { exec: proc.exec, started: Promise.resolve(proc.exec.pid), exited, signal: (signal) => proc.signal(signal) };
     };
   }
 

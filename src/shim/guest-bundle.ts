@@ -2,7 +2,7 @@
 // runc in the VM enforces it there and no host path crosses into the guest. The rootfs and
 // every bind mount's source become paths under the container's dir in the pod share; the
 // host sources are listed so the shim can bind-mount them there first. What only means
-// something on the host is dropped (hooks, the network namespace's path: the VM is the
+// something on the host is dropped (a bind's read-only flag is enforced on the host) (hooks, the network namespace's path: the VM is the
 // pod's network; AppArmor/SELinux labels; annotations). Namespace paths of the form
 // /proc/<pid>/ns/<type> are kept: the pids this shim reports are guest pids, so the CRI's
 // "join the sandbox's IPC/UTS/PID namespace" paths already name the guest's processes.
@@ -15,7 +15,9 @@ export interface HostBind {
   source: string;
   /** Its place below the container's dir in the pod share (relative). */
   target: string;
+  /** Read-only on the host: the bind itself (`ro`), or every mount below it too (`rro`). */
   readOnly: boolean;
+  recursiveReadOnly: boolean;
 }
 
 export interface GuestBundle {
@@ -60,9 +62,12 @@ export function guestBundle(raw: unknown, id: string, guestDir: string): GuestBu
       throw new VesselError('INVALID_ARGUMENT', `config.json of ${id}: bind mount to ${m.destination} needs an absolute source`);
     }
     const target = path.posix.join('mounts', String(i));
-    const options = Array.isArray(m.options) ? m.options : [];
-    binds.push({ source: m.source, target, readOnly: options.includes('ro') });
-    return { ...m, source: path.posix.join(guestDir, target) };
+    const options: unknown[] = Array.isArray(m.options) ? m.options : [];
+    const recursiveReadOnly = options.includes('rro');
+    binds.push({ source: m.source, target, readOnly: recursiveReadOnly || options.includes('ro'), recursiveReadOnly });
+    // `ro` is the host's to enforce: in the guest the share is one filesystem, where runc's
+    // read-only bind would also cover what is mounted below the source on the host
+    return { ...m, source: path.posix.join(guestDir, target), options: options.filter((o) => o !== 'ro') };
   });
 
   delete spec.hooks;

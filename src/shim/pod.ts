@@ -53,15 +53,26 @@ async function mountCommand(args: string[], what: string): Promise<void> {
   }
 }
 
-/** Unmounts every mount at or below `dir` (deepest first); lazily when busy. */
-export async function unmountTree(dir: string): Promise<void> {
+/** Remounts the bind at `target` read-only, and with `recursive` every mount below it. */
+async function readOnlyBind(target: string, recursive: boolean, what: string): Promise<void> {
+  const mounts = recursive ? mountsAtOrBelow(target).reverse() : [target];
+  for (const m of mounts) await mountCommand(['-o', 'remount,bind,ro', m], `making ${what} read-only`);
+}
+
+/** Mount points at or below `dir`, deepest first. */
+function mountsAtOrBelow(dir: string): string[] {
   const below = fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
     .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(`${dir}/`)))
     .sort((a, b) => b.length - a.length);
-  for (const p of new Set(below)) await unmountRootfs(p);
+  return [...new Set(below)];
+}
+
+/** Unmounts every mount at or below `dir` (deepest first); lazily when busy. */
+export async function unmountTree(dir: string): Promise<void> {
+  for (const p of mountsAtOrBelow(dir)) await unmountRootfs(p);
 }
 
 export class PodVm {
@@ -151,7 +162,7 @@ export class PodVm {
       fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true, mode: 0o755 });
       if (!isDir) fs.closeSync(fs.openSync(target, 'wx', 0o644));
       await mountCommand([isDir ? '--rbind' : '--bind', b.source, target], `staging ${b.source} for ${containerId}`);
-      if (b.readOnly) await mountCommand(['-o', 'remount,bind,ro', target], `making ${b.source} read-only for ${containerId}`);
+      if (b.readOnly) await readOnlyBind(target, b.recursiveReadOnly, `${b.source} of ${containerId}`);
     }
     this.writeFile(containerId, 'config.json', JSON.stringify(bundle.spec));
     fs.mkdirSync(path.join(this.stateDir, POD_SRC_NAME, containerId), { mode: 0o755 });

@@ -22,7 +22,7 @@ const CRI_CONTAINER = {
       source: '/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/resolv.conf',
       options: ['rbind', 'ro'],
     },
-    { destination: '/data', source: '/srv/vol', options: ['rbind', 'ro'] },
+    { destination: '/data', source: '/srv/vol', options: ['rbind', 'rro'] },
   ],
   hooks: { prestart: [{ path: '/usr/bin/nvidia-hook' }] },
   annotations: { 'io.kubernetes.cri.sandbox-log-directory': '/var/log/pods/x' },
@@ -49,13 +49,14 @@ describe('guestBundle', () => {
     expect(spec.mounts).toEqual([
       CRI_CONTAINER.mounts[0],
       { ...CRI_CONTAINER.mounts[1], source: '/run/vessel/pod/c1/mounts/1' },
-      { ...CRI_CONTAINER.mounts[2], source: '/run/vessel/pod/c1/mounts/2' },
-      { ...CRI_CONTAINER.mounts[3], source: '/run/vessel/pod/c1/mounts/3' },
+      // read-only is enforced on the host (non-recursively, as runc's `ro` bind is), not by the guest
+      { ...CRI_CONTAINER.mounts[2], source: '/run/vessel/pod/c1/mounts/2', options: ['rbind'] },
+      { ...CRI_CONTAINER.mounts[3], source: '/run/vessel/pod/c1/mounts/3', options: ['rbind', 'rro'] },
     ]);
     expect(binds).toEqual([
-      { source: CRI_CONTAINER.mounts[1]!.source, target: 'mounts/1', readOnly: false },
-      { source: CRI_CONTAINER.mounts[2]!.source, target: 'mounts/2', readOnly: true },
-      { source: '/srv/vol', target: 'mounts/3', readOnly: true },
+      { source: CRI_CONTAINER.mounts[1]!.source, target: 'mounts/1', readOnly: false, recursiveReadOnly: false },
+      { source: CRI_CONTAINER.mounts[2]!.source, target: 'mounts/2', readOnly: true, recursiveReadOnly: false },
+      { source: '/srv/vol', target: 'mounts/3', readOnly: true, recursiveReadOnly: true },
     ]);
   });
 
