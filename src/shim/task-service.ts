@@ -63,12 +63,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   /** Tears every container and the VM down (on Shutdown{now} or a fatal signal). */
   async close(): Promise<void> {
     await this.createQueue.catch(() => undefined);
-    for (const c of this.containers.values())
-      await c.destroy({ vmGone: true }).catch((err) => this.o.logger.warn({ err, id: c.id }, 'container teardown failed'));
-    this.containers.clear();
-    const pod = this.pod;
-    this.pod = undefined;
-    await pod?.destroy();
+    await this.destroyPod();
   }
 
   async Create(req: taskv2.CreateTaskRequest): Reply<taskv2.CreateTaskResponse> {
@@ -278,7 +273,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     return {};
   }
 
-  /** The containers left when the pod's owner goes: their processes are gone with the VM. */
+  /** The pod's VM and the containers left in it (their processes are gone with the VM). */
   private async destroyPod(): Promise<void> {
     for (const other of this.containers.values()) {
       await other.destroy({ vmGone: true }).catch((err) => this.o.logger.warn({ err, id: other.id }, 'container teardown failed'));
