@@ -12,17 +12,16 @@
 // the bundle (its socket under /run/vessel/shim, a VM state dir under /run/vessel/vm) is
 // reaped and removed. A second signal exits at once (containerd and the VMs' helpers die
 // with their owners through pdeathsig).
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDefaultImage } from '../src/image/index.js';
 import { shimLauncher } from '../src/shim/index.js';
 import { existingVmStateDir, shimSocketPath } from '../src/shim/paths.js';
-import { reapOrphans } from '../src/vm/index.js';
 import { chooseAccelerator } from '../src/vm/qemu/index.js';
-import { startContainerd, type PrivateContainerd } from '../test/support/containerd.js';
+import { startContainerd } from '../test/support/containerd.js';
 import { buildOciImage } from '../test/support/oci-image.js';
+import { checkInterrupted, cleanUp, ctrFailure, handleSignals, runBench, runCtr } from './ctr-bench.js';
 import { median, printFigure, round, roundRatios } from './stats.js';
 
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 7));
@@ -34,64 +33,7 @@ const RUNC = 'io.containerd.runc.v2';
 
 type Runtime = 'vessel' | 'runc';
 
-class Interrupted extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`);
-  }
-}
-
-let interrupted: NodeJS.Signals | undefined;
-let current: ChildProcess | undefined;
-
-function onSignal(sig: NodeJS.Signals): void {
-  if (interrupted) process.exit(128 + (os.constants.signals[sig] ?? 0)); // second signal: at once
-  interrupted = sig;
-  process.stderr.write(`bench ctr-run: ${sig}, cleaning up (again to exit at once)\n`);
-  current?.kill('SIGKILL');
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
-
-function checkInterrupted(): void {
-  if (interrupted) throw new Interrupted(interrupted);
-}
-
-/** Runs `ctr …` to its end; the child is `current` while it runs so a signal can kill it. */
-function timedCtr(c: PrivateContainerd, args: string[]): Promise<{ ms: number; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  checkInterrupted();
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = c.spawnCtr(args);
-    current = p;
-    p.stdin?.end();
-    let stderr = '';
-    p.stdout?.resume();
-    p.stderr?.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => p.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    p.once('error', (err) => {
-      clearTimeout(timer);
-      current = undefined;
-      reject(err);
-    });
-    p.once('close', (code, signal) => {
-      const ms = performance.now() - t0;
-      clearTimeout(timer);
-      current = undefined;
-      if (interrupted) reject(new Interrupted(interrupted));
-      else resolve({ ms, code, signal, stderr });
-    });
-  });
-}
-
-function containerdAlive(c: PrivateContainerd): boolean {
-  try {
-    process.kill(c.pid(), 0);
-    return fs.existsSync(c.socket);
-  } catch {
-    return false;
-  }
-}
+handleSignals('ctr-run');
 
 async function main(): Promise<void> {
   await ensureDefaultImage();
@@ -122,13 +64,8 @@ async function main(): Promise<void> {
       inflight = id;
       if (rt === 'vessel') vesselIds.add(id);
       const flags = rt === 'vessel' ? ['--runtime', VESSEL, '--fifo-dir', path.join(c.dir, 'fifo')] : ['--runtime', RUNC, ...c.runcFlags()];
-      const r = await timedCtr(c, ['run', '--rm', ...flags, IMAGE, id, 'true']);
-      if (r.code !== 0) {
-        throw new Error(
-          `ctr run --rm (${rt}) ${id}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}\n` +
-            `containerd log:\n${fs.readFileSync(path.join(c.dir, 'containerd.log'), 'utf8').slice(-4000)}`,
-        );
-      }
+      const r = await runCtr(c, ['run', '--rm', ...flags, IMAGE, id, 'true'], RUN_TIMEOUT_MS);
+      if (r.code !== 0) throw ctrFailure(c, `ctr run --rm (${rt}) ${id}`, r);
       inflight = undefined; // --rm removed it
       return r.ms;
     };
@@ -159,37 +96,18 @@ async function main(): Promise<void> {
       note: 'informative: the VM costs what it costs',
     });
   } finally {
-    current?.kill('SIGKILL');
-    // Whatever a failed or interrupted round left: through containerd first, so the shim
-    // tears its VM down and exits (bounded: containerd may be gone already).
-    const up = containerdAlive(c);
-    const quick = (args: string[], timeoutMs = 10_000) => c.ctr(['--connect-timeout', '3s', ...args], { timeoutMs }).catch(() => undefined);
-    const left = up ? ((await quick(['containers', 'ls', '-q']))?.stdout.split('\n').filter(Boolean) ?? []) : [];
-    for (const id of new Set([...left, ...(inflight ? [inflight] : [])])) {
-      if (vesselIds.has(id)) noteOutside(id);
-      if (!up) continue; // a Ctrl-C reaches containerd too: the harness's stop() is what is left
-      await quick(['task', 'kill', '-s', 'SIGKILL', id]);
-      await quick(['task', 'delete', '--force', id], 30_000);
-      await quick(['containers', 'rm', id]);
-    }
-    await c.stop();
-    for (const { socket, vmDir } of outside.values()) {
-      if (vmDir && fs.existsSync(vmDir)) {
-        await reapOrphans(vmDir).catch(() => undefined);
-        fs.rmSync(vmDir, { recursive: true, force: true });
-      }
-      fs.rmSync(socket, { force: true });
-    }
+    await cleanUp(
+      c,
+      // whatever a failed or interrupted round left
+      async (quick) => [
+        ...new Set([...((await quick?.(['containers', 'ls', '-q']))?.stdout.split('\n').filter(Boolean) ?? []), ...(inflight ? [inflight] : [])]),
+      ],
+      (ids) => {
+        for (const id of ids) if (vesselIds.has(id)) noteOutside(id);
+        return [...outside.values()];
+      },
+    );
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  if (err instanceof Interrupted) {
-    process.exitCode = 128 + (os.constants.signals[err.signal] ?? 0);
-  } else {
-    process.stderr.write(`bench ctr-run: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  }
-}
+await runBench('ctr-run', main);

@@ -20,7 +20,6 @@
 // still working in a bundle, unmounts and removes its dir; what a vessel shim keeps outside
 // the bundle is reaped and removed; last, each namespace is emptied (by PID) and deleted
 // with its veth pair. A second signal exits at once.
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,13 +27,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDefaultImage } from '../src/image/index.js';
 import { shimLauncher } from '../src/shim/index.js';
 import { existingVmStateDir, shimSocketPath } from '../src/shim/paths.js';
-import { DEFAULT_CPUS, DEFAULT_RAM_MIB, reapOrphans } from '../src/vm/index.js';
+import { DEFAULT_CPUS, DEFAULT_RAM_MIB } from '../src/vm/index.js';
 import { forwardedPorts, openFilesHardLimit } from '../src/vm/net/passt.js';
 import { chooseAccelerator } from '../src/vm/qemu/index.js';
-import { startContainerd, type PrivateContainerd } from '../test/support/containerd.js';
+import { startContainerd } from '../test/support/containerd.js';
 import { buildOciImage } from '../test/support/oci-image.js';
 import { VethNetns } from '../test/support/veth-netns.js';
 import { MIB, contentLength, download, upload, type TransferOptions } from './pod-network-transfers.js';
+import { checkInterrupted, cleanUp, ctrFailure, handleSignals, interruption, runBench, runCtr } from './ctr-bench.js';
 import { median, printFigure, round, roundRatios } from './stats.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -55,65 +55,10 @@ const POD_SCRIPT =
   `dd if=/dev/zero of=/tmp/blob bs=1M count=${TRANSFER_MIB} 2>/dev/null && httpd -p ${HTTP_PORT} -h /tmp && ` +
   `exec nc -ll -p ${SINK_PORT} -e sh -c 'exec dd of=/dev/null bs=1M iflag=fullblock 2>&1'`;
 
-class Interrupted extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`);
-  }
-}
-
-const stop = new AbortController();
-let current: ChildProcess | undefined;
-
-function onSignal(sig: NodeJS.Signals): void {
-  if (stop.signal.aborted) process.exit(128 + (os.constants.signals[sig] ?? 0)); // second signal: at once
-  process.stderr.write(`bench pod-network: ${sig}, cleaning up (again to exit at once)\n`);
-  stop.abort(new Interrupted(sig));
-  current?.kill('SIGKILL');
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
-
-function checkInterrupted(): void {
-  if (stop.signal.aborted) throw stop.signal.reason as Error;
-}
-
-/** Runs `ctr …` to its end; the child is `current` while it runs so a signal can kill it. */
-function runCtr(c: PrivateContainerd, args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  checkInterrupted();
-  return new Promise((resolve, reject) => {
-    const p = c.spawnCtr(args);
-    current = p;
-    p.stdin?.end();
-    let stderr = '';
-    p.stdout?.resume();
-    p.stderr?.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => p.kill('SIGKILL'), CTR_TIMEOUT_MS);
-    p.once('error', (err) => {
-      clearTimeout(timer);
-      current = undefined;
-      reject(err);
-    });
-    p.once('close', (code, signal) => {
-      clearTimeout(timer);
-      current = undefined;
-      if (stop.signal.aborted) reject(stop.signal.reason as Error);
-      else resolve({ code, signal, stderr });
-    });
-  });
-}
-
-function containerdAlive(c: PrivateContainerd): boolean {
-  try {
-    process.kill(c.pid(), 0);
-    return fs.existsSync(c.socket);
-  } catch {
-    return false;
-  }
-}
+handleSignals('pod-network');
 
 function transferOptions(timeoutMs = TRANSFER_TIMEOUT_MS): TransferOptions {
-  return { timeoutMs, signal: stop.signal };
+  return { timeoutMs, signal: interruption };
 }
 
 /** Polls until the pod serves the whole file and its sink acknowledges an empty upload (no event says so). */
@@ -128,7 +73,7 @@ async function waitReady(net: VethNetns, what: string): Promise<void> {
       await upload(net.podIp, SINK_PORT, Buffer.alloc(0), transferOptions(5_000));
       return;
     } catch (err) {
-      if (stop.signal.aborted) throw stop.signal.reason as Error;
+      checkInterrupted();
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${READY_TIMEOUT_MS} ms waiting for ${what}: ${String(last)}`);
@@ -197,28 +142,13 @@ async function main(): Promise<void> {
       const flags = rt === 'vessel' ? ['--fifo-dir', path.join(c.dir, 'fifo')] : c.runcFlags();
       const cri = ['--annotation', 'io.kubernetes.cri.container-type=sandbox', '--annotation', `io.kubernetes.cri.sandbox-id=${pod.id}`];
       const t0 = performance.now();
-      const r = await runCtr(c, [
-        'run',
-        '-d',
-        '--runtime',
-        RUNTIMES[rt],
-        ...flags,
-        ...cri,
-        '--with-ns',
-        `network:${pod.net.path}`,
-        IMAGE,
-        pod.id,
-        'sh',
-        '-c',
-        POD_SCRIPT,
-      ]);
+      const r = await runCtr(
+        c,
+        ['run', '-d', '--runtime', RUNTIMES[rt], ...flags, ...cri, '--with-ns', `network:${pod.net.path}`, IMAGE, pod.id, 'sh', '-c', POD_SCRIPT],
+        CTR_TIMEOUT_MS,
+      );
       if (vesselOutside && rt === 'vessel') vesselOutside.vmDir = existingVmStateDir(bundle(pod.id));
-      if (r.code !== 0) {
-        throw new Error(
-          `ctr run -d (${rt}) ${pod.id}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}\n` +
-            `containerd log:\n${fs.readFileSync(path.join(c.dir, 'containerd.log'), 'utf8').slice(-4000)}`,
-        );
-      }
+      if (r.code !== 0) throw ctrFailure(c, `ctr run -d (${rt}) ${pod.id}`, r);
       await waitReady(pod.net, `the ${rt} pod at ${pod.net.podIp}`);
       return { pod, readyMs: performance.now() - t0 };
     };
@@ -274,40 +204,16 @@ async function main(): Promise<void> {
       note: 'informative, no goal',
     });
   } finally {
-    current?.kill('SIGKILL');
-    // Through containerd first, so vessel's shim tears its VM (and passt) down and exits
-    // (bounded: containerd may be gone already; a Ctrl-C reaches it too).
-    if (containerdAlive(c)) {
-      const quick = (args: string[], timeoutMs = 10_000) => c.ctr(['--connect-timeout', '3s', ...args], { timeoutMs }).catch(() => undefined);
-      for (const { id } of pods) {
-        await quick(['task', 'kill', '-s', 'SIGKILL', id]);
-        await quick(['task', 'delete', '--force', id], 30_000);
-        await quick(['containers', 'rm', id]);
-      }
-    }
     try {
-      await c.stop();
-      if (vesselOutside) {
-        const { socket, vmDir } = vesselOutside;
-        if (vmDir && fs.existsSync(vmDir)) {
-          await reapOrphans(vmDir).catch(() => undefined);
-          fs.rmSync(vmDir, { recursive: true, force: true });
-        }
-        fs.rmSync(socket, { force: true });
-      }
+      await cleanUp(
+        c,
+        async () => pods.map((p) => p.id),
+        () => (vesselOutside ? [vesselOutside] : []),
+      );
     } finally {
       for (const { net } of pods) net.remove();
     }
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  if (err instanceof Interrupted) {
-    process.exitCode = 128 + (os.constants.signals[err.signal] ?? 0);
-  } else {
-    process.stderr.write(`bench pod-network: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  }
-}
+await runBench('pod-network', main);
