@@ -198,11 +198,6 @@ export class PodVm {
     this.members.delete(containerId);
   }
 
-  /** Every process in the VM but the agent. */
-  async signalAll(signal: number): Promise<void> {
-    await this.client().signalAll(signal);
-  }
-
   async pause(): Promise<void> {
     await pausable(this.instance, 'Pause').pause();
     this.paused = true;

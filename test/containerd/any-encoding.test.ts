@@ -6,9 +6,8 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import type { eventsv1, taskEvents, taskv2 } from '../../src/gen/index.js';
 import { decodeMessage, encodeMessage } from '../../src/ttrpc/index.js';
-import { guestMetrics, metricsAny, METRICS_TYPE } from '../../src/shim/metrics.js';
+import { containerMetrics, metricsAny, METRICS_TYPE } from '../../src/shim/metrics.js';
 import { packAny, shimProtos } from '../../src/shim/protos.js';
-import type { AgentInfo } from '../../src/agent/index.js';
 
 const reference = protobuf
   .parse(
@@ -24,16 +23,15 @@ message MemoryEntry { uint64 limit = 1; uint64 usage = 2; uint64 max = 3; uint64
   .root.lookupType('ref.Metrics');
 
 describe('Anys for containerd', () => {
-  it('a StatsResponse carries io.containerd.cgroups.v1.Metrics with the guest memory and CPU', () => {
-    const info = {
-      memoryTotalBytes: 1000n,
-      memoryAvailableBytes: 400n,
-      cpuUserNs: 70n,
-      cpuSystemNs: 30n,
-      cpuBusyNs: [60n, 40n],
-    } as AgentInfo;
+  it('a StatsResponse carries io.containerd.cgroups.v1.Metrics with the container memory and CPU', () => {
+    // a cgroup without a memory limit below the VM's: the limit reported is the VM's memory
+    const stats = {
+      memory: { usage: { usage: 600, limit: 9_223_372_036_854_771_712 } },
+      cpu: { usage: { total: 100, kernel: 30, user: 70, percpu: [60, 40] } },
+    };
+    const vm = { memoryTotalBytes: 1000n, cpus: 2 };
     const t = shimProtos().type('containerd.task.v2.StatsResponse');
-    const res = decodeMessage<taskv2.StatsResponse>(t, encodeMessage<taskv2.StatsResponse>(t, { stats: metricsAny(guestMetrics(info)) }));
+    const res = decodeMessage<taskv2.StatsResponse>(t, encodeMessage<taskv2.StatsResponse>(t, { stats: metricsAny(containerMetrics(stats, vm)) }));
     expect(res.stats?.type_url).toBe(METRICS_TYPE);
     const m = reference.toObject(reference.decode(res.stats!.value), { longs: String });
     expect(m).toEqual({
