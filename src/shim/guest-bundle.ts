@@ -1,7 +1,10 @@
 // The OCI bundle a container gets in the guest: containerd's config.json rewritten so that
 // runc in the VM enforces it there and no host path crosses into the guest. The rootfs and
 // every bind mount's source become paths under the container's dir in the pod share; the
-// host sources are listed so the shim can bind-mount them there first. What only means
+// host sources are listed so the shim can bind-mount them there first. A bind whose host
+// source has mounts below it becomes one bind per host mount (withSubmounts), each staged
+// alone: no staged mount then sits on a dentry of the user's filesystems, so the host can
+// unmount and remove a volume's dirs while the container runs, as under runc. What only means
 // something on the host is dropped (a bind's read-only flag is enforced on the host) (hooks, the network namespace's path: the VM is the
 // pod's network; AppArmor/SELinux labels; annotations). Namespace paths of the form
 // /proc/<pid>/ns/<type> are kept: the pids this shim reports are guest pids, so the CRI's
@@ -15,6 +18,8 @@ export interface HostBind {
   source: string;
   /** Its place below the container's dir in the pod share (relative). */
   target: string;
+  /** Its index in the guest spec's mounts (withSubmounts inserts after it). */
+  index: number;
   /** Read-only on the host: the bind itself (`ro`), or every mount below it too (`rro`). */
   readOnly: boolean;
   recursiveReadOnly: boolean;
@@ -64,7 +69,7 @@ export function guestBundle(raw: unknown, id: string, guestDir: string): GuestBu
     const target = path.posix.join('mounts', String(i));
     const options: unknown[] = Array.isArray(m.options) ? m.options : [];
     const recursiveReadOnly = options.includes('rro');
-    binds.push({ source: m.source, target, readOnly: recursiveReadOnly || options.includes('ro'), recursiveReadOnly });
+    binds.push({ source: m.source, target, index: i, readOnly: recursiveReadOnly || options.includes('ro'), recursiveReadOnly });
     // `ro` is the host's to enforce: in the guest the share is one filesystem, where runc's
     // read-only bind would also cover what is mounted below the source on the host
     return { ...m, source: path.posix.join(guestDir, target), options: options.filter((o) => o !== 'ro') };
@@ -91,5 +96,36 @@ export function guestBundle(raw: unknown, id: string, guestDir: string): GuestBu
       });
     linux.cgroupsPath = guestCgroupPath(id);
   }
+  return { spec, binds };
+}
+
+/**
+ * Splits every bind whose host source has mounts below it (`submountsOf(source)`: their
+ * host paths, e.g. from /proc/self/mountinfo) into one bind per mount: each submount is
+ * staged on its own (`<target>.<k>`) and mounted by runc right after its parent at the same
+ * place below the destination, with the parent's options. A non-recursive `ro` leaves the
+ * submounts writable (as runc's `ro` bind does); `rro` makes them read-only too.
+ */
+export function withSubmounts(bundle: GuestBundle, guestDir: string, submountsOf: (source: string) => string[]): GuestBundle {
+  const spec = structuredClone(bundle.spec);
+  const mounts = (spec.mounts as Record<string, unknown>[]).slice();
+  const binds: HostBind[] = [];
+  const after = new Map<number, Record<string, unknown>[]>();
+  for (const b of bundle.binds) {
+    binds.push(b);
+    const parent = mounts[b.index]!;
+    const subs = submountsOf(b.source)
+      .filter((m) => m.startsWith(`${b.source.replace(/\/+$/, '')}/`))
+      .sort((x, y) => x.length - y.length);
+    const extra: Record<string, unknown>[] = [];
+    subs.forEach((m, k) => {
+      const target = `${b.target}.${k}`;
+      binds.push({ source: m, target, index: b.index, readOnly: b.recursiveReadOnly, recursiveReadOnly: b.recursiveReadOnly });
+      const rel = m.slice(b.source.replace(/\/+$/, '').length);
+      extra.push({ ...parent, destination: path.posix.join(String(parent.destination), rel), source: path.posix.join(guestDir, target) });
+    });
+    if (extra.length) after.set(b.index, extra);
+  }
+  spec.mounts = mounts.flatMap((m, i) => [m, ...(after.get(i) ?? [])]);
   return { spec, binds };
 }

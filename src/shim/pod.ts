@@ -18,7 +18,7 @@ import type { AgentClient, AgentInfo } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import { DEFAULT_CPUS, DEFAULT_RAM_MIB, managedNetworking, pausable, randomMac, type Instance, type Manager } from '../vm/index.js';
 import { bundleVmLink, createVmStateDir } from './paths.js';
-import type { GuestBundle } from './guest-bundle.js';
+import { withSubmounts, type GuestBundle } from './guest-bundle.js';
 import { unmountRootfs } from './rootfs.js';
 
 const run = promisify(execFile);
@@ -53,10 +53,18 @@ async function mountCommand(args: string[], what: string): Promise<void> {
   }
 }
 
-/** Remounts the bind at `target` read-only, and with `recursive` every mount below it. */
-async function readOnlyBind(target: string, recursive: boolean, what: string): Promise<void> {
-  const mounts = recursive ? mountsAtOrBelow(target).reverse() : [target];
-  for (const m of mounts) await mountCommand(['-o', 'remount,bind,ro', m], `making ${what} read-only`);
+/** The host mounts strictly below `source` (a path as the spec names it, symlinks resolved to find them), parents first. */
+function submountsOf(source: string): string[] {
+  let real: string;
+  try {
+    real = fs.realpathSync(source);
+  } catch {
+    return [];
+  }
+  return mountsAtOrBelow(real)
+    .filter((m) => m !== real)
+    .reverse()
+    .map((m) => path.join(source, path.relative(real, m)));
 }
 
 /** Mount points at or below `dir`, deepest first. */
@@ -145,8 +153,10 @@ export class PodVm {
    * Stages a container's guest bundle (its rootfs, the spec's bind sources, config.json)
    * and shares it with the guest; returns the bundle's dir in the guest.
    */
-  async addContainer(containerId: string, hostRootfs: string, bundle: GuestBundle): Promise<string> {
+  async addContainer(containerId: string, hostRootfs: string, specBundle: GuestBundle): Promise<string> {
     if (this.members.has(containerId)) throw new VesselError('ALREADY_EXISTS', `container ${containerId} is already in pod ${this.id}`);
+    // one staged bind per host mount, none recursive: the host's own mounts stay removable
+    const bundle = withSubmounts(specBundle, this.guestDirOf(containerId), submountsOf);
     this.members.add(containerId);
     const staging = this.staging(containerId);
     fs.mkdirSync(path.join(staging, 'rootfs'), { recursive: true, mode: 0o755 });
@@ -161,8 +171,8 @@ export class PodVm {
       }
       fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true, mode: 0o755 });
       if (!isDir) fs.closeSync(fs.openSync(target, 'wx', 0o644));
-      await mountCommand([isDir ? '--rbind' : '--bind', b.source, target], `staging ${b.source} for ${containerId}`);
-      if (b.readOnly) await readOnlyBind(target, b.recursiveReadOnly, `${b.source} of ${containerId}`);
+      await mountCommand(['--bind', b.source, target], `staging ${b.source} for ${containerId}`);
+      if (b.readOnly) await mountCommand(['-o', 'remount,bind,ro', target], `making ${b.source} of ${containerId} read-only`);
     }
     this.writeFile(containerId, 'config.json', JSON.stringify(bundle.spec));
     fs.mkdirSync(path.join(this.stateDir, POD_SRC_NAME, containerId), { mode: 0o755 });

@@ -4,7 +4,10 @@
 // container on 127.0.0.1 (and, under vessel, no new QEMU for a pod's second container),
 // the pod's DNS config and hostname, a memory limit that OOM-kills its container only,
 // readonly rootfs, dropped capabilities and a seccomp profile (each next to a control
-// container without it), containerd restart, and nothing left after stopp/rmp.
+// container without it), a read-only volume with a host mount below it (writable, and the
+// host may unmount and remove it while the container runs), containerd restart, and
+// nothing left after stopp/rmp.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +138,26 @@ describe.each(['runc', 'vessel'])('Kubernetes pods under %s', (HANDLER) => {
       const r = await h.exec(locked, cmd);
       expect(r.exitCode, `locked: ${what}`).not.toBe(0);
       expect(r.stderr, what).toMatch(what === 'rootfs' ? /Read-only file system/ : /Operation not permitted/);
+    }
+  });
+
+  it('a read-only volume: the tmpfs the host mounted below it stays writable, and the host can remove it while the container runs', async () => {
+    const vol = path.join(h.dir, 'volume-ro');
+    const sub = path.join(vol, 'tmpfs');
+    fs.mkdirSync(sub, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'none', sub]);
+    try {
+      const c = await h.runContainer(web, { name: 'ro-volume', command: ['sleep', '600'], mounts: [{ hostPath: vol, containerPath: '/mnt', readonly: true }] });
+      expect((await h.exec(c, ['touch', '/mnt/tmpfs/file'])).exitCode).toBe(0);
+      const r = await h.exec(c, ['touch', '/mnt/file']);
+      expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 1, stderr: expect.stringMatching(/Read-only file system/) });
+      // what the runtime staged of it must not pin the host's dirs (critest's cleanup does this)
+      execFileSync('umount', ['-l', sub]);
+      fs.rmSync(vol, { recursive: true });
+      expect(fs.existsSync(vol)).toBe(false);
+      expect((await h.exec(c, ['true'])).exitCode).toBe(0); // and the container runs on
+    } finally {
+      if (fs.existsSync(sub)) execFileSync('umount', ['-l', sub], { stdio: 'ignore' });
     }
   });
 

@@ -1,7 +1,7 @@
 // containerd's config.json as runc gets it in the guest: no host path crosses, binds are
 // listed for the host to stage, namespace paths are the guest's, host-only parts go.
 import { describe, expect, it } from 'vitest';
-import { guestBundle } from '../../../src/shim/guest-bundle.js';
+import { guestBundle, withSubmounts } from '../../../src/shim/guest-bundle.js';
 
 const CRI_CONTAINER = {
   ociVersion: '1.0.2',
@@ -54,9 +54,9 @@ describe('guestBundle', () => {
       { ...CRI_CONTAINER.mounts[3], source: '/run/vessel/pod/c1/mounts/3', options: ['rbind', 'rro'] },
     ]);
     expect(binds).toEqual([
-      { source: CRI_CONTAINER.mounts[1]!.source, target: 'mounts/1', readOnly: false, recursiveReadOnly: false },
-      { source: CRI_CONTAINER.mounts[2]!.source, target: 'mounts/2', readOnly: true, recursiveReadOnly: false },
-      { source: '/srv/vol', target: 'mounts/3', readOnly: true, recursiveReadOnly: true },
+      { source: CRI_CONTAINER.mounts[1]!.source, target: 'mounts/1', index: 1, readOnly: false, recursiveReadOnly: false },
+      { source: CRI_CONTAINER.mounts[2]!.source, target: 'mounts/2', index: 2, readOnly: true, recursiveReadOnly: false },
+      { source: '/srv/vol', target: 'mounts/3', index: 3, readOnly: true, recursiveReadOnly: true },
     ]);
   });
 
@@ -87,5 +87,42 @@ describe('guestBundle', () => {
     expect(() => guestBundle({ mounts: [{ destination: '/x', type: 'bind', source: 'relative' }] }, 'c1', '/g')).toThrow(/absolute source/);
     expect(() => guestBundle({ mounts: [{ type: 'bind', source: '/x' }] }, 'c1', '/g')).toThrow(/no destination/);
     expect(() => guestBundle([1], 'c1', '/g')).toThrow(/not a JSON object/);
+  });
+});
+
+describe('withSubmounts', () => {
+  const vol = (options: string[]) =>
+    guestBundle(
+      {
+        mounts: [
+          { destination: '/proc', type: 'proc' },
+          { destination: '/data', type: 'bind', source: '/srv/vol/', options },
+        ],
+      },
+      'c1',
+      '/g',
+    );
+  const below: Record<string, string[]> = { '/srv/vol/': ['/srv/vol/a/b', '/srv/vol/a', '/srv/volume-not-below'] };
+
+  it('stages each host mount below a bind on its own and mounts it after its parent (ro stays non-recursive)', () => {
+    const { spec, binds } = withSubmounts(vol(['rbind', 'ro', 'nosuid']), '/g', (s) => below[s] ?? []);
+    expect(spec.mounts).toEqual([
+      { destination: '/proc', type: 'proc' },
+      { destination: '/data', type: 'bind', source: '/g/mounts/1', options: ['rbind', 'nosuid'] },
+      { destination: '/data/a', type: 'bind', source: '/g/mounts/1.0', options: ['rbind', 'nosuid'] },
+      { destination: '/data/a/b', type: 'bind', source: '/g/mounts/1.1', options: ['rbind', 'nosuid'] },
+    ]);
+    expect(binds).toEqual([
+      { source: '/srv/vol/', target: 'mounts/1', index: 1, readOnly: true, recursiveReadOnly: false },
+      { source: '/srv/vol/a', target: 'mounts/1.0', index: 1, readOnly: false, recursiveReadOnly: false },
+      { source: '/srv/vol/a/b', target: 'mounts/1.1', index: 1, readOnly: false, recursiveReadOnly: false },
+    ]);
+  });
+
+  it('makes every submount read-only under rro, and changes nothing without submounts', () => {
+    const { binds } = withSubmounts(vol(['rbind', 'rro']), '/g', (s) => below[s] ?? []);
+    expect(binds.map((b) => b.readOnly)).toEqual([true, true, true]);
+    const plain = vol(['rbind']);
+    expect(withSubmounts(plain, '/g', () => [])).toEqual(plain);
   });
 });
