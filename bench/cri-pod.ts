@@ -6,7 +6,10 @@
 // - second: `create` + `start` of a second container in that running pod.
 // One untimed warm-up round each, then rounds interleaved (runc, vessel, runc, …); each round
 // removes its pod afterwards (untimed). Medians, the ratio of medians and the median of the
-// per-round ratios (bench/stats.ts); issue 11's goal: second ≤ 2× runc's. Prints one JSON object.
+// per-round ratios (bench/stats.ts); issue 11's goal: second ≤ 2× runc's. Then the floor a
+// VM puts under any such start on this host (guest-runc-floor.ts: `runc run -d` alone, timed
+// by the guest's clock) as a ratio to runc's second: the best vessel could reach here.
+// Prints one JSON object.
 //
 // Cleanup on every path is the harness's: stop() removes every pod through the CRI, stops
 // containerd and undoes the host network changes; SIGINT/SIGTERM/SIGHUP run it and exit
@@ -14,6 +17,7 @@
 import os from 'node:os';
 import { chooseAccelerator } from '../src/vm/qemu/index.js';
 import { startCri, type CriHarness } from '../test/support/cri.js';
+import { guestRuncRunMs } from './guest-runc-floor.js';
 import { median, printFigure, round, roundRatios } from './stats.js';
 
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) for (const handler of HANDLERS) rounds[handler].push(await round1(h, handler));
     const left = await h.settledLeftovers();
     if (left.length) throw new Error(`the rounds left things behind:\n${left.join('\n')}`);
+    const floor = await guestRuncRunMs(ROUNDS);
     const col = (handler: Handler, k: keyof Round) => rounds[handler].map((r) => r[k]);
     const med = (handler: Handler, k: keyof Round) => median(col(handler, k));
     const second = roundRatios(col('vessel', 'secondMs'), col('runc', 'secondMs'), 2);
@@ -87,6 +92,9 @@ async function main(): Promise<void> {
       secondRoundRatios: second.roundRatios,
       goalSecondRatio: GOAL_SECOND_RATIO,
       secondMeetsGoal: second.medianRoundRatio <= GOAL_SECOND_RATIO,
+      guestRuncRunMs: floor,
+      medianGuestRuncRunMs: Math.round(median(floor)),
+      floorSecondRatio: round(median(floor) / med('runc', 'secondMs'), 2),
       loadAvg1m: round(os.loadavg()[0]!, 2),
     });
   } finally {

@@ -120,6 +120,18 @@ export class AgentClient {
     return this.call('ConfigureInterface', spec, opts);
   }
 
+  /**
+   * Waits for the guest file `path` to appear (renamed into place whole, as runc writes its
+   * pid file) and returns its first `maxBytes` bytes; FAILED_PRECONDITION when the exec
+   * `whileExecId` ends first, DEADLINE_EXCEEDED after `timeoutMs` (agent.proto WaitFile).
+   */
+  async waitFile(spec: { path: string; timeoutMs?: number; whileExecId?: string; maxBytes?: number }, opts?: CallOptions): Promise<Buffer> {
+    const timeoutMs = Math.min(spec.timeoutMs ?? 10_000, 60_000);
+    // the call outlives the agent's own deadline by a margin, so that answer arrives
+    const r = await this.call('WaitFile', { ...spec, timeoutMs }, { timeoutMs: timeoutMs + 5_000, ...opts });
+    return Buffer.from(r.content);
+  }
+
   async shutdown(opts?: CallOptions): Promise<void> {
     await this.call('Shutdown', {}, opts);
   }

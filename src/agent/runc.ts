@@ -15,9 +15,10 @@
 //   the stopped container (and its cgroup, with memory.events) stays until then too.
 // - `execInContainer`: `runc exec` in the foreground, the same way.
 // - `killContainer`, `deleteContainer`, `containerState`, `containerPids`,
-//   `containerStats`: short runc commands whose output is parsed here;
-//   `waitContainerStarted` asks `runc state` until the container runs; `containerOomKills`
+//   `containerStats`: short runc commands whose output is parsed here; `containerOomKills`
 //   reads the container cgroup's memory.events.
+// - A container has started once runc wrote its --pid-file: the agent's WaitFile tells at
+//   once (runc run itself tells no one), so nothing polls `runc state`.
 // Signal the container with `killContainer`, never the runc process: in terminal mode runc
 // exits 0 on SIGINT. Errors: VesselError NOT_FOUND (no such container), ALREADY_EXISTS,
 // FAILED_PRECONDITION (no tools disk in this VM, container not running), INVALID_ARGUMENT
@@ -36,21 +37,29 @@ export const RUNC_PATH = `${TOOLS_MOUNT}/bin/runc`;
 export const RUNC_ROOT = '/run/runc';
 /** runc's JSON logs of a container's run and execs: `<dir>/<id>/`, removed by deleteContainer. */
 const LOG_DIR = '/run/vessel/runc-logs';
+/** The pid files of `runc run`: `<dir>/<id>`, written once the container runs, removed by deleteContainer. */
+const PID_DIR = '/run/vessel/runc-pids';
 /** Bound on what a short runc command may print (ps, state, events --stats). */
 const MAX_OUTPUT = 1 << 20;
 
 const mounted = new WeakMap<AgentClient, Promise<void>>();
 
-/** Mounts the tools disk (once per agent client; a failure is retried by the next call). */
+/** Mounts the tools disk and makes runc's dirs (once per agent client; a failure is retried by the next call). */
 export function ensureRuntime(agent: AgentClient): Promise<void> {
   let p = mounted.get(agent);
   if (p === undefined) {
-    p = agent.mount({ blockId: TOOLS_BLOCK_ID, target: TOOLS_MOUNT, fstype: 'ext4', readOnly: true, options: ['nodev'] }).catch((err: unknown) => {
-      mounted.delete(agent);
-      if (err instanceof VesselError && err.code === 'NOT_FOUND')
-        throw new VesselError('FAILED_PRECONDITION', `this VM has no tools disk (${TOOLS_BLOCK_ID}), so no runc: its image predates it; rebuild the image`, { cause: err });
-      throw err;
-    });
+    p = (async () => {
+      try {
+        await agent.mount({ blockId: TOOLS_BLOCK_ID, target: TOOLS_MOUNT, fstype: 'ext4', readOnly: true, options: ['nodev'] });
+      } catch (err) {
+        if (err instanceof VesselError && err.code === 'NOT_FOUND')
+          throw new VesselError('FAILED_PRECONDITION', `this VM has no tools disk (${TOOLS_BLOCK_ID}), so no runc: its image predates it; rebuild the image`, { cause: err });
+        throw err;
+      }
+      const r = await collect(agent, ['/bin/mkdir', '-p', RUNC_ROOT, LOG_DIR, PID_DIR]);
+      if (r.exitCode !== 0 || r.signal !== 0) throw new VesselError('INTERNAL', `making runc's dirs in the guest: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    })();
+    p.catch(() => mounted.delete(agent));
     mounted.set(agent, p);
   }
   return p;
@@ -79,6 +88,16 @@ export interface ContainerProcess {
   readonly exited: Promise<ContainerExit>;
 }
 
+export interface RunningContainer extends ContainerProcess {
+  /**
+   * The container's init pid (in the guest) once runc started it: runc writes its
+   * --pid-file then, and the agent's WaitFile reports it at once (no polling). Fails with
+   * FAILED_PRECONDITION and runc's error when runc ended first, DEADLINE_EXCEEDED after
+   * `startTimeoutMs`. The output streams must be being read: runc's exit includes their end.
+   */
+  readonly started: Promise<number>;
+}
+
 export interface RunOptions {
   id: string;
   /** The bundle directory in the guest (config.json and, by default, rootfs/). */
@@ -87,6 +106,8 @@ export interface RunOptions {
   terminal?: boolean;
   rows?: number;
   cols?: number;
+  /** How long `started` waits for runc to start the container (default 30 s, at most 60 s). */
+  startTimeoutMs?: number;
 }
 
 function logDir(id: string): string {
@@ -179,15 +200,35 @@ function containerProcess(agent: AgentClient, exec: GuestExec, log: string, fail
 /**
  * Creates and starts the container `id` from `bundle` (`runc run --keep`, foreground) with
  * `stdio` as its stdio; for a terminal pass `{ stdin: 'stdout', stdout: 'open' }` and
- * `terminal: true`. Resolves once runc runs; `exited` settles when the container's init ends.
+ * `terminal: true`. Resolves once runc runs; `started` settles when the container runs,
+ * `exited` when its init ends.
  */
-export async function runContainer(agent: AgentClient, o: RunOptions, stdio: ExecStdio = {}): Promise<ContainerProcess> {
+export async function runContainer(agent: AgentClient, o: RunOptions, stdio: ExecStdio = {}): Promise<RunningContainer> {
   validateContainerId(o.id);
   await ensureRuntime(agent);
   const log = `${logDir(o.id)}/run.json`;
-  const argv = [RUNC_PATH, '--root', RUNC_ROOT, '--log', log, '--log-format', 'json', 'run', '--keep', '--bundle', o.bundle, o.id];
+  const pidFile = `${PID_DIR}/${o.id}`;
+  const argv = [RUNC_PATH, '--root', RUNC_ROOT, '--log', log, '--log-format', 'json', 'run', '--keep', '--pid-file', pidFile, '--bundle', o.bundle, o.id];
   const exec = await execWithStreams(agent, { args: inLogDir(logDir(o.id), argv), terminal: o.terminal === true, rows: o.rows, cols: o.cols }, stdio);
-  return containerProcess(agent, exec, log, 1);
+  const proc = containerProcess(agent, exec, log, 1);
+  const started = waitStarted(agent, o.id, pidFile, proc, o.startTimeoutMs ?? 30_000);
+  started.catch(() => undefined);
+  return { ...proc, started };
+}
+
+/** The container's pid from runc's pid file, once written (see RunningContainer.started). */
+async function waitStarted(agent: AgentClient, id: string, pidFile: string, p: ContainerProcess, timeoutMs: number): Promise<number> {
+  let content: Buffer;
+  try {
+    content = await agent.waitFile({ path: pidFile, whileExecId: p.exec.execId, timeoutMs, maxBytes: 32 });
+  } catch (err) {
+    if (!(err instanceof VesselError && err.code === 'FAILED_PRECONDITION')) throw err;
+    const e = await p.exited; // runc ended before the container ran
+    throw new VesselError('FAILED_PRECONDITION', `container ${id} did not start: ${e.runtimeError ?? `runc exited with status ${e.exitCode}${e.signal ? ` (signal ${e.signal})` : ''}`}`, { cause: err });
+  }
+  const pid = Number(content.toString('utf8').trim());
+  if (!Number.isInteger(pid) || pid < 1) throw new VesselError('INTERNAL', `runc's pid file of ${id} holds ${JSON.stringify(content.toString('utf8'))}`);
+  return pid;
 }
 
 export interface ExecOptions {
@@ -273,8 +314,8 @@ export async function killContainer(agent: AgentClient, id: string, signal: numb
 export async function deleteContainer(agent: AgentClient, id: string): Promise<void> {
   validateContainerId(id);
   await ensureRuntime(agent);
-  const script = '"$0" --root "$1" --log-format json delete --force "$2"; rc=$?; rm -rf "$3"; exit $rc';
-  const r = await collect(agent, ['/bin/sh', '-c', script, RUNC_PATH, RUNC_ROOT, id, logDir(id)]);
+  const script = '"$0" --root "$1" --log-format json delete --force "$2"; rc=$?; rm -rf "$3" "$4"; exit $rc';
+  const r = await collect(agent, ['/bin/sh', '-c', script, RUNC_PATH, RUNC_ROOT, id, logDir(id), `${PID_DIR}/${id}`]);
   if (r.exitCode === 0 && r.signal === 0) return;
   const err = runcError('delete', id, runcErrors(r.stderr), r);
   if (err.code !== 'NOT_FOUND') throw err;
@@ -295,43 +336,6 @@ export async function containerState(agent: AgentClient, id: string): Promise<Co
   const s = JSON.parse(await runcCommand(agent, 'state', id, ['state', id])) as ContainerState;
   if (typeof s.pid !== 'number' || typeof s.status !== 'string') throw new VesselError('INTERNAL', `runc state ${id}: unexpected output`);
   return s;
-}
-
-/**
- * Waits until runc has started the container of `p` (its state is running, paused or
- * stopped, not creating or created) and returns that state. runc run tells no one when the
- * container started, so this asks `runc state` (each answer takes one guest exec, which
- * paces the loop); it fails with runc's error (FAILED_PRECONDITION) when runc could not
- * start it, and with DEADLINE_EXCEEDED after `timeoutMs`. `p`'s output streams must be
- * being read: its exit, which this may wait for, includes their end.
- */
-export async function waitContainerStarted(agent: AgentClient, id: string, p: ContainerProcess, timeoutMs = 30_000): Promise<ContainerState> {
-  const deadline = Date.now() + timeoutMs;
-  let ended = false;
-  p.exited.then(
-    () => (ended = true),
-    () => (ended = true),
-  );
-  for (;;) {
-    const wasEnded = ended;
-    try {
-      const s = await containerState(agent, id);
-      if (s.status === 'stopped') {
-        // It ran and ended, or runc failed to start it (--keep keeps that state too).
-        const e = await p.exited;
-        if (e.runtimeError !== undefined) throw new VesselError('FAILED_PRECONDITION', `container ${id} did not start: ${e.runtimeError}`);
-        return s;
-      }
-      if (s.status !== 'creating' && s.status !== 'created') return s;
-    } catch (err) {
-      if (!(err instanceof VesselError && err.code === 'NOT_FOUND')) throw err;
-      if (wasEnded) {
-        const e = await p.exited;
-        throw new VesselError('FAILED_PRECONDITION', `container ${id} did not start: ${e.runtimeError ?? `runc exited with status ${e.exitCode}${e.signal ? ` (signal ${e.signal})` : ''}`}`);
-      }
-    }
-    if (Date.now() > deadline) throw new VesselError('DEADLINE_EXCEEDED', `container ${id} was not started within ${timeoutMs} ms`);
-  }
 }
 
 /** The guest pids of the container's processes (`runc ps --format json`). */

@@ -18,7 +18,6 @@ import {
   execInContainer,
   killContainer,
   runContainer,
-  waitContainerStarted,
   type ContainerExit,
   type ContainerStats,
 } from '../agent/index.js';
@@ -95,7 +94,7 @@ export class Container {
       const proc = await runContainer(agent, { id: this.id, bundle: this.guestDir, terminal, rows, cols }, stdio);
       return {
         exec: proc.exec,
-        started: waitContainerStarted(agent, this.id, proc).then((s) => s.pid),
+        started: proc.started,
         exited: proc.exited.then(async (e) => {
           const status = exitStatus(e, this.logger, this.id);
           // 137 is SIGKILL: the cgroup's memory.events tells whether the OOM killer sent it

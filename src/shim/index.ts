@@ -11,29 +11,29 @@
 // $TTRPC_ADDRESS, logs to the bundle's `log` FIFO and never to stdout. The VM backend is
 // the Manager the entry point builds; src/ttrpc is imported only to serve containerd (and
 // publish its events), never to read the agent's errors, which arrive as VesselErrors.
+// containerd runs `start` once per container, also for each container joining a running
+// pod: it loads only what it needs (start.ts), not the server and its VM backend.
 import { isVesselError } from '../errors/index.js';
 import type { NewManager } from '../vm/index.js';
 import { parseShimArgs } from './args.js';
-import { deleteShim } from './delete.js';
-import { serveShim } from './serve.js';
-import { startShim } from './start.js';
 
 export { shimLauncher } from './launcher.js';
 
 /**
- * Runs one shim invocation; `entry` is the script to re-run for `serve`; `newManager` builds
- * the VM backend's Manager (chosen by the entry point). Resolves to the exit code.
+ * Runs one shim invocation; `entry` is the script to re-run for `serve`; `loadManager` loads
+ * the VM backend and returns what builds its Manager (chosen by the entry point; only
+ * `serve` calls it). Resolves to the exit code.
  */
-export async function runShim(argv: string[], entry: string, newManager: NewManager): Promise<number> {
+export async function runShim(argv: string[], entry: string, loadManager: () => Promise<NewManager>): Promise<number> {
   try {
     const a = parseShimArgs(argv);
     switch (a.action) {
       case 'start':
-        return await startShim(a, entry, process.stdout);
+        return await (await import('./start.js')).startShim(a, entry, process.stdout);
       case 'delete':
-        return await deleteShim(a, process.stdout);
+        return await (await import('./delete.js')).deleteShim(a, process.stdout);
       case 'serve':
-        return await serveShim(a, 3, newManager);
+        return await (await import('./serve.js')).serveShim(a, 3, await loadManager());
     }
   } catch (err) {
     process.stderr.write(`containerd-shim-vessel-v2: ${isVesselError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);

@@ -18,7 +18,6 @@ import {
   execInContainer,
   killContainer,
   runContainer,
-  waitContainerStarted,
   type ContainerExit,
   type ContainerProcess,
 } from '../../src/agent/index.js';
@@ -231,9 +230,9 @@ describe('runc in the guest', () => {
     const b = bundle(['/bin/sleep', '600'], (s) => (s.hostname = 'long'));
     const c = inst.client();
     const init = await runContainer(c, { id: b.id, bundle: b.dir }, { stdout: 'open', stderr: 'open' });
-    const state = await waitContainerStarted(c, b.id, init);
-    expect(state).toMatchObject({ id: b.id, status: 'running', bundle: b.dir });
-    expect(state.pid).toBeGreaterThan(1);
+    const pid = await init.started;
+    expect(pid).toBeGreaterThan(1);
+    expect(await containerState(c, b.id)).toMatchObject({ id: b.id, pid, status: 'running', bundle: b.dir });
 
     const e = await collect(
       await execInContainer(c, { id: b.id, args: ['/bin/sh', '-c', 'echo $(hostname) $$; echo err >&2; exit 3'] }, { stdout: 'open', stderr: 'open' }),
@@ -251,7 +250,7 @@ describe('runc in the guest', () => {
     expect(missing.runtimeError).toMatch(/no such file or directory/);
 
     const pids = await containerPids(c, b.id);
-    expect(pids).toContain(state.pid);
+    expect(pids).toContain(pid);
     const stats = await containerStats(c, b.id);
     expect(stats.memory?.usage?.usage).toBeGreaterThan(0);
     expect(stats.pids?.current).toBe(1);
@@ -272,9 +271,7 @@ describe('runc in the guest', () => {
     const b = bundle(['/no/such/program']);
     const p = await runContainer(inst.client(), { id: b.id, bundle: b.dir }, { stdout: 'open', stderr: 'open' });
     const done = collect(p);
-    await expect(waitContainerStarted(inst.client(), b.id, p)).rejects.toSatisfy(
-      (err) => isVesselError(err, 'FAILED_PRECONDITION') && /no such file or directory/.test((err as Error).message),
-    );
+    await expect(p.started).rejects.toSatisfy((err) => isVesselError(err, 'FAILED_PRECONDITION') && /no such file or directory/.test((err as Error).message));
     const r = await done;
     await deleteContainer(inst.client(), b.id);
     expect(r.exitCode).toBe(1);

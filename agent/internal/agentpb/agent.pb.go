@@ -1269,6 +1269,125 @@ func (x *ConfigureInterfaceResponse) GetName() string {
 	return ""
 }
 
+// Waits until a file exists at `path` and returns its first bytes: a process announces a
+// state by a file (runc's --pid-file once the container runs), and the host learns it at
+// once instead of polling. The writer renames the file into place whole (as runc does); one
+// that exists already is read at once. The directory must exist (NOT_FOUND).
+// FAILED_PRECONDITION when the process `while_exec_id` (if set) exits before the file
+// appears (NOT_FOUND when no such exec exists); DEADLINE_EXCEEDED after `timeout_ms`
+// (default 10000, at most 60000); INVALID_ARGUMENT for a relative path.
+type WaitFileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	TimeoutMs     uint32                 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	WhileExecId   string                 `protobuf:"bytes,3,opt,name=while_exec_id,json=whileExecId,proto3" json:"while_exec_id,omitempty"`
+	MaxBytes      uint32                 `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"` // how much of the file to return (default and at most 65536)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitFileRequest) Reset() {
+	*x = WaitFileRequest{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitFileRequest) ProtoMessage() {}
+
+func (x *WaitFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitFileRequest.ProtoReflect.Descriptor instead.
+func (*WaitFileRequest) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *WaitFileRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *WaitFileRequest) GetTimeoutMs() uint32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *WaitFileRequest) GetWhileExecId() string {
+	if x != nil {
+		return x.WhileExecId
+	}
+	return ""
+}
+
+func (x *WaitFileRequest) GetMaxBytes() uint32 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+type WaitFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Content       []byte                 `protobuf:"bytes,1,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitFileResponse) Reset() {
+	*x = WaitFileResponse{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitFileResponse) ProtoMessage() {}
+
+func (x *WaitFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitFileResponse.ProtoReflect.Descriptor instead.
+func (*WaitFileResponse) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *WaitFileResponse) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
 type ShutdownRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1277,7 +1396,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[21]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1408,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[21]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1421,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 type ShutdownResponse struct {
@@ -1313,7 +1432,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[22]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1325,7 +1444,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[22]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1338,7 +1457,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 var File_vessel_agent_v1_agent_proto protoreflect.FileDescriptor
@@ -1424,9 +1543,17 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x03mtu\x18\x04 \x01(\rR\x03mtu\x12\x10\n" +
 	"\x03dns\x18\x05 \x03(\tR\x03dns\"0\n" +
 	"\x1aConfigureInterfaceResponse\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x11\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x85\x01\n" +
+	"\x0fWaitFileRequest\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x02 \x01(\rR\ttimeoutMs\x12\"\n" +
+	"\rwhile_exec_id\x18\x03 \x01(\tR\vwhileExecId\x12\x1b\n" +
+	"\tmax_bytes\x18\x04 \x01(\rR\bmaxBytes\",\n" +
+	"\x10WaitFileResponse\x12\x18\n" +
+	"\acontent\x18\x01 \x01(\fR\acontent\"\x11\n" +
 	"\x0fShutdownRequest\"\x12\n" +
-	"\x10ShutdownResponse2\xed\x06\n" +
+	"\x10ShutdownResponse2\xbe\a\n" +
 	"\x05Agent\x12C\n" +
 	"\x04Ping\x12\x1c.vessel.agent.v1.PingRequest\x1a\x1d.vessel.agent.v1.PingResponse\x12C\n" +
 	"\x04Info\x12\x1c.vessel.agent.v1.InfoRequest\x1a\x1d.vessel.agent.v1.InfoResponse\x12C\n" +
@@ -1439,7 +1566,8 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"CloseStdin\x12\".vessel.agent.v1.CloseStdinRequest\x1a#.vessel.agent.v1.CloseStdinResponse\x12F\n" +
 	"\x05Mount\x12\x1d.vessel.agent.v1.MountRequest\x1a\x1e.vessel.agent.v1.MountResponse\x12m\n" +
 	"\x12ConfigureInterface\x12*.vessel.agent.v1.ConfigureInterfaceRequest\x1a+.vessel.agent.v1.ConfigureInterfaceResponse\x12O\n" +
-	"\bShutdown\x12 .vessel.agent.v1.ShutdownRequest\x1a!.vessel.agent.v1.ShutdownResponseB+Z)vessel.dev/agent/internal/agentpb;agentpbb\x06proto3"
+	"\bShutdown\x12 .vessel.agent.v1.ShutdownRequest\x1a!.vessel.agent.v1.ShutdownResponse\x12O\n" +
+	"\bWaitFile\x12 .vessel.agent.v1.WaitFileRequest\x1a!.vessel.agent.v1.WaitFileResponseB+Z)vessel.dev/agent/internal/agentpb;agentpbb\x06proto3"
 
 var (
 	file_vessel_agent_v1_agent_proto_rawDescOnce sync.Once
@@ -1453,7 +1581,7 @@ func file_vessel_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_vessel_agent_v1_agent_proto_rawDescData
 }
 
-var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*PingRequest)(nil),                // 0: vessel.agent.v1.PingRequest
 	(*PingResponse)(nil),               // 1: vessel.agent.v1.PingResponse
@@ -1476,8 +1604,10 @@ var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*MountResponse)(nil),              // 18: vessel.agent.v1.MountResponse
 	(*ConfigureInterfaceRequest)(nil),  // 19: vessel.agent.v1.ConfigureInterfaceRequest
 	(*ConfigureInterfaceResponse)(nil), // 20: vessel.agent.v1.ConfigureInterfaceResponse
-	(*ShutdownRequest)(nil),            // 21: vessel.agent.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),           // 22: vessel.agent.v1.ShutdownResponse
+	(*WaitFileRequest)(nil),            // 21: vessel.agent.v1.WaitFileRequest
+	(*WaitFileResponse)(nil),           // 22: vessel.agent.v1.WaitFileResponse
+	(*ShutdownRequest)(nil),            // 23: vessel.agent.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),           // 24: vessel.agent.v1.ShutdownResponse
 }
 var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: vessel.agent.v1.InfoResponse.boot_timeline:type_name -> vessel.agent.v1.BootEvent
@@ -1491,20 +1621,22 @@ var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	15, // 8: vessel.agent.v1.Agent.CloseStdin:input_type -> vessel.agent.v1.CloseStdinRequest
 	17, // 9: vessel.agent.v1.Agent.Mount:input_type -> vessel.agent.v1.MountRequest
 	19, // 10: vessel.agent.v1.Agent.ConfigureInterface:input_type -> vessel.agent.v1.ConfigureInterfaceRequest
-	21, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
-	1,  // 12: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
-	4,  // 13: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
-	6,  // 14: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
-	8,  // 15: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
-	10, // 16: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
-	12, // 17: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
-	14, // 18: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
-	16, // 19: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
-	18, // 20: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
-	20, // 21: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
-	22, // 22: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
-	12, // [12:23] is the sub-list for method output_type
-	1,  // [1:12] is the sub-list for method input_type
+	23, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
+	21, // 12: vessel.agent.v1.Agent.WaitFile:input_type -> vessel.agent.v1.WaitFileRequest
+	1,  // 13: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
+	4,  // 14: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
+	6,  // 15: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
+	8,  // 16: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
+	10, // 17: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
+	12, // 18: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
+	14, // 19: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
+	16, // 20: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
+	18, // 21: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
+	20, // 22: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
+	24, // 23: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
+	22, // 24: vessel.agent.v1.Agent.WaitFile:output_type -> vessel.agent.v1.WaitFileResponse
+	13, // [13:25] is the sub-list for method output_type
+	1,  // [1:13] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1525,7 +1657,7 @@ func file_vessel_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vessel_agent_v1_agent_proto_rawDesc), len(file_vessel_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

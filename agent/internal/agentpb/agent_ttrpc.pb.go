@@ -19,6 +19,7 @@ type AgentService interface {
 	Mount(context.Context, *MountRequest) (*MountResponse, error)
 	ConfigureInterface(context.Context, *ConfigureInterfaceRequest) (*ConfigureInterfaceResponse, error)
 	Shutdown(context.Context, *ShutdownRequest) (*ShutdownResponse, error)
+	WaitFile(context.Context, *WaitFileRequest) (*WaitFileResponse, error)
 }
 
 func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
@@ -100,6 +101,13 @@ func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
 					return nil, err
 				}
 				return svc.Shutdown(ctx, &req)
+			},
+			"WaitFile": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req WaitFileRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.WaitFile(ctx, &req)
 			},
 		},
 	})
@@ -198,6 +206,14 @@ func (c *agentClient) ConfigureInterface(ctx context.Context, req *ConfigureInte
 func (c *agentClient) Shutdown(ctx context.Context, req *ShutdownRequest) (*ShutdownResponse, error) {
 	var resp ShutdownResponse
 	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "Shutdown", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *agentClient) WaitFile(ctx context.Context, req *WaitFileRequest) (*WaitFileResponse, error) {
+	var resp WaitFileResponse
+	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "WaitFile", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

@@ -1,6 +1,6 @@
 // Package agentsvc implements the agent's control plane, agentpb.AgentService
-// (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface and
-// Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
+// (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface, WaitFile
+// and Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
 // to a Processes implementation (*process.Manager). Every dependency is injected through
 // Config; a nil one makes its RPCs fail with UNIMPLEMENTED (or, for Info's optional
 // parts, leaves fields empty). Errors are ttrpc status errors.
@@ -10,9 +10,12 @@ package agentsvc
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc/codes"
@@ -21,6 +24,14 @@ import (
 	"vessel.dev/agent/internal/agentpb"
 	"vessel.dev/agent/internal/sysinfo"
 	"vessel.dev/agent/internal/version"
+	"vessel.dev/agent/internal/waitfile"
+)
+
+// WaitFile's bounds (agent.proto).
+const (
+	DefaultWaitFileTimeout = 10 * time.Second
+	MaxWaitFileTimeout     = 60 * time.Second
+	MaxWaitFileBytes       = 64 << 10
 )
 
 // Processes runs guest processes; implemented by agent/internal/process (*process.Manager).
@@ -31,6 +42,8 @@ type Processes interface {
 	SignalAll(ctx context.Context, req *agentpb.SignalAllRequest) (*agentpb.SignalAllResponse, error)
 	ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error)
 	CloseStdin(ctx context.Context, req *agentpb.CloseStdinRequest) (*agentpb.CloseStdinResponse, error)
+	// Exited is closed once the process exec id has exited (a status error when none exists).
+	Exited(execID string) (<-chan struct{}, error)
 }
 
 // Mounter performs Mount requests (*mounts.Mounter).
@@ -194,6 +207,51 @@ func (s *Service) ConfigureInterface(ctx context.Context, req *agentpb.Configure
 		return nil, err
 	}
 	return &agentpb.ConfigureInterfaceResponse{Name: name}, nil
+}
+
+// WaitFile waits for a file to appear (waitfile.Wait), bounded in time and bytes, and
+// ends early when the process named by while_exec_id exits first.
+func (s *Service) WaitFile(ctx context.Context, req *agentpb.WaitFileRequest) (*agentpb.WaitFileResponse, error) {
+	path := req.GetPath()
+	if !filepath.IsAbs(path) || filepath.Clean(path) == "/" {
+		return nil, status.Errorf(codes.InvalidArgument, "WaitFile needs an absolute file path, got %q", path)
+	}
+	timeout := DefaultWaitFileTimeout
+	if ms := req.GetTimeoutMs(); ms > 0 {
+		timeout = min(time.Duration(ms)*time.Millisecond, MaxWaitFileTimeout)
+	}
+	maxBytes := MaxWaitFileBytes
+	if n := int(req.GetMaxBytes()); n > 0 && n < maxBytes {
+		maxBytes = n
+	}
+	var stop <-chan struct{}
+	if id := req.GetWhileExecId(); id != "" {
+		if s.cfg.Processes == nil {
+			return nil, unimplemented("WaitFile while an exec runs")
+		}
+		ch, err := s.cfg.Processes.Exited(id)
+		if err != nil {
+			return nil, err
+		}
+		stop = ch
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	b, err := waitfile.Wait(ctx, path, stop, maxBytes)
+	switch {
+	case err == nil:
+		return &agentpb.WaitFileResponse{Content: b}, nil
+	case errors.Is(err, waitfile.ErrStopped):
+		return nil, status.Errorf(codes.FailedPrecondition, "exec %q exited before %s appeared", req.GetWhileExecId(), path)
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, status.Errorf(codes.DeadlineExceeded, "%s did not appear within %v", path, timeout)
+	case errors.Is(err, context.Canceled):
+		return nil, status.FromContextError(err).Err()
+	case errors.Is(err, os.ErrNotExist):
+		return nil, status.Errorf(codes.NotFound, "wait for %s: %v", path, err)
+	default:
+		return nil, status.Errorf(codes.Internal, "wait for %s: %v", path, err)
+	}
 }
 
 // Shutdown replies, then powers off in the background (once, however often it is called).

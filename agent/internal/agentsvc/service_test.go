@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,6 +24,14 @@ import (
 type fakeProcs struct {
 	execs      chan *agentpb.ExecRequest
 	signalAlls chan int32
+	exited     map[string]chan struct{}
+}
+
+func (f *fakeProcs) Exited(id string) (<-chan struct{}, error) {
+	if ch, ok := f.exited[id]; ok {
+		return ch, nil
+	}
+	return nil, status.Errorf(codes.NotFound, "no process with exec id %q", id)
 }
 
 func (f *fakeProcs) Exec(ctx context.Context, req *agentpb.ExecRequest) (*agentpb.ExecResponse, error) {
@@ -246,5 +256,53 @@ func TestConnListenerClose(t *testing.T) {
 	l.Offer(a) // closed listener closes the conn
 	if _, err := b.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("offered conn not closed: %v", err)
+	}
+}
+
+func TestWaitFile(t *testing.T) {
+	dir := t.TempDir()
+	gone := make(chan struct{})
+	close(gone)
+	fp := &fakeProcs{exited: map[string]chan struct{}{"done": gone, "running": make(chan struct{})}}
+	c := serve(t, New(Config{Processes: fp}))
+	pid := filepath.Join(dir, "init.pid")
+
+	// runc's way: a temporary file renamed into place, after the wait began
+	got := make(chan error, 1)
+	var resp *agentpb.WaitFileResponse
+	go func() {
+		var err error
+		resp, err = c.WaitFile(ctx(t), &agentpb.WaitFileRequest{Path: pid, WhileExecId: "running", TimeoutMs: 10000})
+		got <- err
+	}()
+	tmp := filepath.Join(dir, ".init.pid")
+	if err := os.WriteFile(tmp, []byte("1234"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil || string(resp.Content) != "1234" {
+		t.Fatalf("renamed into place: %v %v", resp, err)
+	}
+	// already there: at once, bounded by max_bytes
+	r, err := c.WaitFile(ctx(t), &agentpb.WaitFileRequest{Path: pid, MaxBytes: 2})
+	if err != nil || string(r.Content) != "12" {
+		t.Fatalf("existing: %v %v", r, err)
+	}
+
+	for name, tc := range map[string]struct {
+		req  *agentpb.WaitFileRequest
+		code codes.Code
+	}{
+		"the exec exited first": {&agentpb.WaitFileRequest{Path: filepath.Join(dir, "never"), WhileExecId: "done"}, codes.FailedPrecondition},
+		"no such exec":          {&agentpb.WaitFileRequest{Path: filepath.Join(dir, "never"), WhileExecId: "nope"}, codes.NotFound},
+		"timeout":               {&agentpb.WaitFileRequest{Path: filepath.Join(dir, "never"), TimeoutMs: 50}, codes.DeadlineExceeded},
+		"no such directory":     {&agentpb.WaitFileRequest{Path: filepath.Join(dir, "no", "file")}, codes.NotFound},
+		"relative path":         {&agentpb.WaitFileRequest{Path: "init.pid"}, codes.InvalidArgument},
+	} {
+		if _, err := c.WaitFile(ctx(t), tc.req); status.Code(err) != tc.code {
+			t.Errorf("%s: got %v, want %v", name, err, tc.code)
+		}
 	}
 }

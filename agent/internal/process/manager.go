@@ -174,6 +174,16 @@ func (m *Manager) Wait(ctx context.Context, req *agentpb.WaitRequest) (*agentpb.
 	}
 }
 
+// Exited returns a channel closed once the process exec id has exited (NOT_FOUND when
+// there is no such process).
+func (m *Manager) Exited(id string) (<-chan struct{}, error) {
+	p, err := m.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	return p.exited, nil
+}
+
 // ResizePty sets the terminal size of a terminal exec.
 func (m *Manager) ResizePty(ctx context.Context, req *agentpb.ResizePtyRequest) (*agentpb.ResizePtyResponse, error) {
 	p, err := m.lookup(req.GetExecId())

@@ -185,6 +185,27 @@ export interface ConfigureInterfaceResponse {
   name: string;
 }
 
+/**
+ * Waits until a file exists at `path` and returns its first bytes: a process announces a
+ * state by a file (runc's --pid-file once the container runs), and the host learns it at
+ * once instead of polling. The writer renames the file into place whole (as runc does); one
+ * that exists already is read at once. The directory must exist (NOT_FOUND).
+ * FAILED_PRECONDITION when the process `while_exec_id` (if set) exits before the file
+ * appears (NOT_FOUND when no such exec exists); DEADLINE_EXCEEDED after `timeout_ms`
+ * (default 10000, at most 60000); INVALID_ARGUMENT for a relative path.
+ */
+export interface WaitFileRequest {
+  path: string;
+  timeoutMs: number;
+  whileExecId: string;
+  /** how much of the file to return (default and at most 65536) */
+  maxBytes: number;
+}
+
+export interface WaitFileResponse {
+  content: Buffer;
+}
+
 export interface ShutdownRequest {
 }
 
@@ -203,4 +224,5 @@ export interface Agent {
   Mount(request: MountRequest): Promise<MountResponse>;
   ConfigureInterface(request: ConfigureInterfaceRequest): Promise<ConfigureInterfaceResponse>;
   Shutdown(request: ShutdownRequest): Promise<ShutdownResponse>;
+  WaitFile(request: WaitFileRequest): Promise<WaitFileResponse>;
 }
