@@ -7,6 +7,9 @@
 // streaming calls (StartStream, Exec) are flow-controlled end to end, so a client that
 // stops reading stalls the guest's writer instead of growing the daemon's memory; a client
 // that disappears mid-Exec gets its guest process group killed. Reflection and health are on.
+// Who gets in: the unix socket's mode (0600, or 0660 for a group), mutual TLS on TCP; the
+// host paths a client may have VMs use follow a PathPolicy (path-policy.ts).
 export { VesselDaemon, SERVICES, type DaemonOptions, type TlsOptions } from './server.js';
+export { PathPolicy, type HostPathRequest } from './path-policy.js';
 export { vmPackageDefinition, protoDirectory, VM_PROTO, LOADER_OPTIONS } from './proto.js';
 export { grpcStatusOf, toServiceError } from './status.js';

@@ -1,9 +1,11 @@
 // vessel.vm.v1.Instance: configuration, Start and Shutdown (unary); the streaming calls
-// live in their own files.
+// live in their own files. Host paths (AddFS, AddDisk) pass the daemon's PathPolicy, and
+// again at Start.
 import { VesselError } from '../errors/index.js';
 import type { vmv1 } from '../gen/index.js';
 import type { NetworkMode } from '../vm/index.js';
 import { instanceInfo } from './messages.js';
+import type { PathPolicy } from './path-policy.js';
 import type { InstanceRegistry } from './registry.js';
 import { unary } from './unary.js';
 import { consoleHandler } from './console-handler.js';
@@ -17,18 +19,22 @@ function networkMode(mode: vmv1.NetworkMode__Output): NetworkMode {
   throw new VesselError('INVALID_ARGUMENT', `mode must be NETWORK_MODE_UNIXSTREAM or NETWORK_MODE_UNIXGRAM, got ${mode}`);
 }
 
-export function instanceService(registry: InstanceRegistry): vmv1.InstanceHandlers {
+export function instanceService(registry: InstanceRegistry, paths: PathPolicy): vmv1.InstanceHandlers {
   return {
     SetCPUAndMemory: unary(async (req): Promise<vmv1.SetCPUAndMemoryResponse> => {
       registry.get(req.instanceId).instance.setCPUAndMemory(req.cpu, req.ramMib);
       return {};
     }),
     AddFS: unary(async (req): Promise<vmv1.AddFSResponse> => {
-      registry.get(req.instanceId).instance.addFS(req.tag, req.hostPath, { readOnly: req.readOnly, ...(req.mountPoint ? { mountPoint: req.mountPoint } : {}) });
+      const m = registry.get(req.instanceId);
+      const hostPath = await paths.check({ call: 'AddFS', hostPath: req.hostPath });
+      m.instance.addFS(req.tag, hostPath, { readOnly: req.readOnly, ...(req.mountPoint ? { mountPoint: req.mountPoint } : {}) });
       return {};
     }),
     AddDisk: unary(async (req): Promise<vmv1.AddDiskResponse> => {
-      registry.get(req.instanceId).instance.addDisk(req.blockId, req.hostPath, { readOnly: req.readOnly, vmdk: req.vmdk });
+      const m = registry.get(req.instanceId);
+      const hostPath = await paths.check({ call: 'AddDisk', hostPath: req.hostPath, vmdk: req.vmdk });
+      m.instance.addDisk(req.blockId, hostPath, { readOnly: req.readOnly, vmdk: req.vmdk });
       return {};
     }),
     AddNIC: unary(async (req): Promise<vmv1.AddNICResponse> => {
@@ -38,6 +44,7 @@ export function instanceService(registry: InstanceRegistry): vmv1.InstanceHandle
     }),
     Start: unary(async (req): Promise<vmv1.StartResponse> => {
       const m = registry.get(req.instanceId);
+      if (m.instance.state() === 'created') await paths.recheck(m.instance.describe());
       registry.markStarting(m);
       registry.markStarted(m, await m.instance.start({ initArgs: req.initArgs }));
       const info = await m.instance.client().info();

@@ -1,16 +1,19 @@
 // VesselDaemon: the gRPC server of `vessel serve`. Listens on a unix socket (0600, in a
-// 0700 directory) and, only when asked, on TCP with TLS. Serves vessel.vm.v1.Manager and
-// Instance, gRPC reflection and health. stop(): stop accepting, shut every VM down, close.
+// 0700 directory; with a socket group 0660 owned by it) and, only when asked, on TCP with
+// mutual TLS. Serves vessel.vm.v1.Manager and Instance, gRPC reflection and health; the
+// host paths AddFS and AddDisk may name follow its PathPolicy (by default none when it
+// serves TCP, any otherwise). stop(): stop accepting, shut every VM down, close.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../errors/index.js';
-import { vesselHome } from '../host/index.js';
+import { unreachableBy, vesselHome } from '../host/index.js';
 import type { Manager } from '../vm/index.js';
 import { instanceService } from './instance-service.js';
 import { managerService } from './manager-service.js';
+import { PathPolicy } from './path-policy.js';
 import { vmPackageDefinition } from './proto.js';
 import { reflectionService } from './reflection.js';
 import { InstanceRegistry } from './registry.js';
@@ -18,8 +21,8 @@ import { InstanceRegistry } from './registry.js';
 export interface TlsOptions {
   certPath: string;
   keyPath: string;
-  /** With a CA, clients must present a certificate it signed. */
-  caPath?: string;
+  /** Clients must present a certificate this CA signed (TCP is served only with mutual TLS). */
+  caPath: string;
 }
 
 export interface DaemonOptions {
@@ -28,6 +31,10 @@ export interface DaemonOptions {
   /** host:port; requires tls. */
   tcpAddress?: string;
   tls?: TlsOptions;
+  /** The gid that owns the unix socket, which is then 0660 (docker's model); else it is 0600. */
+  socketGid?: number;
+  /** Which host paths AddFS and AddDisk may name; default PathPolicy.none() with TCP, else any(). */
+  pathPolicy?: PathPolicy;
   /** Where instance state dirs go; default $VESSEL_HOME/daemon/instances. */
   instancesDir?: string;
   maxInstances?: number;
@@ -41,6 +48,7 @@ export const SERVICES = ['vessel.vm.v1.Manager', 'vessel.vm.v1.Instance'] as con
 export class VesselDaemon {
   readonly socketPath: string;
   readonly registry: InstanceRegistry;
+  readonly pathPolicy: PathPolicy;
   private readonly server: grpc.Server;
   private readonly health: HealthImplementation;
   private readonly logger: Logger;
@@ -59,7 +67,10 @@ export class VesselDaemon {
       'grpc.max_send_message_length': 8 * 1024 * 1024,
     });
     this.server.addService(pkg.vessel.vm.v1.Manager.service, managerService(this.registry));
-    this.server.addService(pkg.vessel.vm.v1.Instance.service, instanceService(this.registry));
+    this.pathPolicy =
+      opts.pathPolicy ??
+      (opts.tcpAddress ? PathPolicy.none('this daemon serves TCP and was started without --allow-path, so it shares no host path') : PathPolicy.any());
+    this.server.addService(pkg.vessel.vm.v1.Instance.service, instanceService(this.registry, this.pathPolicy));
     // Reflection describes everything served here (vessel.vm.v1, grpc.health.v1) as protoc compiled it.
     reflectionService().addToServer(this.server);
     this.health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(SERVICES.map((s) => [s, 'SERVING'])) });
@@ -69,7 +80,15 @@ export class VesselDaemon {
   /** Binds the unix socket (and TCP+TLS if configured). */
   async listen(): Promise<void> {
     const dir = path.dirname(this.socketPath);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const gid = this.opts.socketGid;
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // A directory made for a group's socket lets the group search it (and no more).
+      if (gid !== undefined) {
+        fs.chownSync(dir, -1, gid);
+        fs.chmodSync(dir, 0o710);
+      }
+    }
     if (fs.existsSync(this.socketPath)) {
       if (await this.socketAnswers()) throw new VesselError('ALREADY_EXISTS', `another vessel daemon is serving ${this.socketPath}`);
       fs.rmSync(this.socketPath, { force: true });
@@ -80,20 +99,27 @@ export class VesselDaemon {
     } finally {
       process.umask(previous);
     }
-    fs.chmodSync(this.socketPath, 0o600);
+    if (gid === undefined) fs.chmodSync(this.socketPath, 0o600);
+    else {
+      fs.chownSync(this.socketPath, -1, gid);
+      fs.chmodSync(this.socketPath, 0o660);
+      const blocked = unreachableBy(gid, dir);
+      if (blocked) this.logger.warn({ gid, dir: blocked }, 'the socket group cannot reach the socket: it may not search this directory');
+    }
     const cleared = await this.registry.clearLeftovers();
     if (cleared.length) this.logger.info({ cleared }, 'removed state dirs a previous daemon left behind');
     if (this.opts.tcpAddress) {
       const tls = this.opts.tls;
-      if (!tls) throw new VesselError('INVALID_ARGUMENT', 'TCP listening needs TLS: give a certificate and key');
+      if (!tls?.caPath)
+        throw new VesselError('INVALID_ARGUMENT', 'TCP listening needs mutual TLS: give a certificate, its key, and the CA that signs client certificates');
       const creds = grpc.ServerCredentials.createSsl(
-        tls.caPath ? fs.readFileSync(tls.caPath) : null,
+        fs.readFileSync(tls.caPath),
         [{ cert_chain: fs.readFileSync(tls.certPath), private_key: fs.readFileSync(tls.keyPath) }],
-        tls.caPath !== undefined,
+        true,
       );
       this.tcpPort = await this.bind(this.opts.tcpAddress, creds);
     }
-    this.logger.info({ socket: this.socketPath, tcpPort: this.tcpPort }, 'vessel daemon listening');
+    this.logger.info({ socket: this.socketPath, socketGid: gid, tcpPort: this.tcpPort, allowedPaths: this.pathPolicy.describe() }, 'vessel daemon listening');
   }
 
   get boundTcpPort(): number | undefined {

@@ -2,30 +2,45 @@
 // SIGTERM / SIGINT / SIGHUP: then it stops accepting calls, shuts every VM down, removes
 // its socket and exits 0. A second signal exits at once (128+N; the VMs' helpers die with
 // the process, by their parent-death signal). TCP is served only when asked, and only with
-// TLS: --tcp without --tls-cert and --tls-key is a usage error (2). Logs are pino JSON
-// lines on stderr (info; debug with --debug). A daemon that cannot listen exits 125.
+// mutual TLS: --tcp without --tls-cert, --tls-key and --tls-ca is a usage error (2), and
+// so are an --allow-path that is no directory and an unknown --group, all before
+// listening. Host paths for AddFS/AddDisk: under --allow-path dirs if given, else none
+// with --tcp, else any. Logs are pino JSON lines on stderr (info; debug with --debug). A
+// daemon that cannot listen exits 125.
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { VesselDaemon, type TlsOptions } from '../api/index.js';
+import { PathPolicy, VesselDaemon, type TlsOptions } from '../api/index.js';
 import { isVesselError } from '../errors/index.js';
+import { groupId } from '../host/index.js';
 import type { NewManager } from '../vm/index.js';
 import { EXIT_USAGE, EXIT_VESSEL, UsageError, reportError } from './errors.js';
 import { parseFlags } from './flags.js';
 import type { CliIo, HostSignal } from './io.js';
 import { socketPathOf } from './daemon/client.js';
 
-export const SERVE_USAGE = `Usage: vessel serve [--socket PATH] [--tcp HOST:PORT --tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--debug]
+export const SERVE_USAGE = `Usage: vessel serve [--socket PATH] [--group NAME]
+                    [--tcp HOST:PORT --tls-cert FILE --tls-key FILE --tls-ca FILE]
+                    [--allow-path DIR]... [--debug]
 
 Serves the vessel.vm.v1 gRPC API (proto/vessel/vm/v1/vm.proto) until SIGTERM or SIGINT,
 then shuts every VM down and exits 0 (a second signal exits at once).
 
+Whoever can call the API can have VMs read and write the host paths AddFS and AddDisk
+name. Without --allow-path that is any path on the unix socket (so its access is the
+daemon user's, or its group's), and none over TCP.
+
 Options:
       --socket PATH      unix socket, mode 0600 (default $VESSEL_HOME/vessel.sock)
-      --tcp HOST:PORT    also listen on TCP (port 0: any free port); needs TLS:
+      --group NAME       make the socket 0660 and owned by group NAME: its members may
+                         drive VMs (as with docker's group, that is host access unless
+                         --allow-path restricts the paths)
+      --tcp HOST:PORT    also listen on TCP (port 0: any free port), with mutual TLS only:
       --tls-cert FILE    server certificate chain (PEM)
       --tls-key FILE     its private key (PEM)
-      --tls-ca FILE      require client certificates signed by this CA (PEM)
+      --tls-ca FILE      clients must present a certificate this CA signed (PEM)
+      --allow-path DIR   AddFS and AddDisk may name only paths under DIR (repeatable),
+                         symlinks resolved; disks only as regular raw files
       --debug            debug logs (default: info) on stderr
   -h, --help             show this help
 `;
@@ -37,6 +52,10 @@ export interface ServeSpec {
   socketPath: string;
   tcpAddress?: string;
   tls?: TlsOptions;
+  /** --group: the socket's group, by name. */
+  group?: string;
+  /** --allow-path dirs, absolute. */
+  allowPaths: string[];
   debug: boolean;
   help: boolean;
 }
@@ -48,6 +67,8 @@ export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
     'tls-cert': { value: true },
     'tls-key': { value: true },
     'tls-ca': { value: true },
+    group: { value: true },
+    'allow-path': { value: true },
     debug: {},
     help: { short: 'h' },
   });
@@ -56,21 +77,56 @@ export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
     const v = f.last(name);
     return v === undefined ? undefined : path.resolve(cwd, v);
   };
-  const spec: ServeSpec = { socketPath: socketPathOf(f.last('socket'), cwd), debug: f.has('debug'), help: f.has('help') };
+  const group = f.last('group');
+  if (group === '') throw new UsageError('--group wants a group name');
+  const spec: ServeSpec = {
+    socketPath: socketPathOf(f.last('socket'), cwd),
+    ...(group === undefined ? {} : { group }),
+    allowPaths: f.all('allow-path').map((d) => path.resolve(cwd, d)),
+    debug: f.has('debug'),
+    help: f.has('help'),
+  };
   const [cert, key, ca] = [file('tls-cert'), file('tls-key'), file('tls-ca')];
   const tcp = f.last('tcp');
   if (tcp === undefined) {
-    if (cert || key || ca) throw new UsageError('--tls-cert, --tls-key and --tls-ca only apply with --tcp (the unix socket is protected by its mode, 0600)');
+    if (cert || key || ca) throw new UsageError('--tls-cert, --tls-key and --tls-ca only apply with --tcp (the unix socket is protected by its mode)');
     return spec;
   }
   if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(tcp) || Number(tcp.slice(tcp.lastIndexOf(':') + 1)) > 65535) {
     throw new UsageError(`--tcp wants HOST:PORT (e.g. 127.0.0.1:7443, [::1]:7443), got ${JSON.stringify(tcp)}`);
   }
-  if (!cert || !key)
-    throw new UsageError('--tcp needs --tls-cert and --tls-key: vessel serves TCP only with TLS (add --tls-ca to require client certificates)');
+  if (!cert || !key || !ca)
+    throw new UsageError(
+      `--tcp needs ${[!cert && '--tls-cert', !key && '--tls-key', !ca && '--tls-ca'].filter(Boolean).join(', ')}: vessel serves TCP only with mutual TLS (--tls-cert and --tls-key for the server, --tls-ca for the CA that signs the clients' certificates); anyone who reaches the API can make VMs that read and write host files`,
+    );
   spec.tcpAddress = tcp;
-  spec.tls = { certPath: cert, keyPath: key, ...(ca ? { caPath: ca } : {}) };
+  spec.tls = { certPath: cert, keyPath: key, caPath: ca };
   return spec;
+}
+
+/** The checks that need the host (files, groups), as usage errors naming the flag. */
+interface HostChecked {
+  socketGid?: number;
+  pathPolicy?: PathPolicy;
+}
+
+function checkHost(spec: ServeSpec): HostChecked {
+  checkReadable(spec);
+  const out: HostChecked = {};
+  if (spec.group !== undefined) {
+    const gid = groupId(spec.group);
+    if (gid === undefined) throw new UsageError(`--group ${spec.group}: no such group on this host (see getent group)`);
+    out.socketGid = gid;
+  }
+  if (spec.allowPaths.length) {
+    try {
+      out.pathPolicy = PathPolicy.under(spec.allowPaths);
+    } catch (err) {
+      if (isVesselError(err, 'INVALID_ARGUMENT')) throw new UsageError(`--allow-path: ${err.message}`);
+      throw err;
+    }
+  }
+  return out;
 }
 
 /** Fails early, with the flag's name, on a TLS file that cannot be read. */
@@ -92,9 +148,10 @@ function checkReadable(spec: ServeSpec): void {
 
 export async function runServe(argv: string[], io: CliIo, newManager: NewManager): Promise<number> {
   let spec: ServeSpec;
+  let host: HostChecked;
   try {
     spec = parseServeArgs(argv, io.cwd);
-    checkReadable(spec);
+    host = spec.help ? {} : checkHost(spec);
   } catch (err) {
     return reportError(err, 'vessel serve', io.stderr);
   }
@@ -103,7 +160,14 @@ export async function runServe(argv: string[], io: CliIo, newManager: NewManager
     return 0;
   }
   const logger = pino({ level: spec.debug ? 'debug' : 'info', base: { pid: process.pid } }, io.stderr);
-  const daemon = new VesselDaemon({ socketPath: spec.socketPath, tcpAddress: spec.tcpAddress, tls: spec.tls, logger, manager: newManager({ logger }) });
+  const daemon = new VesselDaemon({
+    socketPath: spec.socketPath,
+    tcpAddress: spec.tcpAddress,
+    tls: spec.tls,
+    ...host,
+    logger,
+    manager: newManager({ logger }),
+  });
 
   let onSignal: (s: HostSignal) => void = () => undefined;
   const handlers = STOP_SIGNALS.map((s) => [s, () => onSignal(s)] as const);

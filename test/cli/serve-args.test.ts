@@ -38,24 +38,37 @@ describe('vessel serve arguments', () => {
     const saved = process.env.VESSEL_HOME;
     process.env.VESSEL_HOME = '/home/x/vh';
     try {
-      expect(parseServeArgs([], cwd)).toEqual({ socketPath: '/home/x/vh/vessel.sock', debug: false, help: false });
+      expect(parseServeArgs([], cwd)).toEqual({ socketPath: '/home/x/vh/vessel.sock', allowPaths: [], debug: false, help: false });
     } finally {
       if (saved === undefined) delete process.env.VESSEL_HOME;
       else process.env.VESSEL_HOME = saved;
     }
   });
-  it('TCP only with a certificate and key; TLS files only with TCP; HOST:PORT checked', () => {
+  it('TCP only with mutual TLS (certificate, key and client CA); TLS files only with TCP; HOST:PORT checked', () => {
     expect(parseServeArgs(['--tcp', '127.0.0.1:0', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'ca.pem'], cwd)).toMatchObject({
       tcpAddress: '127.0.0.1:0',
       tls: { certPath: '/work/dir/c.pem', keyPath: '/work/dir/k.pem', caPath: '/work/dir/ca.pem' },
     });
-    expect(parseServeArgs(['--tcp', '[::1]:7443', '--tls-cert', 'c', '--tls-key', 'k'], cwd).tcpAddress).toBe('[::1]:7443');
-    expect(() => parseServeArgs(['--tcp', '0.0.0.0:7443'], cwd)).toThrow(/--tcp needs --tls-cert and --tls-key/);
-    expect(() => parseServeArgs(['--tcp', '0.0.0.0:7443', '--tls-key', 'k'], cwd)).toThrow(/--tcp needs --tls-cert and --tls-key/);
+    const tls = ['--tls-cert', 'c', '--tls-key', 'k', '--tls-ca', 'ca'];
+    expect(parseServeArgs(['--tcp', '[::1]:7443', ...tls], cwd).tcpAddress).toBe('[::1]:7443');
+    expect(() => parseServeArgs(['--tcp', '0.0.0.0:7443'], cwd)).toThrow(
+      /^--tcp needs --tls-cert, --tls-key, --tls-ca: vessel serves TCP only with mutual TLS/,
+    );
+    expect(() => parseServeArgs(['--tcp', '0.0.0.0:7443', '--tls-key', 'k'], cwd)).toThrow(/^--tcp needs --tls-cert, --tls-ca:/);
+    expect(() => parseServeArgs(['--tcp', '0.0.0.0:7443', '--tls-cert', 'c', '--tls-key', 'k'], cwd)).toThrow(
+      /^--tcp needs --tls-ca: vessel serves TCP only with mutual TLS/,
+    );
     expect(() => parseServeArgs(['--tls-cert', 'c', '--tls-key', 'k'], cwd)).toThrow(/only apply with --tcp/);
-    expect(() => parseServeArgs(['--tcp', '7443', '--tls-cert', 'c', '--tls-key', 'k'], cwd)).toThrow(/HOST:PORT/);
-    expect(() => parseServeArgs(['--tcp', 'h:70000', '--tls-cert', 'c', '--tls-key', 'k'], cwd)).toThrow(/HOST:PORT/);
+    expect(() => parseServeArgs(['--tcp', '7443', ...tls], cwd)).toThrow(/HOST:PORT/);
+    expect(() => parseServeArgs(['--tcp', 'h:70000', ...tls], cwd)).toThrow(/HOST:PORT/);
     expect(() => parseServeArgs(['extra'], cwd)).toThrow(/unexpected argument "extra"/);
+  });
+  it('--allow-path repeats and is resolved against the cwd; --group takes a name', () => {
+    expect(parseServeArgs(['--allow-path', 'a', '--allow-path=/srv/b', '--group', 'vessel'], cwd)).toMatchObject({
+      allowPaths: ['/work/dir/a', '/srv/b'],
+      group: 'vessel',
+    });
+    expect(() => parseServeArgs(['--group', ''], cwd)).toThrow(/--group wants a group name/);
   });
 });
 

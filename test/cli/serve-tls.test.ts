@@ -1,56 +1,24 @@
-// `vessel serve` without VMs: TCP is refused without TLS; with a self-signed certificate
-// (made by openssl) a grpc-js client that trusts it reaches the API over TCP and one that
-// does not is refused; with --tls-ca a client must present a certificate. And the client
-// commands against no daemon: 125 with what to do.
-import { execFileSync } from 'node:child_process';
+// `vessel serve` without VMs: TCP is refused without TLS; with mutual TLS (material made
+// by openssl) only a grpc-js client that trusts the server and presents a certificate the
+// --tls-ca signed gets in. (TCP without --tls-ca, and what a client may do once in:
+// test/api/serve-security.test.ts.) And the client commands against no daemon: 125 with
+// what to do.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vmPackageDefinition } from '../../src/api/index.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
+import { hasOpenssl, makeTlsMaterial, type TlsMaterial } from '../support/tls-material.js';
 import { spawnChild, vesselBin, type Child } from './helpers.js';
 
 let tmp: { dir: string; remove: () => Promise<void> };
-let cert: string;
-let key: string;
+let tls: TlsMaterial;
 const children: Child[] = [];
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 beforeAll(async () => {
   tmp = await makePrivateTempDir('cli-serve-tls');
-  cert = path.join(tmp.dir, 'cert.pem');
-  key = path.join(tmp.dir, 'key.pem');
-  if (hasOpenssl) {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-  }
+  if (hasOpenssl) tls = makeTlsMaterial(tmp.dir);
 });
 
 afterAll(async () => {
@@ -93,32 +61,32 @@ async function stopped(child: Child): Promise<number | null> {
   return (await child.exited).code;
 }
 
-describe('vessel serve: TCP only with TLS', () => {
+describe('vessel serve: TCP only with mutual TLS', () => {
   it('--tcp without a certificate and key is refused with exit 2, and nothing listens', async () => {
-    const c = vessel(['serve', '--socket', path.join(tmp.dir, 'refused.sock'), '--tcp', '127.0.0.1:0', '--tls-cert', cert]);
+    const c = vessel(['serve', '--socket', path.join(tmp.dir, 'refused.sock'), '--tcp', '127.0.0.1:0', '--tls-cert', path.join(tmp.dir, 'c.pem')]);
     expect((await c.exited).code).toBe(2);
-    expect(c.stderr()).toMatch(/^vessel serve: --tcp needs --tls-cert and --tls-key: vessel serves TCP only with TLS/);
+    expect(c.stderr()).toMatch(/^vessel serve: --tcp needs --tls-key, --tls-ca: vessel serves TCP only with mutual TLS/);
     expect(fs.existsSync(path.join(tmp.dir, 'refused.sock'))).toBe(false);
   });
 
-  it.skipIf(!hasOpenssl)('with a self-signed certificate: a client trusting it lists instances over TCP; one that does not is refused', async () => {
-    const { child, port } = await serve(['--tcp', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
+  it.skipIf(!hasOpenssl)('only a client presenting a certificate the CA signed gets in', async () => {
+    const { child, port } = await serve(['--tcp', '127.0.0.1:0', '--tls-cert', tls.serverCert, '--tls-key', tls.serverKey, '--tls-ca', tls.caCert]);
     expect(port).toBeGreaterThan(0);
-    expect(await listOverTcp(port, grpc.credentials.createSsl(fs.readFileSync(cert)))).toEqual({ instances: [] });
-    await expect(listOverTcp(port, grpc.credentials.createSsl())).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(await stopped(child)).toBe(0);
-  });
-
-  it.skipIf(!hasOpenssl)('with --tls-ca: only a client presenting a certificate the CA signed gets in', async () => {
-    // the self-signed certificate is its own CA, and serves as the client's certificate too
-    const { child, port } = await serve(['--tcp', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key, '--tls-ca', cert]);
-    const ca = fs.readFileSync(cert);
+    const ca = fs.readFileSync(tls.caCert);
+    const withCert = (cert: string, key: string) => grpc.credentials.createSsl(ca, fs.readFileSync(key), fs.readFileSync(cert));
+    expect(await listOverTcp(port, withCert(tls.clientCert, tls.clientKey))).toEqual({ instances: [] });
+    // no client certificate; one another CA signed; a client that does not trust the server
     await expect(listOverTcp(port, grpc.credentials.createSsl(ca))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    expect(await listOverTcp(port, grpc.credentials.createSsl(ca, fs.readFileSync(key), fs.readFileSync(cert)))).toEqual({ instances: [] });
+    await expect(listOverTcp(port, withCert(tls.strangerCert, tls.strangerKey))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    await expect(listOverTcp(port, grpc.credentials.createSsl(null, fs.readFileSync(tls.clientKey), fs.readFileSync(tls.clientCert)))).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
     expect(await stopped(child)).toBe(0);
   });
 
   it('a TLS file that cannot be read is named', async () => {
+    const pem = path.join(tmp.dir, 'present.pem');
+    fs.writeFileSync(pem, '');
     const c = vessel([
       'serve',
       '--socket',
@@ -128,7 +96,9 @@ describe('vessel serve: TCP only with TLS', () => {
       '--tls-cert',
       path.join(tmp.dir, 'missing.pem'),
       '--tls-key',
-      key,
+      pem,
+      '--tls-ca',
+      pem,
     ]);
     expect((await c.exited).code).toBe(2);
     expect(c.stderr()).toMatch(/^vessel serve: --tls-cert \S+missing\.pem: no such file/);

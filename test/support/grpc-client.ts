@@ -1,5 +1,6 @@
 // A grpc-js client of vessel.vm.v1 for tests (dynamic stubs from the same proto the daemon
-// serves), with promise-returning unary calls.
+// serves) on the unix socket or over TCP with TLS, with promise-returning unary calls and a
+// one-shot Exec.
 import * as grpc from '@grpc/grpc-js';
 import { vmPackageDefinition } from '../../src/api/index.js';
 
@@ -10,10 +11,14 @@ export interface VmClients {
 }
 
 export function vmClients(socketPath: string): VmClients {
+  return vmClientsAt(`unix:${socketPath}`, grpc.credentials.createInsecure());
+}
+
+/** Clients of any gRPC address (e.g. `localhost:PORT` with TLS credentials). */
+export function vmClientsAt(address: string, creds: grpc.ChannelCredentials): VmClients {
   const pkg = grpc.loadPackageDefinition(vmPackageDefinition()) as any;
-  const address = `unix:${socketPath}`;
-  const manager = new pkg.vessel.vm.v1.Manager(address, grpc.credentials.createInsecure());
-  const instance = new pkg.vessel.vm.v1.Instance(address, grpc.credentials.createInsecure());
+  const manager = new pkg.vessel.vm.v1.Manager(address, creds);
+  const instance = new pkg.vessel.vm.v1.Instance(address, creds);
   return {
     manager,
     instance,
@@ -36,4 +41,29 @@ export async function callError(client: any, method: string, request: Record<str
     return err as grpc.ServiceError;
   }
   throw new Error(`${method} succeeded; expected an error`);
+}
+
+export interface ExecOutcome {
+  stdout: string;
+  stderr: string;
+  exit: { exitCode: number; signal: number };
+}
+
+/** One Exec call without stdin: the output and exit it ends with (rejects with the call's error). */
+export function execOnce(instance: any, instanceId: string, args: string[]): Promise<ExecOutcome> {
+  return new Promise((resolve, reject) => {
+    const call = instance.Exec();
+    let stdout = '';
+    let stderr = '';
+    let exit: ExecOutcome['exit'] | undefined;
+    call.on('data', (m: any) => {
+      if (m.msg === 'stdout') stdout += m.stdout;
+      if (m.msg === 'stderr') stderr += m.stderr;
+      if (m.msg === 'exit') exit = m.exit;
+    });
+    call.on('error', reject);
+    call.on('end', () => (exit ? resolve({ stdout, stderr, exit }) : reject(new Error(`Exec ended without an exit; stderr: ${stderr}`))));
+    call.write({ start: { instanceId, args } });
+    call.end();
+  });
 }
