@@ -24,8 +24,12 @@ config for a CRI runtime named "vessel". Rerun it after the image was pruned or 
 const SNIPPET = `# containerd config.toml (version 2); with the CRI plugin:
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.vessel]
   runtime_type = "io.containerd.vessel.v2"
-# (no runtime options yet: the shim ignores [...runtimes.vessel.options])
-# ctr: ctr run --runtime io.containerd.vessel.v2 IMAGE ID CMD...
+  # pod annotations that may size a pod's VM (they override the config below)
+  pod_annotations = ["io.vessel.vm.cpus", "io.vessel.vm.memory-mib"]
+# optional: the pod VMs' default size, a JSON file such as {"cpus": 2, "memoryMiB": 512}
+# [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.vessel.options]
+#   ConfigPath = "/etc/vessel/runtime.json"
+# ctr: ctr run --runtime io.containerd.vessel.v2 [--runtime-config-path FILE] IMAGE ID CMD...
 `;
 
 function parseBinDir(rest: string[]): string | undefined {

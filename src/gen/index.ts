@@ -26,6 +26,7 @@ export * as taskEvents from './protobufjs/containerd/events/task.js';
 export * as eventsv1 from './protobufjs/containerd/services/events/ttrpc/v1/events.js';
 export * as cgroupsv1 from './protobufjs/containerd/cgroups/stats/v1/metrics.js';
 export * as containerdTypes from './protobufjs/containerd/types/mount.js';
+export * as runtimeoptionsv1 from './protobufjs/containerd/runtimeoptions/v1/api.js';
 export type { Any } from './protobufjs/google/protobuf/any.js';
 export type { Empty } from './protobufjs/google/protobuf/empty.js';
 export type { Timestamp } from './protobufjs/google/protobuf/timestamp.js';

@@ -71,17 +71,34 @@ export interface OciBundleSpec {
 export const VM_CPUS = 'io.vessel.vm.cpus';
 export const VM_MEMORY_MIB = 'io.vessel.vm.memory-mib';
 
+/** A pod VM's size (the VM layer checks the ranges). */
+export interface VmSize {
+  cpus?: number;
+  memoryMiB?: number;
+}
+
+/** `v`'s sizes, each absent or a positive integer (else INVALID_ARGUMENT naming `where`). */
+export function checkVmSize(v: { cpus?: unknown; memoryMiB?: unknown }, where: string): VmSize {
+  const out: VmSize = {};
+  for (const k of ['cpus', 'memoryMiB'] as const) {
+    const n = v[k];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 9_999_999)
+      throw new VesselError('INVALID_ARGUMENT', `${where}: ${k} must be a positive integer, got ${JSON.stringify(n)}`);
+    out[k] = n;
+  }
+  return out;
+}
+
 /** The VM size a pod's annotations ask for (positive integers; the VM layer checks the ranges). */
-export function vmSize(annotations: Record<string, string>): { cpus?: number; memoryMiB?: number } {
+export function vmSize(annotations: Record<string, string>): VmSize {
   const read = (key: string): number | undefined => {
     const v = annotations[key];
     if (v === undefined) return undefined;
     if (!/^[1-9][0-9]{0,6}$/.test(v)) throw new VesselError('INVALID_ARGUMENT', `annotation ${key} must be a positive integer, got ${JSON.stringify(v)}`);
     return Number(v);
   };
-  const cpus = read(VM_CPUS);
-  const memoryMiB = read(VM_MEMORY_MIB);
-  return { ...(cpus !== undefined ? { cpus } : {}), ...(memoryMiB !== undefined ? { memoryMiB } : {}) };
+  return checkVmSize({ cpus: read(VM_CPUS), memoryMiB: read(VM_MEMORY_MIB) }, 'annotations');
 }
 
 /** CRI annotations that group a pod's containers (containerd's pkg/cri/annotations). */

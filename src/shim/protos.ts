@@ -22,6 +22,7 @@ export function shimProtos(): ShimProtos {
       'containerd/events/task.proto',
       'containerd/services/events/ttrpc/v1/events.proto',
       'containerd/cgroups/stats/v1/metrics.proto',
+      'containerd/runtimeoptions/v1/api.proto',
     ]);
     loaded = {
       root,

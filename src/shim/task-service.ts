@@ -15,6 +15,7 @@ import type { EventSink } from './events.js';
 import { containerMetrics, metricsAny } from './metrics.js';
 import { parseProcess, podRole, readBundleSpec, vmSize, type OciBundleSpec, type PodRole } from './oci.js';
 import { PodVm } from './pod.js';
+import { runtimeConfig } from './runtime-options.js';
 import type { ShimProcess } from './process.js';
 import { timestamp } from './protos.js';
 
@@ -86,7 +87,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     const spec = readBundleSpec(req.bundle);
     const role = podRole(req.id, spec.annotations);
     const booted = this.pod === undefined;
-    const pod = await this.podFor(role, req.bundle, spec);
+    const pod = await this.podFor(role, req, spec);
     try {
       const c = await Container.create({
         id: req.id,
@@ -108,7 +109,7 @@ export class TaskService implements UnaryServer<taskv2.Task> {
   }
 
   /** The running pod this container belongs to, or a new one it boots (the sandbox, a lone container). */
-  private async podFor(role: PodRole, bundle: string, spec: OciBundleSpec): Promise<PodVm> {
+  private async podFor(role: PodRole, req: taskv2.CreateTaskRequest, spec: OciBundleSpec): Promise<PodVm> {
     if (this.pod) {
       if (role.podId !== this.pod.id) throw new VesselError('FAILED_PRECONDITION', `this shim serves pod ${this.pod.id}, not ${role.podId}`);
       if (role.kind !== 'container') throw new VesselError('ALREADY_EXISTS', `pod ${this.pod.id} is already running in this shim`);
@@ -124,8 +125,10 @@ export class TaskService implements UnaryServer<taskv2.Task> {
     this.pod = await PodVm.boot({
       id: role.podId,
       namespace: this.o.namespace,
-      bundle,
+      bundle: req.bundle,
       hostname: spec.hostname,
+      // the runtime's config (containerd's runtime options), then the pod's annotations
+      ...runtimeConfig(req.options),
       ...vmSize(spec.annotations),
       ...(spec.network?.path ? { netns: spec.network.path } : {}),
       manager: this.o.manager,

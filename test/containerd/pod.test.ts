@@ -3,6 +3,8 @@
 // for the pod, one network (localhost), one hostname, each container in its own rootfs.
 // Driven with ctr --annotation, as the CRI plugin sets them.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsBelow, type PrivateContainerd } from '../support/containerd.js';
 import { waitHttp } from '../support/cri/reach.js';
@@ -151,6 +153,34 @@ describe('vessel runtime: a pod is one VM', () => {
     await eventually('no qemu/virtiofsd left', () => vmHelpers(c.dir).length === 0);
     // passt, the one process vessel runs in the pod's namespace, is gone with the VM
     await eventually('no process left in the pod namespace', () => net.pids().length === 0);
+  }, 300_000);
+
+  it("the runtime's config (ConfigPath in its options, here from ctr --runtime-config-path) sizes a pod's VM; a bad one is refused and leaves nothing", async () => {
+    const config = path.join(c.dir, 'vessel-runtime.json');
+    fs.writeFileSync(config, JSON.stringify({ cpus: 2, memoryMiB: 320 }));
+    const sandbox = await c.ctr(
+      ['run', '-d', '--runtime', RUNTIME, '--runtime-config-path', config, ...podArgs('sandbox', 'cfgpod'), IMAGE, 'cfgpod', 'sleep', '600'],
+      { timeoutMs: 120_000 },
+    );
+    expect(sandbox.code, `${sandbox.stderr}\n${why()}`).toBe(0);
+    const size = await c.ctr(['task', 'exec', '--exec-id', 'size', 'cfgpod', 'sh', '-c', "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo"]);
+    const [cpus, memKiB] = size.stdout.trim().split('\n').map(Number);
+    expect(cpus, size.stderr).toBe(2);
+    expect(memKiB).toBeGreaterThan(250 * 1024); // 320 MiB less what the kernel reserves
+    expect(memKiB).toBeLessThanOrEqual(320 * 1024);
+    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'cfgpod'])).code).toBe(0);
+    await eventually('cfgpod STOPPED', async () => /^cfgpod\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
+    expect((await c.ctr(['task', 'delete', 'cfgpod'])).code).toBe(0);
+    expect((await c.ctr(['containers', 'rm', 'cfgpod'])).code).toBe(0);
+
+    fs.writeFileSync(config, JSON.stringify({ cpu: 2 }));
+    const bad = await c.ctr(['run', '--rm', '--runtime', RUNTIME, '--runtime-config-path', config, ...podArgs('sandbox', 'badcfg'), IMAGE, 'badcfg', 'true'], {
+      timeoutMs: 120_000,
+    });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown key\(s\) cpu/);
+    await eventually('no qemu/virtiofsd left', () => vmHelpers(c.dir).length === 0);
+    await eventually('no mount left below the containerd dir', () => mountsBelow(c.dir).length === 0);
   }, 300_000);
 
   it('a hostNetwork pod is refused with the reason, and leaves nothing', async () => {

@@ -2,19 +2,28 @@
 // runc (the baseline) and vessel (io.containerd.vessel.v2). runp → create → start → exec
 // (streaming and sync: output and exit codes) → logs (stdout and stderr apart) → stop → rm
 // → stopp → rmp, and then nothing is left: no pod, container, process, VM, mount, netns,
-// shim socket, VM state dir, bundle, CNI rule or cache file (test/support/cri.ts).
+// shim socket, VM state dir, bundle, CNI rule or cache file (test/support/cri.ts). The vessel
+// runtime's options name a config (ConfigPath) that gives its pod VMs 2 CPUs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HANDLERS, startCri, type CriHarness } from '../support/cri.js';
 
 describe.each(HANDLERS)('a pod under the %s handler', (handler) => {
   let h: CriHarness;
 
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vessel-cri-config-'));
+
   beforeAll(async () => {
-    h = await startCri();
+    const vesselConfigPath = path.join(configDir, 'vessel.json');
+    fs.writeFileSync(vesselConfigPath, JSON.stringify({ cpus: 2 }));
+    h = await startCri({ vesselConfigPath });
   }, 600_000);
 
   afterAll(async () => {
     await h?.stop();
+    fs.rmSync(configDir, { recursive: true, force: true });
   }, 300_000);
 
   it('runp → create → start → exec → logs → stop → rm → stopp → rmp, and nothing is left', async () => {
@@ -33,6 +42,8 @@ describe.each(HANDLERS)('a pod under the %s handler', (handler) => {
     expect((await h.containerStatus(id)).state).toBe('CONTAINER_RUNNING');
     // vessel runs the pod in microVMs (and the harness sees them), runc in none.
     expect(h.vmProcesses().some((p) => / qemu-system/.test(p))).toBe(handler === 'vessel');
+    // the CRI passes the runtime's options: its config sized the pod's VM
+    if (handler === 'vessel') expect((await h.exec(id, ['nproc'])).stdout).toBe('2\n');
 
     // Through the streaming server: the streams apart and the exit code.
     expect(await h.exec(id, ['sh', '-c', 'echo exec-out; echo exec-err >&2'])).toEqual({ exitCode: 0, stdout: 'exec-out\n', stderr: 'exec-err\n' });

@@ -122,6 +122,8 @@ export interface CriOptions {
   mirrors?: Record<string, string>;
   /** Pod annotation keys (globs, e.g. `io.vessel.*`) the CRI passes on to the vessel runtime (default none). */
   vesselPodAnnotations?: string[];
+  /** The vessel runtime's ConfigPath option (see cri/config.ts). */
+  vesselConfigPath?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -191,7 +193,14 @@ export async function startCri(opts: CriOptions = {}): Promise<CriHarness> {
       // The shims' sockets and VM state dirs live in the harness dir too.
       env: (dir) => ({ VESSEL_SHIM_RUN_DIR: `${dir}/run` }),
       config: (dir) =>
-        criConfig({ dir, sandboxImage: SANDBOX_IMAGE, cniConfDir: `${dir}/cni/net.d`, mirrors: opts.mirrors, vesselPodAnnotations: opts.vesselPodAnnotations }),
+        criConfig({
+          dir,
+          sandboxImage: SANDBOX_IMAGE,
+          cniConfDir: `${dir}/cni/net.d`,
+          mirrors: opts.mirrors,
+          vesselPodAnnotations: opts.vesselPodAnnotations,
+          vesselConfigPath: opts.vesselConfigPath,
+        }),
       prepare: async (dir) => {
         fs.writeFileSync(
           path.join(dir, 'cni/net.d/10-vessel-cri.conflist'),

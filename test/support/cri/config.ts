@@ -12,6 +12,8 @@ export interface CriConfigOptions {
   mirrors?: Record<string, string>;
   /** Pod annotation keys (globs) the CRI passes to the vessel runtime's OCI specs (`pod_annotations`). */
   vesselPodAnnotations?: string[];
+  /** The vessel runtime's options: ConfigPath, a JSON file sizing pod VMs (src/shim/runtime-options.ts). */
+  vesselConfigPath?: string;
 }
 
 export function criConfig(o: CriConfigOptions): string {
@@ -44,7 +46,7 @@ ${cri}.containerd.runtimes.runc.options]
 ${cri}.containerd.runtimes.vessel]
   runtime_type = "io.containerd.vessel.v2"
   pod_annotations = ${JSON.stringify(o.vesselPodAnnotations ?? [])}
-${cri}.cni]
+${o.vesselConfigPath ? `${cri}.containerd.runtimes.vessel.options]\n  ConfigPath = ${JSON.stringify(o.vesselConfigPath)}\n` : ''}${cri}.cni]
   bin_dir = "/usr/lib/cni"
   conf_dir = "${o.cniConfDir}"
   max_conf_num = 1
