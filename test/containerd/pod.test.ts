@@ -34,6 +34,22 @@ describe('vessel runtime: a pod is one VM', () => {
     net.remove();
   });
 
+  /** The task's VM has `cpus` CPUs and `mib` MiB of RAM (less what the guest kernel reserves, at most 70 MiB). */
+  async function expectVmSize(task: string, cpus: number, mib: number): Promise<void> {
+    const size = await c.ctr(['task', 'exec', '--exec-id', 'size', task, 'sh', '-c', "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo"]);
+    const [n, memKiB] = size.stdout.trim().split('\n').map(Number);
+    expect(n, size.stderr).toBe(cpus);
+    expect(memKiB).toBeGreaterThan((mib - 70) * 1024);
+    expect(memKiB).toBeLessThanOrEqual(mib * 1024);
+  }
+
+  async function killAndRemove(task: string): Promise<void> {
+    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', task])).code).toBe(0);
+    await eventually(`${task} STOPPED`, async () => new RegExp(`^${task}\\s+\\d+\\s+STOPPED$`, 'm').test((await c.ctr(['task', 'ls'])).stdout));
+    expect((await c.ctr(['task', 'delete', task])).code).toBe(0);
+    expect((await c.ctr(['containers', 'rm', task])).code).toBe(0);
+  }
+
   it('the sandbox boots the VM; its containers join it: shared localhost and hostname, own rootfs; the VM goes with the sandbox', async () => {
     const sandbox = await c.ctr(['run', '-d', '--runtime', RUNTIME, ...podArgs('sandbox', 'pod1'), IMAGE, 'pod1', 'sleep', '600'], { timeoutMs: 120_000 });
     expect(sandbox.code, `${sandbox.stderr}\n${why()}`).toBe(0);
@@ -141,15 +157,8 @@ describe('vessel runtime: a pod is one VM', () => {
     expect(execFileSync('ip', ['netns', 'exec', net.name, 'busybox', 'wget', '-qO-', 'http://127.0.0.1:8080/index.html'], { encoding: 'utf8' })).toBe(
       'from-the-pod\n',
     );
-    const size = await c.ctr(['task', 'exec', '--exec-id', 'size', 'netpod', 'sh', '-c', "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo"]);
-    const [cpus, memKiB] = size.stdout.trim().split('\n').map(Number);
-    expect(cpus, size.stderr).toBe(2);
-    expect(memKiB).toBeGreaterThan(300 * 1024); // 384 MiB less what the kernel reserves
-    expect(memKiB).toBeLessThanOrEqual(384 * 1024);
-    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'netpod'])).code).toBe(0);
-    await eventually('netpod STOPPED', async () => /^netpod\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
-    expect((await c.ctr(['task', 'delete', 'netpod'])).code).toBe(0);
-    expect((await c.ctr(['containers', 'rm', 'netpod'])).code).toBe(0);
+    await expectVmSize('netpod', 2, 384);
+    await killAndRemove('netpod');
     await eventually('no qemu/virtiofsd left', () => vmHelpers(c.dir).length === 0);
     // passt, the one process vessel runs in the pod's namespace, is gone with the VM
     await eventually('no process left in the pod namespace', () => net.pids().length === 0);
@@ -163,15 +172,8 @@ describe('vessel runtime: a pod is one VM', () => {
       { timeoutMs: 120_000 },
     );
     expect(sandbox.code, `${sandbox.stderr}\n${why()}`).toBe(0);
-    const size = await c.ctr(['task', 'exec', '--exec-id', 'size', 'cfgpod', 'sh', '-c', "nproc; awk '/MemTotal/ {print $2}' /proc/meminfo"]);
-    const [cpus, memKiB] = size.stdout.trim().split('\n').map(Number);
-    expect(cpus, size.stderr).toBe(2);
-    expect(memKiB).toBeGreaterThan(250 * 1024); // 320 MiB less what the kernel reserves
-    expect(memKiB).toBeLessThanOrEqual(320 * 1024);
-    expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'cfgpod'])).code).toBe(0);
-    await eventually('cfgpod STOPPED', async () => /^cfgpod\s+\d+\s+STOPPED$/m.test((await c.ctr(['task', 'ls'])).stdout));
-    expect((await c.ctr(['task', 'delete', 'cfgpod'])).code).toBe(0);
-    expect((await c.ctr(['containers', 'rm', 'cfgpod'])).code).toBe(0);
+    await expectVmSize('cfgpod', 2, 320);
+    await killAndRemove('cfgpod');
 
     fs.writeFileSync(config, JSON.stringify({ cpu: 2 }));
     const bad = await c.ctr(['run', '--rm', '--runtime', RUNTIME, '--runtime-config-path', config, ...podArgs('sandbox', 'badcfg'), IMAGE, 'badcfg', 'true'], {
