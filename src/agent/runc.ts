@@ -35,10 +35,12 @@ export const TOOLS_MOUNT = '/run/vessel/tools';
 export const RUNC_PATH = `${TOOLS_MOUNT}/bin/runc`;
 /** runc's state directory (--root) in the guest: a tmpfs, gone with the VM. */
 export const RUNC_ROOT = '/run/runc';
-/** runc's JSON logs of a container's run and execs: `<dir>/<id>/`, removed by deleteContainer. */
+/**
+ * runc's JSON logs and pid files of a container's run and execs: `<dir>/<id>@<name>` (`@` is
+ * outside runc's id charset, so one container's files never match another's prefix), made
+ * by ensureRuntime, removed by deleteContainer.
+ */
 const LOG_DIR = '/run/vessel/runc-logs';
-/** The pid files of `runc run`: `<dir>/<id>`, written once the container runs, removed by deleteContainer. */
-const PID_DIR = '/run/vessel/runc-pids';
 /** Bound on what a short runc command may print (ps, state, events --stats). */
 const MAX_OUTPUT = 1 << 20;
 
@@ -56,7 +58,7 @@ export function ensureRuntime(agent: AgentClient): Promise<void> {
           throw new VesselError('FAILED_PRECONDITION', `this VM has no tools disk (${TOOLS_BLOCK_ID}), so no runc: its image predates it; rebuild the image`, { cause: err });
         throw err;
       }
-      const r = await collect(agent, ['/bin/mkdir', '-p', RUNC_ROOT, LOG_DIR, PID_DIR]);
+      const r = await collect(agent, ['/bin/mkdir', '-p', RUNC_ROOT, LOG_DIR]);
       if (r.exitCode !== 0 || r.signal !== 0) throw new VesselError('INTERNAL', `making runc's dirs in the guest: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     })();
     p.catch(() => mounted.delete(agent));
@@ -110,15 +112,11 @@ export interface RunOptions {
   startTimeoutMs?: number;
 }
 
-function logDir(id: string): string {
-  return `${LOG_DIR}/${id}`;
-}
-
 let execSeq = 0;
 
-/** `argv` run by a shell that first makes `dir` and then execs it (same process: status and signals pass through). */
-function inLogDir(dir: string, argv: string[]): string[] {
-  return ['/bin/sh', '-c', 'mkdir -p "$0" && exec "$@"', dir, ...argv];
+/** A file of container `id` in LOG_DIR. */
+function runFile(id: string, name: string): string {
+  return `${LOG_DIR}/${id}@${name}`;
 }
 
 /** The error-level messages of a runc JSON log (or its raw text when it is not JSON). */
@@ -206,10 +204,10 @@ function containerProcess(agent: AgentClient, exec: GuestExec, log: string, fail
 export async function runContainer(agent: AgentClient, o: RunOptions, stdio: ExecStdio = {}): Promise<RunningContainer> {
   validateContainerId(o.id);
   await ensureRuntime(agent);
-  const log = `${logDir(o.id)}/run.json`;
-  const pidFile = `${PID_DIR}/${o.id}`;
+  const log = runFile(o.id, 'run.json');
+  const pidFile = runFile(o.id, 'init.pid');
   const argv = [RUNC_PATH, '--root', RUNC_ROOT, '--log', log, '--log-format', 'json', 'run', '--keep', '--pid-file', pidFile, '--bundle', o.bundle, o.id];
-  const exec = await execWithStreams(agent, { args: inLogDir(logDir(o.id), argv), terminal: o.terminal === true, rows: o.rows, cols: o.cols }, stdio);
+  const exec = await execWithStreams(agent, { args: argv, terminal: o.terminal === true, rows: o.rows, cols: o.cols }, stdio);
   const proc = containerProcess(agent, exec, log, 1);
   const started = waitStarted(agent, o.id, pidFile, proc, o.startTimeoutMs ?? 30_000);
   started.catch(() => undefined);
@@ -261,8 +259,8 @@ export async function execInContainer(agent: AgentClient, o: ExecOptions, stdio:
   validateContainerId(o.id);
   await ensureRuntime(agent);
   const name = `exec-${process.pid}-${++execSeq}`;
-  const log = `${logDir(o.id)}/${name}.json`;
-  const pidFile = `${logDir(o.id)}/${name}.pid`;
+  const log = runFile(o.id, `${name}.json`);
+  const pidFile = runFile(o.id, `${name}.pid`);
   const args = [RUNC_PATH, '--root', RUNC_ROOT, '--log', log, '--log-format', 'json', 'exec', '--pid-file', pidFile];
   if (o.processPath !== undefined) {
     args.push('--process', o.processPath);
@@ -279,7 +277,7 @@ export async function execInContainer(agent: AgentClient, o: ExecOptions, stdio:
   args.push(o.id);
   // (runc's flags end at the id: what follows is the command, even when it starts with '-'.)
   if (o.processPath === undefined) args.push(...o.args!);
-  const exec = await execWithStreams(agent, { args: inLogDir(logDir(o.id), args), terminal: o.terminal === true, rows: o.rows, cols: o.cols }, stdio);
+  const exec = await execWithStreams(agent, { args, terminal: o.terminal === true, rows: o.rows, cols: o.cols }, stdio);
   const proc = containerProcess(agent, exec, log, 255);
   let ended = false;
   void proc.exited.finally(() => (ended = true)).catch(() => undefined);
@@ -314,8 +312,8 @@ export async function killContainer(agent: AgentClient, id: string, signal: numb
 export async function deleteContainer(agent: AgentClient, id: string): Promise<void> {
   validateContainerId(id);
   await ensureRuntime(agent);
-  const script = '"$0" --root "$1" --log-format json delete --force "$2"; rc=$?; rm -rf "$3" "$4"; exit $rc';
-  const r = await collect(agent, ['/bin/sh', '-c', script, RUNC_PATH, RUNC_ROOT, id, logDir(id), `${PID_DIR}/${id}`]);
+  const script = '"$0" --root "$1" --log-format json delete --force "$2"; rc=$?; rm -f "$3"@*; exit $rc';
+  const r = await collect(agent, ['/bin/sh', '-c', script, RUNC_PATH, RUNC_ROOT, id, `${LOG_DIR}/${id}`]);
   if (r.exitCode === 0 && r.signal === 0) return;
   const err = runcError('delete', id, runcErrors(r.stderr), r);
   if (err.code !== 'NOT_FOUND') throw err;
