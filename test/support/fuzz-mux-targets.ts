@@ -7,7 +7,7 @@ import { isVesselError } from '../../src/errors/index.js';
 import { FrameDecoder, FrameType, Flag, encodeHeader, MuxSession } from '../../src/mux/index.js';
 import { chunked, enforced, type FuzzTarget, type LimitTally, type Rng, type TargetOptions } from './fuzz-engine.js';
 
-export function muxFrame(type: number, flags: number, id: number, payloadOrLength: Buffer | number): Buffer {
+function muxFrame(type: number, flags: number, id: number, payloadOrLength: Buffer | number): Buffer {
   if (typeof payloadOrLength === 'number') return encodeHeader(type, flags, id, payloadOrLength);
   return Buffer.concat([encodeHeader(type, flags, id, payloadOrLength.length), payloadOrLength]);
 }
