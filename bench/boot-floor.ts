@@ -10,6 +10,7 @@ import { collectModules } from '../src/image/modules.js';
 import { unpackKernel } from '../src/image/kernel.js';
 import { vesselHome } from '../src/host/index.js';
 import type { GuestImage } from '../src/image/index.js';
+import type { Accelerator } from '../src/vm/qemu/index.js';
 import { agentDir } from '../test/support/repo.js';
 import { connectQemuSocket, startQemu } from '../test/support/test-vm.js';
 
@@ -38,9 +39,9 @@ export async function buildFloorInitramfs(image: GuestImage, dir: string): Promi
   return out;
 }
 
-/** One floor boot: QEMU spawn → READY read from the agent port, in ms. */
-export async function floorBootMs(kernelPath: string, initrdPath: string): Promise<number> {
-  const vm = await startQemu({ kernelPath, initrdPath });
+/** One floor boot: QEMU spawn → READY read from the agent port, in ms (TCG unless told). */
+export async function floorBootMs(kernelPath: string, initrdPath: string, accelerator: Accelerator = 'tcg'): Promise<number> {
+  const vm = await startQemu({ kernelPath, initrdPath, accelerator });
   try {
     const socket = await connectQemuSocket(vm, vm.agentSocket, Date.now() + 60_000);
     let text = '';

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const m = { exec: median(execs), ping: median(pings), floor: median(floor) };
     printFigure({
       figure: 'exec-latency',
-      accel: 'tcg',
+      accel: inst.accelerator,
       calls: execs.length,
       execTrueMedianMs: round(m.exec, 3),
       pingMedianMs: round(m.ping, 3),

@@ -46,11 +46,13 @@ async function main(): Promise<void> {
   fs.mkdirSync(share);
   const manager = new QemuManager();
   const running: QemuInstance[] = [];
+  const accelerators = new Set<string>();
   let n = 0;
   const add = async () => {
     const dir = path.join(tmp.dir, `vm${++n}`);
     fs.mkdirSync(dir);
     const inst = await manager.newInstance(dir);
+    accelerators.add(inst.accelerator);
     inst.addFS('data', share);
     await inst.start();
     await inst.client().ping();
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
     }
     printFigure({
       figure: 'mem-per-vm',
-      accel: 'tcg',
+      accel: [...accelerators].join(','),
       vms: COUNTS,
       rssMiB: rss.map((v) => round(v, 1)),
       // V8 heap in use + external (Buffers): the part of RSS that vessel's own objects hold.

@@ -1,7 +1,8 @@
 // Figure: yamux throughput, TypeScript (src/mux) vs Go (hashicorp/yamux) vs
 // @chainsafe/libp2p-yamux, same bytes over the same kind of socket (AF_UNIX stream, listener
 // + dial, sender and receiver on separate threads, receivers kept warm across rounds), rounds
-// interleaved. Prints one JSON object. Goal: ratio (ours / Go) >= 1.0.
+// interleaved; every round fails unless its receiver counted every byte sent. Prints one JSON
+// object. Goal: ratio (ours / Go) >= 1.0.
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -46,14 +47,16 @@ async function startReceiver(): Promise<Receiver> {
 
 async function tsRound(receiver: Receiver): Promise<number> {
   const { worker, socketPath } = receiver;
-  let onMessage: ((m: { type: string; at: number }) => void) | undefined;
+  let onMessage: ((m: { type: string; at: number; bytes: number }) => void) | undefined;
   try {
     let finishedStreams = 0;
+    let receivedBytes = 0;
     let lastAt = 0;
     const allDone = new Promise<void>((resolve) => {
       onMessage = (m) => {
         if (m.type !== 'stream-done') return;
         lastAt = Math.max(lastAt, m.at);
+        receivedBytes += m.bytes;
         if (++finishedStreams === STREAMS) resolve();
       };
       worker.on('message', onMessage);
@@ -62,11 +65,12 @@ async function tsRound(receiver: Receiver): Promise<number> {
     await once(socket, 'connect');
     const session = new MuxSession(socket, { role: 'client' });
     const chunk = Buffer.alloc(CHUNK, 0xab);
+    const perStream = Math.floor(BYTES / STREAMS);
+    const sentBytes = perStream * STREAMS;
     const start = performance.timeOrigin + performance.now();
     await Promise.all(
       Array.from({ length: STREAMS }, async () => {
         const stream = await session.open();
-        const perStream = Math.floor(BYTES / STREAMS);
         for (let sent = 0; sent < perStream; sent += CHUNK) {
           if (!stream.write(sent + CHUNK <= perStream ? chunk : chunk.subarray(0, perStream - sent))) await once(stream, 'drain');
         }
@@ -76,15 +80,18 @@ async function tsRound(receiver: Receiver): Promise<number> {
     await allDone;
     const seconds = (lastAt - start) / 1000;
     await session.close();
-    return BYTES / 2 ** 20 / seconds;
+    if (receivedBytes !== sentBytes) throw new Error(`TS yamux round: the receiver counted ${receivedBytes} of ${sentBytes} bytes`);
+    return sentBytes / 2 ** 20 / seconds;
   } finally {
     if (onMessage !== undefined) worker.off('message', onMessage);
   }
 }
 
 async function goRound(): Promise<number> {
-  const [out] = (await runGoPeerJson(['bench-mux', '--bytes', String(BYTES), '--streams', String(STREAMS)])) as { mibps: number }[];
+  const [out] = (await runGoPeerJson(['bench-mux', '--bytes', String(BYTES), '--streams', String(STREAMS)])) as { mibps: number; bytes: number }[];
   if (!out) throw new Error('bench-mux printed nothing');
+  // bench-mux fails by itself unless its receiver got every byte; this checks it moved what we asked
+  if (out.bytes !== BYTES) throw new Error(`Go bench-mux reports ${out.bytes} bytes, ${BYTES} were asked`);
   return out.mibps;
 }
 

@@ -9,8 +9,9 @@ import { listProcesses } from '../support/host-processes.js';
 import { mountsBelow, type PrivateContainerd } from '../support/containerd.js';
 import { IMAGE, RUNTIME, bundleOf, containerdWithVessel, eventually, logTail, vmHelpers } from './helpers.js';
 
-function shimServerPid(bundle: string): number | undefined {
-  return listProcesses().find((p) => {
+/** The pid of the shim server serving `bundle` (a node process whose cwd it is); throws if there is none. */
+function shimServerPid(bundle: string): number {
+  const pid = listProcesses().find((p) => {
     if (p.comm !== 'node') return false;
     try {
       return fs.readlinkSync(`/proc/${p.pid}/cwd`) === bundle;
@@ -18,6 +19,8 @@ function shimServerPid(bundle: string): number | undefined {
       return false;
     }
   })?.pid;
+  if (pid === undefined) throw new Error(`no shim server process runs in ${bundle}`);
+  return pid;
 }
 
 describe('vessel runtime lifecycle', () => {
@@ -66,9 +69,8 @@ describe('vessel runtime lifecycle', () => {
     expect(r.code, `${r.stderr}\n${why()}`).toBe(0);
     const bundle = bundleOf(c, 'k1');
     const pid = shimServerPid(bundle);
-    expect(pid, 'shim server process').toBeDefined();
     expect(vmHelpers(c.dir).length).toBeGreaterThan(0);
-    process.kill(pid!, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
     // containerd sees the connection drop, runs the shim's `delete` and removes the task itself
     await eventually('containerd to remove the task of the dead shim', async () => (await c.ctr(['task', 'ls', '-q'])).stdout.trim() === '');
     const rm = await c.ctr(['containers', 'rm', 'k1']);

@@ -1,5 +1,7 @@
 // A small deterministic fuzzing engine: seeded PRNG, structure-blind mutators over a corpus of
-// valid inputs, and a driver that counts inputs, unexpected exceptions and slow (hung) inputs.
+// valid inputs, and a driver that counts inputs, unexpected exceptions, slow (hung) inputs and
+// the rejections of each limit a target enforces. Every corpus input runs once as is before
+// mutation starts, so seeds built at and just over a limit are always tried.
 // Used by test/fuzz (a short pass in CI) and bench/fuzz (>= 1,000,000 inputs).
 
 /** mulberry32: tiny, fast, deterministic. */
@@ -36,7 +38,7 @@ const INTERESTING_32 = [
 
 /** Applies 1..4 random mutations to a copy of `input`. */
 export function mutate(rng: Rng, input: Buffer, maxLength = 1 << 16): Buffer {
-  let buf: Buffer = Buffer.from(input);
+  let buf: Buffer = Buffer.from(input.subarray(0, maxLength));
   const rounds = 1 + rng.int(4);
   for (let r = 0; r < rounds; r++) {
     switch (rng.int(9)) {
@@ -99,18 +101,28 @@ export function chunked(rng: Rng, input: Buffer): Buffer[] {
   return parts;
 }
 
+/** Records that an input was rejected by the named limit. */
+export type LimitTally = (limit: string) => void;
+
 export interface FuzzTarget {
   readonly name: string;
-  /** Valid inputs to mutate; built once from the seed. */
+  /** run() returns a promise (a whole session or server): far fewer inputs per second. */
+  readonly async: boolean;
+  /** The limits this target enforces; a run must see each of them reject some input. */
+  readonly limits: readonly string[];
+  /** Valid inputs to mutate, including inputs at and just over each limit; built once from the seed. */
   corpus(rng: Rng): Buffer[];
   /**
    * Runs one input. Throwing an error that `expected(err)` accepts is a correct rejection;
    * anything else thrown is a finding. Async targets must settle by themselves (a guard
-   * timer turns a target that does not settle into a reported hang).
+   * timer turns a target that does not settle into a reported hang). Rejections that are
+   * not thrown (a refusal written to the peer) are reported through `tally`.
    */
-  run(input: Buffer, rng: Rng): void | Promise<void>;
+  run(input: Buffer, rng: Rng, tally: LimitTally): void | Promise<void>;
   expected(err: unknown): boolean;
-  /** Called after the run: a returned string is a finding (e.g. memory beyond the limit). */
+  /** The limit behind an expected rejection, if a limit caused it. */
+  limitOf?(err: unknown): string | undefined;
+  /** Called after each input: a returned string is a finding (e.g. a limit that did not hold). */
   check?(): string | undefined;
 }
 
@@ -119,6 +131,10 @@ export interface FuzzReport {
   seed: number;
   inputs: number;
   rejected: number;
+  /** Rejections per limit the target enforces. */
+  limitHits: Record<string, number>;
+  /** Limits that rejected no input: the run proved nothing about them. */
+  unhitLimits: string[];
   /** Inputs that threw something unexpected, hung, or broke a limit (0 is the goal). */
   failures: number;
   /** The first few failures, for reproduction. */
@@ -132,18 +148,39 @@ export async function runFuzz(target: FuzzTarget, options: { seed: number; itera
   const rng = new Rng(options.seed);
   const corpus = target.corpus(rng);
   const hangMs = options.hangMs ?? 2000;
-  const report: FuzzReport = { target: target.name, seed: options.seed, inputs: 0, rejected: 0, failures: 0, findings: [], hangs: 0, slowestMs: 0, seconds: 0 };
+  const limitHits: Record<string, number> = Object.fromEntries(target.limits.map((l) => [l, 0]));
+  const tally: LimitTally = (limit) => {
+    if (limitHits[limit] === undefined) throw new Error(`${target.name}: tally of unknown limit ${limit}`);
+    limitHits[limit]++;
+  };
+  const report: FuzzReport = {
+    target: target.name,
+    seed: options.seed,
+    inputs: 0,
+    rejected: 0,
+    limitHits,
+    unhitLimits: [],
+    failures: 0,
+    findings: [],
+    hangs: 0,
+    slowestMs: 0,
+    seconds: 0,
+  };
   const started = performance.now();
   for (let i = 0; i < options.iterations; i++) {
-    const base = corpus[rng.int(corpus.length)] ?? Buffer.alloc(0);
-    const input = rng.chance(0.05) ? base : mutate(rng, base);
+    let input: Buffer;
+    if (i < corpus.length) input = corpus[i]!;
+    else {
+      const base = corpus[rng.int(corpus.length)] ?? Buffer.alloc(0);
+      input = rng.chance(0.05) ? base : mutate(rng, base);
+    }
     const t0 = performance.now();
     const fail = (error: string) => {
       report.failures++;
       if (report.findings.length < 20) report.findings.push({ input: input.toString('hex').slice(0, 512), error });
     };
     try {
-      const out = target.run(input, rng);
+      const out = target.run(input, rng, tally);
       if (out instanceof Promise) {
         let timer: NodeJS.Timeout | undefined;
         const guard = new Promise<'hang'>((resolve) => {
@@ -157,8 +194,11 @@ export async function runFuzz(target: FuzzTarget, options: { seed: number; itera
         }
       }
     } catch (err) {
-      if (target.expected(err)) report.rejected++;
-      else fail(String((err as Error)?.stack ?? err));
+      if (target.expected(err)) {
+        report.rejected++;
+        const limit = target.limitOf?.(err);
+        if (limit !== undefined) tally(limit);
+      } else fail(String((err as Error)?.stack ?? err));
     }
     const problem = target.check?.();
     if (problem !== undefined) fail(problem);
@@ -166,6 +206,23 @@ export async function runFuzz(target: FuzzTarget, options: { seed: number; itera
     if (ms > report.slowestMs) report.slowestMs = ms;
     report.inputs++;
   }
+  report.unhitLimits = target.limits.filter((l) => limitHits[l] === 0);
   report.seconds = (performance.now() - started) / 1000;
   return report;
+}
+
+/** How much looser a deliberately weakened limit is in the self-test of the fuzz targets. */
+export const LOOSER = 4;
+
+export interface TargetOptions {
+  /**
+   * Builds the code under test with this one limit LOOSER times looser than the target's
+   * checks expect (a stand-in for a bug that weakens it): the run must report findings.
+   */
+  loosen?: string;
+}
+
+/** The value of limit `name` given to the code under test. */
+export function enforced(options: TargetOptions, name: string, value: number): number {
+  return options.loosen === name ? value * LOOSER : value;
 }

@@ -27,3 +27,31 @@ export async function shInGuest(instance: Instance, script: string): Promise<str
   if (r.exitCode !== 0 || r.signal !== 0) throw new Error(`guest: ${script} → exit ${r.exitCode} signal ${r.signal}\n${r.stdout}${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * Waits until the guest process `name` (one of that name) has stopped writing: the bytes it
+ * has written (wchar of /proc/<pid>/io) unchanged for `stillMs` while it still runs — a
+ * writer held by flow control, not one merely slow. Returns that byte count. Fails if the
+ * process is gone or still writing after `timeoutMs`.
+ */
+export async function guestWriterStalled(instance: Instance, name: string, opts: { stillMs?: number; timeoutMs?: number } = {}): Promise<number> {
+  const stillMs = opts.stillMs ?? 1000;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const r = await runInGuest(instance, ['/bin/sh', '-c', `pid=$(pidof ${name}) && sed -n 's/^wchar: //p' /proc/$pid/io`]);
+    const written = Number(r.stdout.trim());
+    if (r.exitCode !== 0 || r.stdout.trim() === '' || !Number.isSafeInteger(written)) {
+      throw new Error(`guest process ${name} is not running (or has no /proc/<pid>/io): exit ${r.exitCode} ${r.stdout}${r.stderr}`);
+    }
+    const now = Date.now();
+    if (written !== last) {
+      last = written;
+      since = now;
+    } else if (now - since >= stillMs) {
+      return written;
+    }
+    if (now > deadline) throw new Error(`guest process ${name} still writing after ${opts.timeoutMs ?? 60_000} ms (${written} bytes)`);
+  }
+}

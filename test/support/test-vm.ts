@@ -9,6 +9,7 @@ import { MuxSession } from '../../src/mux/index.js';
 import { AgentClient } from '../../src/agent/index.js';
 import { connectUnixSocket } from '../../src/transport/index.js';
 import { TCG_CPU_MODEL } from '../../src/vm/qemu/command-line.js';
+import type { Accelerator } from '../../src/vm/qemu/index.js';
 import { makePrivateTempDir } from './tmpdir.js';
 
 export interface TestVmOptions {
@@ -17,6 +18,8 @@ export interface TestVmOptions {
   memoryMiB?: number;
   cpus?: number;
   machine?: 'microvm' | 'q35';
+  /** Default tcg, so tests behave alike on every host; under kvm the CPU model is `host`, as QemuManager's. */
+  accelerator?: Accelerator;
   /** Extra kernel command line (appended). */
   append?: string;
   /** Extra QEMU arguments (devices). */
@@ -71,9 +74,9 @@ export function qemuArgs(opts: TestVmOptions, agentSocket: string): string[] {
   const append = `console=ttyS0 panic=-1 quiet tsc_early_khz=${hostTscKhz()} cryptomgr.notests ${opts.append ?? ''}`.trim();
   const common = [
     '-accel',
-    'tcg',
+    opts.accelerator ?? 'tcg',
     '-cpu',
-    testCpuModel(),
+    opts.accelerator === 'kvm' ? 'host' : testCpuModel(),
     '-m',
     String(mem),
     '-smp',

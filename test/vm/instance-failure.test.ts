@@ -86,7 +86,12 @@ describe('failures', () => {
     inst.addFS('data', share);
     inst.addDisk('scratch', disk, { vmdk: true }); // not a VMDK: QEMU cannot open it
     const err = await inst.start().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'START_FAILED', message: expect.stringMatching(/QEMU said:[\s\S]*scratch|vmdk|VMDK/) });
+    // QEMU's own line about the scratch drive, its complaint naming the format
+    // (e.g. "qemu-system-x86_64: -drive file=…/scratch.vmdk,format=vmdk,…: invalid VMDK image descriptor")
+    expect(err).toMatchObject({
+      code: 'START_FAILED',
+      message: expect.stringMatching(/QEMU said:\n(?:.*\n)*qemu-system-x86_64: -drive file=[^\n]*\/scratch\.vmdk,format=vmdk,[^\n]*: [^\n]*VMDK/),
+    });
     expect(inst.state()).toBe('failed');
     expect(readRecords(stateDir)).toEqual([]);
     expect(fs.existsSync(path.join(stateDir, 'disks', 'scratch.vmdk'))).toBe(false);

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QemuManager, passtHostDefaults, type QemuInstance, type StartResult } from '../../src/vm/index.js';
 import { readRecords } from '../../src/vm/helpers/records.js';
+import { chooseAccelerator } from '../../src/vm/qemu/index.js';
 import { DgramSink } from '../support/dgram-sink.js';
 import { runInGuest, shInGuest } from '../support/guest-exec.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';
@@ -90,7 +91,11 @@ afterAll(async () => {
 describe('a running instance', () => {
   it('started: running, timings in order, helpers recorded', () => {
     expect(inst.state()).toBe('running');
-    expect(started.accelerator).toBe('tcg');
+    // the accelerator QemuManager picks on this host (kvm where usable, else tcg), and QEMU runs with it
+    expect(started.accelerator).toBe(chooseAccelerator().accelerator);
+    const qemu = readRecords(stateDir).find((r) => r.name === 'qemu')!;
+    const argv = fs.readFileSync(`/proc/${qemu.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv[argv.indexOf('-accel') + 1]).toBe(started.accelerator);
     expect(started.timings.vmmSpawnedMs).toBeLessThan(started.timings.agentReadyMs);
     expect(started.timings.agentReadyMs).toBeLessThanOrEqual(started.timings.configuredMs);
     // qemu, one virtiofsd per share, one passt

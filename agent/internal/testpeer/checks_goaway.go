@@ -79,12 +79,16 @@ func checkAwaitGoAway(ctx context.Context, env *checkEnv) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	timer := time.NewTimer(awaitGoAwayLimit)
+	limit := env.opts.GoAwayWait
+	if limit <= 0 {
+		limit = awaitGoAwayLimit
+	}
+	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	select {
 	case <-env.gone.Seen():
 	case <-timer.C:
-		return "", fmt.Errorf("no GoAway from the server within %v", awaitGoAwayLimit)
+		return "", fmt.Errorf("no GoAway from the server within %v", limit)
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}

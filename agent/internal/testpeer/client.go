@@ -21,7 +21,10 @@ type ClientOptions struct {
 	TTRPCOnly    bool
 	Checks       []string
 	CheckTimeout time.Duration // per check; 0 = defaultCheckTimeout
-	Log          *log.Logger   // required
+	// GoAwayWait bounds await-goaway's wait for the server's GoAway; 0 = awaitGoAwayLimit.
+	// A test of a server that never sends one shortens it.
+	GoAwayWait time.Duration
+	Log        *log.Logger // required
 }
 
 const defaultCheckTimeout = 120 * time.Second

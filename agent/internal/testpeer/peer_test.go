@@ -60,10 +60,17 @@ func startServer(t *testing.T, opts ServerOptions) string {
 // runChecks runs the client and decodes its output lines.
 func runChecks(t *testing.T, path string, ttrpcOnly bool, names []string) (bool, []CheckResult) {
 	t.Helper()
+	return runClientChecks(t, ClientOptions{Connect: path, TTRPCOnly: ttrpcOnly, Checks: names})
+}
+
+// runClientChecks runs the client with opts (a 60 s CheckTimeout and the test's logger
+// added) and decodes its output lines.
+func runClientChecks(t *testing.T, opts ClientOptions) (bool, []CheckResult) {
+	t.Helper()
+	names := opts.Checks
+	opts.CheckTimeout, opts.Log = 60*time.Second, testLogger(t)
 	var out bytes.Buffer
-	ok, err := RunClient(context.Background(), ClientOptions{
-		Connect: path, TTRPCOnly: ttrpcOnly, Checks: names, CheckTimeout: 60 * time.Second, Log: testLogger(t),
-	}, &out)
+	ok, err := RunClient(context.Background(), opts, &out)
 	if err != nil {
 		t.Fatalf("RunClient: %v", err)
 	}
@@ -140,14 +147,13 @@ func TestUnknownCheckFails(t *testing.T) {
 	}
 }
 
+// TestAwaitGoAwayFailsWithoutGoAway: against a server that never sends GoAway the check
+// fails once its wait is over (shortened here from 10 s, so it runs under -short too).
 func TestAwaitGoAwayFailsWithoutGoAway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits the 10 s GoAway limit")
-	}
 	path := startServer(t, ServerOptions{IgnoreGoAwayMode: true})
-	_, results := runChecks(t, path, false, []string{"await-goaway"})
-	if results[0].OK || !strings.Contains(results[0].Detail, "no GoAway") {
-		t.Fatalf("got %+v", results[0])
+	ok, results := runClientChecks(t, ClientOptions{Connect: path, Checks: []string{"await-goaway"}, GoAwayWait: 300 * time.Millisecond})
+	if ok || results[0].OK || !strings.Contains(results[0].Detail, "no GoAway from the server within 300ms") {
+		t.Fatalf("got ok=%v %+v", ok, results[0])
 	}
 }
 
