@@ -16,6 +16,8 @@ export {
   ensureRuntime,
   execInContainer,
   killContainer,
+  pauseContainer,
+  resumeContainer,
   runContainer,
   RUNC_PATH,
   RUNC_ROOT,

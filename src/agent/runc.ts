@@ -15,7 +15,8 @@
 //   the stopped container (and its cgroup, with memory.events) stays until then too.
 // - `execInContainer`: `runc exec` in the foreground, the same way.
 // - `killContainer`, `deleteContainer`, `containerState`, `containerPids`,
-//   `containerStats`: short runc commands whose output is parsed here; `containerOomKills`
+//   `containerStats`, `pauseContainer`, `resumeContainer`: short runc commands whose output
+//   is parsed here; `containerOomKills`
 //   reads the container cgroup's memory.events.
 // - A container has started once runc wrote its --pid-file: the agent's WaitFile tells at
 //   once (runc run itself tells no one), so nothing polls `runc state`.
@@ -303,6 +304,16 @@ export async function execInContainer(agent: AgentClient, o: ExecOptions, stdio:
  */
 export async function killContainer(agent: AgentClient, id: string, signal: number | string = 'TERM', opts: { all?: boolean } = {}): Promise<void> {
   await runcCommand(agent, 'kill', id, ['kill', ...(opts.all ? ['--all'] : []), id, String(signal)]);
+}
+
+/** Freezes every process of the running container (`runc pause`: its cgroup's freezer). */
+export async function pauseContainer(agent: AgentClient, id: string): Promise<void> {
+  await runcCommand(agent, 'pause', id, ['pause', id]);
+}
+
+/** Thaws a container pauseContainer froze (`runc resume`). */
+export async function resumeContainer(agent: AgentClient, id: string): Promise<void> {
+  await runcCommand(agent, 'resume', id, ['resume', id]);
 }
 
 /**

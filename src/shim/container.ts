@@ -17,6 +17,8 @@ import {
   deleteContainer,
   execInContainer,
   killContainer,
+  pauseContainer,
+  resumeContainer,
   runContainer,
   type ContainerExit,
   type ContainerStats,
@@ -52,6 +54,8 @@ export class Container {
   readonly execs = new Map<string, ShimProcess>();
   /** Its init process was ended by the OOM killer (known once it exited). */
   oomKilled = false;
+  /** Frozen by runc pause (a container among others in its VM). */
+  private frozen = false;
   private readonly rawExecs = new Map<string, Record<string, unknown>>();
   private execSeq = 0;
 
@@ -96,6 +100,7 @@ export class Container {
         exec: proc.exec,
         started: proc.started,
         exited: proc.exited.then(async (e) => {
+          this.frozen = false; // (a paused container killed: runc thaws its cgroup for SIGKILL)
           const status = exitStatus(e, this.logger, this.id);
           // 137 is SIGKILL: the cgroup's memory.events tells whether the OOM killer sent it
           if (status === 137) this.oomKilled = (await containerOomKills(agent, this.id, guestCgroupPath(this.id)).catch(() => 0)) > 0;
@@ -162,27 +167,40 @@ export class Container {
 
   /** Its cgroup's stats (runc events --stats). */
   async stats(): Promise<ContainerStats> {
-    if (this.paused) throw new VesselError('NOT_STARTED', `container ${this.id} is paused: its VM cannot report stats until resumed`);
+    if (this.pod.paused) throw new VesselError('NOT_STARTED', `container ${this.id} is paused: its VM cannot report stats until resumed`);
     return containerStats(this.pod.client(), this.id);
   }
 
-  /** Pause/Resume freeze the whole VM: only a container alone in its VM can be paused. */
+  /**
+   * Pause: the only container of its VM stops the whole VM (QMP stop: no CPU used at all, the
+   * guest's clock stands still); one of several is frozen by runc in the guest (its cgroup's
+   * freezer), and the rest of the pod runs on. Resume undoes whichever it was.
+   */
   async pause(): Promise<void> {
-    this.alone('Pause');
-    await this.pod.pause();
+    if (this.frozen || this.pod.paused) throw new VesselError('FAILED_PRECONDITION', `container ${this.id} is already paused`);
+    if (this.init.status !== 'running') throw new VesselError('FAILED_PRECONDITION', `container ${this.id} is not running`);
+    if (this.pod.size === 1) {
+      await this.pod.pause();
+    } else {
+      await pauseContainer(this.pod.client(), this.id);
+      this.frozen = true;
+    }
   }
 
   async resume(): Promise<void> {
-    this.alone('Resume');
-    await this.pod.resume();
+    if (this.frozen) {
+      await resumeContainer(this.pod.client(), this.id);
+      this.frozen = false;
+    } else if (this.pod.paused) {
+      await this.pod.resume();
+    } else {
+      throw new VesselError('FAILED_PRECONDITION', `container ${this.id} is not paused`);
+    }
   }
 
+  /** Paused: frozen by runc, or its VM stopped. */
   get paused(): boolean {
-    return this.pod.paused;
-  }
-
-  private alone(what: string): void {
-    if (this.pod.size !== 1) throw new VesselError('UNIMPLEMENTED', `${what} of one container of a pod (it would freeze the whole pod's VM)`);
+    return this.frozen || this.pod.paused;
   }
 
   /** Marks its processes ended, removes it from runc and the pod, unmounts its rootfs; idempotent. */

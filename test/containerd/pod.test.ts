@@ -102,6 +102,17 @@ describe('vessel runtime: a pod is one VM', () => {
     });
     expect(qemus()).toHaveLength(1);
 
+    // one container of the pod is paused (runc freezes it in the guest), the pod runs on
+    expect((await c.ctr(['task', 'pause', 'web'])).code).toBe(0);
+    expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/^web\s+\d+\s+PAUSED$/m);
+    const frozen = await c.ctr(['task', 'exec', '--exec-id', 'frozen', 'web', 'true']);
+    expect(frozen.code, 'no exec in a paused container').not.toBe(0);
+    expect((await c.ctr(['task', 'exec', '--exec-id', 'alive', 'pod1', 'true'])).code, 'the sandbox still runs').toBe(0);
+    expect((await c.ctr(['task', 'resume', 'web'])).code).toBe(0);
+    expect((await c.ctr(['task', 'exec', '--exec-id', 'thawed', 'web', 'wget', '-qO-', 'http://127.0.0.1:8080/www'])).stdout).toBe('hello-from-web\n');
+    // and a paused one can be killed (the pod's end below kills a paused sandbox container too)
+    expect((await c.ctr(['task', 'pause', 'web'])).code).toBe(0);
+
     // a container leaves the pod without taking the VM with it
     const kill = await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'web']);
     expect(kill.code, kill.stderr).toBe(0);
