@@ -7,7 +7,7 @@
 // exit code is 128+N for the signal vessel received. The teardown shuts the VM down
 // gracefully, except after a repeated signal: then QEMU is killed at once (shutdown({now}),
 // also when a graceful shutdown is already under way). Bounded whatever the guest does:
-// SIGNAL_GRACE_MS plus the instance's shutdown bound (6.5 s on QEMU, vm/qemu/deadlines.ts)
+// SIGNAL_GRACE_MS plus the instance's shutdown bound (6 s on QEMU, vm/qemu/deadlines.ts)
 // keep a run within 10 s of its first signal. QEMU and its helpers run in process groups
 // of their own, so a terminal's Ctrl-C reaches vessel only.
 import os from 'node:os';

@@ -19,7 +19,7 @@ export const QMP_QUIT_MS = 1_000;
  */
 export const KILL_REAP_MS = 1_000;
 
-/** virtiofsd and passt, once QEMU is gone: SIGTERM, SIGKILL after this, then KILL_REAP_MS. */
+/** virtiofsd and passt, stopped alongside QEMU's SIGKILL: SIGTERM, SIGKILL after this, then KILL_REAP_MS. */
 export const HELPER_GRACE_MS = 500;
 
 /** QEMU's last console output and QMP events after it exited (they say why it did). */
@@ -28,9 +28,9 @@ export const VMM_OUTPUT_DRAIN_MS = 500;
 /** What a crashed previous owner of the state dir left running: SIGKILLed and gone. */
 export const ORPHAN_REAP_MS = 500;
 
-/** The most shutdown() takes (the helpers' stop runs beside the console drain). */
+/** The most shutdown() takes: 6 s (the helpers are stopped beside QEMU's kill and last output). */
 export const SHUTDOWN_BOUND_MS =
-  AGENT_SHUTDOWN_MS + QMP_QUIT_MS + KILL_REAP_MS + Math.max(VMM_OUTPUT_DRAIN_MS, HELPER_GRACE_MS + KILL_REAP_MS) + ORPHAN_REAP_MS;
+  AGENT_SHUTDOWN_MS + QMP_QUIT_MS + Math.max(KILL_REAP_MS + VMM_OUTPUT_DRAIN_MS, HELPER_GRACE_MS + KILL_REAP_MS) + ORPHAN_REAP_MS;
 
 /** Resolves true when `p` settles within `ms`, false after `ms` (the timer never outlives the wait). */
 export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {

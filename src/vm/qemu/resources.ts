@@ -48,11 +48,14 @@ export class VmResources {
     this.qmp?.close();
     this.qmpSocket?.destroy();
     const qemu = this.qemu;
-    if (qemu && !(await within(qemu.stop(0), KILL_REAP_MS))) this.stuck(qemu);
-    // QEMU is gone: its last console lines reach the log while virtiofsd and passt (which
-    // exit once QEMU's end closes) are stopped.
+    // virtiofsd and passt would exit once QEMU's end closes: they are stopped alongside.
     await Promise.all([
-      qemu ? within(vmmOutputClosed(qemu), VMM_OUTPUT_DRAIN_MS) : undefined,
+      qemu &&
+        (async () => {
+          if (!(await within(qemu.stop(0), KILL_REAP_MS))) this.stuck(qemu);
+          // its last console lines reach the log before the log is closed
+          await within(vmmOutputClosed(qemu), VMM_OUTPUT_DRAIN_MS);
+        })(),
       ...this.helpers.map(async (h) => {
         if (!(await within(h.stop(HELPER_GRACE_MS), HELPER_GRACE_MS + KILL_REAP_MS))) this.stuck(h);
       }),
