@@ -11,6 +11,8 @@ import { failer } from './call-errors.js';
 import { onceMessage, onMessage } from './client-messages.js';
 import type { InstanceRegistry } from './registry.js';
 import { pumpToCall } from './pump.js';
+import { vmFailureOr } from './vm-failure.js';
+import type { Instance } from '../vm/index.js';
 
 const SIGKILL = 9;
 
@@ -18,6 +20,7 @@ export function execHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['
   return (call) => {
     const fail = failer(call);
     let exec: GuestExec | undefined;
+    let inst: Instance | undefined;
     let running = false;
     let abandoned = false;
     const abandon = () => {
@@ -34,7 +37,7 @@ export function execHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['
         if (first.msg !== 'start' || !first.start) throw new VesselError('INVALID_ARGUMENT', 'the first Exec message must be `start`');
         const s = first.start;
         if (s.args.length === 0) throw new VesselError('INVALID_ARGUMENT', 'start.args must name a program');
-        const inst = registry.get(s.instanceId).instance;
+        inst = registry.get(s.instanceId).instance;
         // Output the client did not send to a stream of its own comes back as messages.
         const ex = await execWithStreams(
           inst.client(),
@@ -108,9 +111,10 @@ export function execHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['
         for (const d of [ex.stdin, ex.stdout, ex.stderr]) d?.end();
         call.write({ exit: { exitCode: status.exitCode, signal: status.signal, exitedAtUnixNano: status.exitedAtUnixNano.toString() } });
         call.end();
-      })().catch((e: unknown) => {
+      })().catch(async (e: unknown) => {
         abandon();
-        fail(e);
+        // a VM that died under the process: why it died
+        fail(await vmFailureOr(inst, e));
       });
     });
   };

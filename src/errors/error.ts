@@ -25,6 +25,7 @@ export type VesselErrorCode =
   | 'NOT_REUSABLE'
   | 'START_FAILED'
   | 'VM_EXITED'
+  | 'GUEST_PANICKED'
   | 'STATE_DIR_IN_USE'
   // guest commands: the agent could not start the program (a shell's 127 / 126)
   | 'COMMAND_NOT_FOUND'

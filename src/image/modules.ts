@@ -32,6 +32,8 @@ export const AGENT_MODULES: readonly string[] = [
   'vmw_vsock_virtio_transport',
   // what privileged containers may use (CRI: `brctl addbr` with CAP_NET_ADMIN); loaded after ready
   'bridge',
+  // QEMU's pvpanic device (ACPI QEMU0001): a kernel panic is reported to the host (src/vm/qemu/guest-panic.ts)
+  'pvpanic_mmio',
 ];
 
 /** Kernel module names treat '-' and '_' alike. */

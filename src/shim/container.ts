@@ -24,6 +24,7 @@ import {
   type ContainerStats,
 } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
+import { GUEST_DELETE_MS, settlesWithin } from './deadlines.js';
 import { guestBundle, guestCgroupPath } from './guest-bundle.js';
 import type { OciBundleSpec, OciProcess } from './oci.js';
 import type { PodVm } from './pod.js';
@@ -208,7 +209,12 @@ export class Container {
     this.init.abandon(255);
     for (const p of this.execs.values()) p.abandon(255);
     if (!opts.vmGone) {
-      await deleteContainer(this.pod.client(), this.id).catch((err: unknown) => this.logger.warn({ err, id: this.id }, 'runc delete failed'));
+      // a guest that does not answer (wedged, or its VM killed) does not hold Delete up
+      const deleted = (async () => deleteContainer(this.pod.client(), this.id))().catch((err: unknown) =>
+        this.logger.warn({ err, id: this.id }, 'runc delete failed'),
+      );
+      if (!(await settlesWithin(deleted, GUEST_DELETE_MS)))
+        this.logger.warn({ id: this.id }, `runc delete did not finish within ${GUEST_DELETE_MS} ms; going on`);
     }
     await this.pod.removeContainer(this.id);
     await unmountRootfs(this.rootfsDir);

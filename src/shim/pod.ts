@@ -224,6 +224,11 @@ export class PodVm {
     return this.client().info({ timeoutMs: 10_000 });
   }
 
+  /** Kills the VM at once (its processes die with it); destroy() still cleans up. Bounded (vm/qemu/deadlines.ts). */
+  async killVm(): Promise<void> {
+    await this.instance.shutdown({ now: true }).catch((err) => this.logger.warn({ err }, 'VM kill failed'));
+  }
+
   /** Shuts the VM down and removes its state dir (with the pod dir and what is mounted there); idempotent. */
   async destroy(): Promise<void> {
     await this.instance.shutdown({ now: true }).catch((err) => this.logger.warn({ err }, 'VM shutdown failed'));

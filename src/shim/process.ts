@@ -46,6 +46,8 @@ export class ShimProcess {
   private resolveExit!: (e: ProcessExit) => void;
   private launched: LaunchedProcess | undefined;
   private fifos: OutputFifo[] = [];
+  /** The signal the shim killed the VM with under this process (its exit is 128+N, not a lost connection's 255). */
+  private vmKilledWith: number | undefined;
 
   constructor(
     /** '' for the init process. */
@@ -110,7 +112,8 @@ export class ShimProcess {
       try {
         exitStatus = await launched.exited;
       } catch (err) {
-        this.logger.warn({ err, exec: this.label }, 'waiting for the process failed');
+        if (this.vmKilledWith !== undefined) exitStatus = 128 + this.vmKilledWith;
+        else this.logger.warn({ err, exec: this.label }, 'waiting for the process failed');
       }
       await Promise.allSettled(outputs);
       exec.close();
@@ -121,6 +124,11 @@ export class ShimProcess {
       onExit(this);
     })();
     return this.pid;
+  }
+
+  /** The shim is killing the VM under the process with `signal` (a SIGKILL the guest could not deliver). */
+  killedWithVm(signal: number): void {
+    if (this.status === 'running') this.vmKilledWith = signal;
   }
 
   /** Marks a never-started process stopped (its container goes away). */

@@ -12,6 +12,7 @@ import { taskv2, type Empty } from '../gen/index.js';
 import type { DeepPartial, UnaryServer } from '../ttrpc/index.js';
 import { Container } from './container.js';
 import type { EventSink } from './events.js';
+import { GUEST_KILL_MS, settlesWithin } from './deadlines.js';
 import { containerMetrics, metricsAny } from './metrics.js';
 import { parseProcess, podRole, readBundleSpec, vmSize, type OciBundleSpec, type PodRole } from './oci.js';
 import { PodVm } from './pod.js';
@@ -27,6 +28,8 @@ const STATUS = {
 } as const;
 
 type Reply<T> = Promise<DeepPartial<T>>;
+
+const SIGKILL = 9;
 
 export interface TaskServiceOptions {
   namespace: string;
@@ -197,12 +200,28 @@ export class TaskService implements UnaryServer<taskv2.Task> {
       return {};
     }
     if (req.all) {
-      await c.signalAll(req.signal);
+      await this.deliver(c, req.signal, c.signalAll(req.signal));
       return {};
     }
     if (p.status === 'stopped') throw new VesselError('NOT_FOUND', `process ${req.execId || 'init'} already finished`);
-    await p.signal(req.signal, !req.execId);
+    await this.deliver(c, req.signal, p.signal(req.signal, !req.execId));
     return {};
+  }
+
+  /**
+   * A signal the guest delivers within GUEST_KILL_MS (deadlines.ts). A SIGKILL it cannot
+   * deliver in time, to a container that owns its VM, kills the VM instead: every process
+   * in it exits 137.
+   */
+  private async deliver(c: Container, signal: number, delivery: Promise<void>): Promise<void> {
+    if (await settlesWithin(delivery, GUEST_KILL_MS)) return delivery;
+    delivery.catch(() => undefined);
+    const pod = this.pod;
+    if (signal !== SIGKILL || !pod || c.id !== pod.id)
+      throw new VesselError('DEADLINE_EXCEEDED', `the guest did not deliver signal ${signal} to ${c.id} within ${GUEST_KILL_MS} ms`);
+    this.o.logger.warn({ id: c.id }, `the guest did not deliver SIGKILL within ${GUEST_KILL_MS} ms; killing its VM`);
+    for (const other of this.containers.values()) for (const p of [other.init, ...other.execs.values()]) p.killedWithVm(SIGKILL);
+    await pod.killVm();
   }
 
   async Delete(req: taskv2.DeleteRequest): Reply<taskv2.DeleteResponse> {

@@ -115,7 +115,10 @@ export interface Instance {
   start(opts?: StartOptions): Promise<StartResult>;
   client(): AgentClient;
   startStream(id: string, opts?: StreamOptions): Promise<Duplex>;
-  /** Graceful unless `now` (then at once, also while a graceful shutdown is under way). */
+  /**
+   * Graceful unless `now` (then at once, also while a graceful shutdown is under way);
+   * bounded whatever the guest does (QEMU: SHUTDOWN_BOUND_MS).
+   */
   shutdown(opts?: { now?: boolean }): Promise<void>;
   /** Resolves when the instance reaches `stopped` or `failed`. */
   whenStopped(): Promise<void>;

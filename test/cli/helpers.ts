@@ -88,8 +88,9 @@ export interface Child {
   waitForStderr: (text: string) => Promise<void>;
 }
 
-export function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+/** `detached`: the child leads a process group of its own (as a terminal's foreground job does), so `-pid` signals the whole group. */
+export function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): Child {
+  const proc = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();

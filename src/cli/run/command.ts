@@ -6,8 +6,12 @@
 // signal arrives, or the signal came while booting, the run is torn down at once and the
 // exit code is 128+N for the signal vessel received. The teardown shuts the VM down
 // gracefully, except after a repeated signal: then QEMU is killed at once (shutdown({now}),
-// also when a graceful shutdown is already under way).
+// also when a graceful shutdown is already under way). Bounded whatever the guest does:
+// SIGNAL_GRACE_MS plus the instance's shutdown bound (6 s on QEMU, vm/qemu/deadlines.ts)
+// keep a run within 10 s of its first signal. QEMU and its helpers run in process groups
+// of their own, so a terminal's Ctrl-C reaches vessel only.
 import os from 'node:os';
+import { VesselError } from '../../errors/index.js';
 import { ensureDefaultImage } from '../../image/index.js';
 import type { Instance, NewManager } from '../../vm/index.js';
 import type { ExitStatus } from '../../agent/index.js';
@@ -26,7 +30,7 @@ import { configureInstance, startInstance } from './vm.js';
 const VMM_EXIT_NOTICE_MS = 1_000;
 
 /** How long a signalled guest process gets to exit before the VM is torn down anyway. */
-export const SIGNAL_GRACE_MS = 5_000;
+export const SIGNAL_GRACE_MS = 3_000;
 
 const TEARDOWN_SIGNALS: HostSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -62,6 +66,8 @@ export async function runRun(argv: string[], io: CliIo, newManager: NewManager):
 class RunSession {
   private readonly logger;
   private readonly teardown = new AbortController();
+  /** Aborted once the instance has stopped or failed (e.g. the guest kernel panicked). */
+  private readonly vmStopped = new AbortController();
   private received: HostSignal | undefined;
   private instanceDir: InstanceDir | undefined;
   private instance: Instance | undefined;
@@ -130,6 +136,7 @@ class RunSession {
     this.logger.debug({ dir: this.instanceDir.dir, image: image.id }, 'instance dir created');
     const { instance, mounts } = await this.interruptible(configureInstance(spec, this.instanceDir.dir, this.newManager({ image, logger: this.logger })));
     this.instance = instance;
+    void instance.whenStopped().then(() => this.vmStopped.abort());
     await this.interruptible(startInstance(instance, mounts, { console: spec.console ? io.stderr : undefined, signal: this.teardown.signal }));
 
     const tty = spec.tty ? (windowSize(io.stdout, io.stderr) ?? { rows: 24, cols: 80 }) : undefined;
@@ -147,14 +154,23 @@ class RunSession {
     return this.interruptible(exited);
   }
 
-  /** `p`, unless a teardown is requested first (or the VM stops under us). */
+  /**
+   * `p`, unless a teardown is requested first, or the VM stops under us (a call to a guest
+   * that is gone need not fail by itself: the run ends with why the VM stopped).
+   */
   private interruptible<T>(p: Promise<T>): Promise<T> {
-    const signal = this.teardown.signal;
+    const { teardown, vmStopped } = this;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new Interrupted(this.received ?? 'SIGTERM'));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      const onTeardown = () => reject(new Interrupted(this.received ?? 'SIGTERM'));
+      const onVmStopped = () => reject(this.instance?.failure() ?? new VesselError('VM_EXITED', 'the VM stopped under the command'));
+      if (teardown.signal.aborted) return onTeardown();
+      if (vmStopped.signal.aborted) return onVmStopped();
+      teardown.signal.addEventListener('abort', onTeardown, { once: true });
+      vmStopped.signal.addEventListener('abort', onVmStopped, { once: true });
+      p.then(resolve, reject).finally(() => {
+        teardown.signal.removeEventListener('abort', onTeardown);
+        vmStopped.signal.removeEventListener('abort', onVmStopped);
+      });
     });
   }
 

@@ -1,7 +1,9 @@
 // SupervisedHelper: a helper process (qemu, virtiofsd, passt) that cannot outlive vessel.
 // It runs under `setpriv --pdeathsig KILL`, so the kernel kills it when the spawning
 // process dies, however that happens; it is recorded in the state dir (records.ts) for
-// `vessel gc`; and stop() ends it (a polite signal, then SIGKILL) and reaps it.
+// `vessel gc`; and stop() ends it (a polite signal, then SIGKILL) and reaps it. It runs in
+// a process group (and session) of its own, so a terminal's Ctrl-C, which signals the
+// whole foreground group, reaches vessel, which decides, and not QEMU (which would quit).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -55,7 +57,7 @@ export class SupervisedHelper {
     try {
       child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args], {
         stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'],
-        detached: false,
+        detached: true,
       });
     } finally {
       process.umask(previousUmask);

@@ -1,7 +1,8 @@
 // The QEMU command line for one VM, built from a launch plan (pure: no I/O). Follows
 // machine.md: microvm with its fixes (x-option-roms=off, isa-serial, rtc=on, acpi=on,
 // force-legacy=false, tsc_early_khz) by default, q35 selectable; memory is a shared memfd
-// because vhost-user-fs needs it; the guest console is the serial port on stdio.
+// because vhost-user-fs needs it; the guest console is the serial port on stdio. A pvpanic
+// device reports a guest kernel panic, and QEMU then exits with status 1 (guest-panic.ts).
 import type { Accelerator } from './accelerator.js';
 import { featureProperties } from '../nic-features.js';
 
@@ -56,8 +57,13 @@ export interface CmdlineOptions {
   initArgs: readonly string[];
 }
 
+/**
+ * panic=-1 reboots at once on a panic, and reboot=t reboots by a triple fault: microvm has
+ * no keyboard controller or reset register, so the kernel's default ways spin for good
+ * (QEMU at 100 % CPU) where a triple fault resets, which -no-reboot turns into QEMU's exit.
+ */
 export function kernelCommandLine(o: CmdlineOptions): string {
-  const parts = ['console=ttyS0', 'panic=-1', 'quiet', 'cryptomgr.notests'];
+  const parts = ['console=ttyS0', 'panic=-1', 'reboot=t', 'quiet', 'cryptomgr.notests'];
   if (o.machine === 'microvm' && o.tscKhz !== undefined) parts.push(`tsc_early_khz=${o.tscKhz}`);
   parts.push(`vessel.hostname=${o.hostname}`, ...o.initArgs);
   return parts.join(' ');
@@ -89,6 +95,8 @@ export function qemuArgs(p: LaunchPlan): string[] {
     '-no-user-config',
     '-nographic',
     '-no-reboot',
+    '-action',
+    'panic=exit-failure',
     '-serial',
     'stdio',
     '-qmp',
@@ -105,6 +113,8 @@ export function qemuArgs(p: LaunchPlan): string[] {
     dev('virtio-serial'),
     '-device',
     'virtserialport,chardev=agent,name=vessel.agent',
+    '-device',
+    'pvpanic',
   );
   p.shares.forEach((s, i) => {
     args.push('-chardev', `socket,id=fs${i},path=${qemuEscape(s.socketPath)}`, '-device', `${dev('vhost-user-fs')},chardev=fs${i},tag=${s.tag}`);

@@ -4,7 +4,8 @@
 // first ends what a crashed previous owner left running there. Instances boot the guest
 // image (the default one, built on first use, unless one is given) with KVM where real
 // hardware virtualization exists and TCG elsewhere (or as configured), on microvm by
-// default (q35 selectable).
+// default (q35 selectable). An instance's shutdown() settles within SHUTDOWN_BOUND_MS
+// whatever its guest does (deadlines.ts); a guest kernel panic fails it with GUEST_PANICKED.
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -81,6 +82,7 @@ export class QemuManager implements Manager {
 }
 
 export { QemuInstance } from './instance.js';
+export { SHUTDOWN_BOUND_MS } from './deadlines.js';
 export { chooseAccelerator, probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator.js';
 export { qemuArgs, kernelCommandLine, TCG_CPU_MODEL, type LaunchPlan, type MachineType } from './command-line.js';
 export { findTool, requireTool, QEMU, VIRTIOFSD, PASST, type HostTool } from './binaries.js';

@@ -1,7 +1,8 @@
 // QemuInstance: one microVM on QEMU, following the lifecycle contract (../lifecycle.ts).
 // start() acquires everything into a VmResources (staged disks → virtiofsd per share →
 // passt per managed NIC → QEMU with QMP → agent connection → mounts and NIC setup), and
-// any failure, or the VMM dying later, releases all of it.
+// any failure, or the VMM dying later, releases all of it. shutdown() is bounded
+// (deadlines.ts); a guest kernel panic fails the instance with GUEST_PANICKED (guest-panic.ts).
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -35,11 +36,13 @@ import type { Accelerator } from './accelerator.js';
 import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
 import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic, type PlannedShare } from './command-line.js';
 import { ConsoleLog } from './console-log.js';
+import { AGENT_SHUTDOWN_MS, ORPHAN_REAP_MS, QMP_QUIT_MS, VMM_OUTPUT_DRAIN_MS, within } from './deadlines.js';
 import { stageDisk } from './disks.js';
 import { hostTscKhz } from './host-tsc.js';
 import { OutputTail } from './output-tail.js';
+import { PanicWatch } from './guest-panic.js';
 import { QmpClient } from './qmp.js';
-import { VmResources } from './resources.js';
+import { VmResources, vmmOutputClosed } from './resources.js';
 import { startVirtiofsd } from './virtiofsd.js';
 
 export interface InstanceEnvironment {
@@ -52,8 +55,6 @@ export interface InstanceEnvironment {
 
 const AGENT_SOCKET = 'agent.sock';
 const QMP_SOCKET = 'qmp.sock';
-const GRACEFUL_POWEROFF_MS = 10_000;
-const QMP_QUIT_MS = 3_000;
 
 function hostnameFor(stateDir: string): string {
   const name = path
@@ -70,7 +71,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   private readonly env: InstanceEnvironment;
   private readonly config = new VmConfig();
   private readonly lifecycle = new Lifecycle();
-  private readonly resources = new VmResources();
+  private readonly resources: VmResources;
+  private readonly panics = new PanicWatch();
   private readonly startAbort = new AbortController();
   private startPromise: Promise<StartResult> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -82,6 +84,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   constructor(stateDir: string, env: InstanceEnvironment) {
     this.stateDir = stateDir;
     this.env = env;
+    this.resources = new VmResources(env.logger.child({ stateDir }));
   }
 
   state(): InstanceState {
@@ -220,7 +223,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
 
   /**
    * Graceful by default (the agent syncs, unmounts and powers off; then QMP quit; then
-   * SIGKILL). `now`: skip to SIGKILL, also when a graceful shutdown is under way.
+   * SIGKILL), each step with its deadline (deadlines.ts): settles within SHUTDOWN_BOUND_MS
+   * whatever the guest does. `now`: skip to SIGKILL, also when a graceful shutdown is under way.
    */
   shutdown(opts: { now?: boolean } = {}): Promise<void> {
     if (opts.now) this.hurry.abort();
@@ -259,38 +263,33 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     }
     const qemu = this.resources.qemu;
     if (wasRunning && qemu && !qemu.hasExited && !this.hurry.signal.aborted) {
-      // Graceful: the agent syncs, unmounts and powers off; then QMP quit; then SIGKILL.
+      // Graceful: the agent syncs, unmounts and powers off (one deadline for the call and
+      // QEMU's exit); then QMP quit; then release() SIGKILLs.
+      const deadline = Date.now() + AGENT_SHUTDOWN_MS;
       try {
-        await this.hurried(this.resources.agent!.shutdown({ timeoutMs: 5_000 }));
-        await this.waitExit(qemu, GRACEFUL_POWEROFF_MS);
+        await this.hurried(this.resources.agent!.shutdown({ timeoutMs: AGENT_SHUTDOWN_MS }));
+        await this.waitExit(qemu, deadline - Date.now());
       } catch (err) {
         this.env.logger.warn({ err: (err as Error).message }, 'agent shutdown failed; quitting QEMU');
       }
       if (!qemu.hasExited && !this.hurry.signal.aborted) {
-        // A frozen or wedged QEMU may never answer: the quit gets the same bounded wait.
+        this.env.logger.warn({ stateDir: this.stateDir }, `the guest did not power off within ${AGENT_SHUTDOWN_MS} ms; quitting QEMU`);
+        // A frozen or wedged QEMU may never answer: the quit gets a bounded wait too.
         void this.resources.qmp?.execute('quit').catch(() => undefined);
         await this.waitExit(qemu, QMP_QUIT_MS);
       }
     }
     await this.releaseAll();
+    // (onVmmExit waits for QEMU's output at most VMM_OUTPUT_DRAIN_MS, which release() already spent)
     await this.vmmExitHandled;
     // Anything a previous owner of this state dir left behind (it crashed).
-    await reapOrphans(this.stateDir);
+    await reapOrphans(this.stateDir, { timeoutMs: ORPHAN_REAP_MS });
     this.lifecycle.stopped();
   }
 
   /** Waits for the process to exit, at most `ms` (less if shutdown({now}) is called). */
   private async waitExit(proc: SupervisedHelper, ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const exited = await this.hurried(
-      Promise.race([
-        proc.exited.then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), ms);
-        }),
-      ]),
-    ).catch(() => false);
-    clearTimeout(timer);
+    const exited = await this.hurried(within(proc.exited, Math.max(0, ms))).catch(() => false);
     return exited ?? false;
   }
 
@@ -349,6 +348,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
       return { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
     } catch (err) {
+      // A VMM that exited on its own says why in its last output (a guest panic, say).
+      const qemu = this.resources.qemu;
+      if (qemu?.hasExited) await within(vmmOutputClosed(qemu), VMM_OUTPUT_DRAIN_MS);
       const failure = this.startFailure(signal.aborted && signal.reason instanceof Error ? signal.reason : err, qemuTail);
       this.lifecycle.fail(failure);
       await this.releaseAll();
@@ -478,6 +480,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
         sock.on('error', () => undefined); // until QmpClient takes it over (errors end the greeting wait)
         r.qmpSocket = sock;
         r.qmp = await QmpClient.open(sock);
+        this.panics.watch(r.qmp);
       }),
       connectUnixSocket(path.join(this.stateDir, AGENT_SOCKET), { deadline, alive, signal, what: 'the agent port' }).then(async (sock) => {
         r.agentTransport = sock;
@@ -520,19 +523,37 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     const base = err instanceof Error ? err.message : String(err);
     const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
     if (isVesselError(err) && (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code.startsWith('IMAGE_'))) return err;
+    const panic = this.resources.qemu?.hasExited ? this.panics.failure(this.resources.console?.text() ?? '') : undefined;
+    if (panic)
+      return new VesselError('GUEST_PANICKED', `start failed: ${panic.message}${consoleTail ? `\nguest console (last lines):\n${consoleTail}` : ''}`, {
+        cause: err,
+      });
     const code = isVesselError(err, 'DEADLINE_EXCEEDED') ? 'DEADLINE_EXCEEDED' : 'START_FAILED';
     return new VesselError(code, `start failed: ${base}${details ? `\n${details}` : ''}`, { cause: err });
   }
 
   private async onVmmExit(info: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): Promise<void> {
+    const killedByUs = this.releasing; // release() SIGKILLs QEMU: from then on an exit is vessel's doing
+    // Why QEMU exited is in what it wrote last: the console and QMP's events (a panic).
+    const qemu = this.resources.qemu!;
+    await within(Promise.all([vmmOutputClosed(qemu), this.resources.qmp?.whenClosed()]), VMM_OUTPUT_DRAIN_MS);
     // QEMU exits 0 when the guest powers off or on QMP quit; a signal vessel did not send,
     // or a non-zero code, is a VMM that died — also if a shutdown() raced to begin first.
-    const died = info.signal !== null ? !this.releasing : info.code !== 0;
+    // A guest panic is a death of its own, whatever the exit (pvpanic: 1; a reboot: 0).
+    const panic = killedByUs ? undefined : this.panics.failure(this.resources.console?.text() ?? '');
+    const died = panic !== undefined || (info.signal !== null ? !killedByUs : info.code !== 0);
     if (this.lifecycle.state === 'stopping' && died) {
-      this.lifecycle.fail(this.vmmDiedError(info, qemuTail), { evenWhileStopping: true });
+      this.lifecycle.fail(panic ?? this.vmmDiedError(info, qemuTail), { evenWhileStopping: true });
       return; // shutdown() releases and settles
     }
     if (this.lifecycle.state !== 'running') return; // start() and shutdown() handle their own exits
+    if (panic) {
+      this.env.logger.error({ stateDir: this.stateDir, panic: panic.message }, 'the guest kernel panicked');
+      this.lifecycle.fail(panic);
+      await this.releaseAll();
+      this.lifecycle.stopped();
+      return;
+    }
     if (info.code === 0) {
       // The guest powered itself off: a stop, not a failure.
       this.env.logger.info({ stateDir: this.stateDir }, 'the guest powered off');

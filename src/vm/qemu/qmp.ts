@@ -57,6 +57,12 @@ export class QmpClient extends EventEmitter<{ event: [QmpEvent]; close: [Error |
     return this.closedWith !== null;
   }
 
+  /** Resolves once the connection has ended (every event before the end was emitted). */
+  whenClosed(): Promise<void> {
+    if (this.closedWith !== null) return Promise.resolve();
+    return new Promise((resolve) => this.once('close', () => resolve()));
+  }
+
   execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
     if (this.closedWith !== null) return Promise.reject(new VesselError('VM_EXITED', `QMP ${command}: the VMM is gone`));
     const id = this.nextId++;

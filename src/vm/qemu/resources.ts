@@ -1,14 +1,24 @@
 // VmResources: everything one VM holds on the host, collected as start() acquires it, so
 // that one idempotent release() frees all of it on every path (shutdown, failed start,
 // VMM death): the guest connection, QEMU, virtiofsd and passt processes, staged disks,
-// sockets and the console log.
+// sockets and the console log. release() is bounded (deadlines.ts): a process that does
+// not die of SIGKILL in time is left to the kernel and logged, not waited for.
 import fs from 'node:fs';
 import type net from 'node:net';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { AgentClient } from '../../agent/index.js';
 import type { SupervisedHelper } from '../helpers/supervised.js';
 import type { QmpClient } from './qmp.js';
 import type { ConsoleLog } from './console-log.js';
+import { HELPER_GRACE_MS, KILL_REAP_MS, VMM_OUTPUT_DRAIN_MS, within } from './deadlines.js';
 import { removeStagedDisks, type StagedDisk } from './disks.js';
+
+/** Resolves once QEMU's stdout and stderr are closed: everything it wrote has been read. */
+export function vmmOutputClosed(qemu: SupervisedHelper): Promise<void> {
+  const closed = (s: Readable | null) => (!s || s.closed || s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve())));
+  return Promise.all([closed(qemu.child.stdout), closed(qemu.child.stderr)]).then(() => undefined);
+}
 
 export class VmResources {
   qemu: SupervisedHelper | undefined;
@@ -24,6 +34,8 @@ export class VmResources {
   readonly sockets: string[] = [];
   private released: Promise<void> | undefined;
 
+  constructor(private readonly logger: Logger) {}
+
   /** Frees everything (SIGKILLs QEMU if it still runs). Safe to call any number of times. */
   release(): Promise<void> {
     this.released ??= this.doRelease();
@@ -35,11 +47,25 @@ export class VmResources {
     this.agentTransport?.destroy();
     this.qmp?.close();
     this.qmpSocket?.destroy();
-    await this.qemu?.stop(0);
-    // virtiofsd and passt exit once QEMU's end closes; the grace period covers that.
-    await Promise.all(this.helpers.map((h) => h.stop(1000)));
+    const qemu = this.qemu;
+    // virtiofsd and passt would exit once QEMU's end closes: they are stopped alongside.
+    await Promise.all([
+      qemu &&
+        (async () => {
+          if (!(await within(qemu.stop(0), KILL_REAP_MS))) this.stuck(qemu);
+          // its last console lines reach the log before the log is closed
+          await within(vmmOutputClosed(qemu), VMM_OUTPUT_DRAIN_MS);
+        })(),
+      ...this.helpers.map(async (h) => {
+        if (!(await within(h.stop(HELPER_GRACE_MS), HELPER_GRACE_MS + KILL_REAP_MS))) this.stuck(h);
+      }),
+    ]);
     this.console?.close();
     await removeStagedDisks(this.disks);
     for (const s of this.sockets) fs.rmSync(s, { force: true });
+  }
+
+  private stuck(p: SupervisedHelper): void {
+    this.logger.warn({ process: p.name, pid: p.pid }, 'not reaped in time after SIGKILL (uninterruptible sleep?); going on without it');
   }
 }

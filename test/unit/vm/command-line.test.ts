@@ -31,8 +31,10 @@ describe('qemuArgs', () => {
     expect(optionAfter(a, '-smp')).toEqual(['2']);
     expect(optionAfter(a, '-object')).toEqual(['memory-backend-memfd,id=mem,size=256M,share=on']);
     expect(optionAfter(a, '-qmp')).toEqual(['unix:/s/qmp.sock,server=on,wait=off']);
-    expect(optionAfter(a, '-device')).toEqual(['virtio-serial-device', 'virtserialport,chardev=agent,name=vessel.agent']);
+    expect(optionAfter(a, '-device')).toEqual(['virtio-serial-device', 'virtserialport,chardev=agent,name=vessel.agent', 'pvpanic']);
     expect(a).toContain('-no-reboot');
+    // a guest panic ends QEMU with status 1 (and a GUEST_PANICKED event)
+    expect(optionAfter(a, '-action')).toEqual(['panic=exit-failure']);
   });
 
   it('q35 uses PCI devices and KVM uses -cpu host', () => {
@@ -81,7 +83,7 @@ describe('qemuArgs', () => {
 describe('kernelCommandLine', () => {
   it('adds tsc_early_khz on microvm, the hostname and init args', () => {
     expect(kernelCommandLine({ machine: 'microvm', tscKhz: 2400000, hostname: 'vm1', initArgs: ['vessel.debug=1'] })).toBe(
-      'console=ttyS0 panic=-1 quiet cryptomgr.notests tsc_early_khz=2400000 vessel.hostname=vm1 vessel.debug=1',
+      'console=ttyS0 panic=-1 reboot=t quiet cryptomgr.notests tsc_early_khz=2400000 vessel.hostname=vm1 vessel.debug=1',
     );
     expect(kernelCommandLine({ machine: 'q35', tscKhz: 2400000, hostname: 'vm1', initArgs: [] })).not.toContain('tsc_early_khz');
   });
