@@ -26,6 +26,7 @@ export type VesselErrorCode =
   | 'START_FAILED'
   | 'VM_EXITED'
   | 'GUEST_PANICKED'
+  | 'GUEST_UNRESPONSIVE'
   | 'STATE_DIR_IN_USE'
   // guest commands: the agent could not start the program (a shell's 127 / 126)
   | 'COMMAND_NOT_FOUND'

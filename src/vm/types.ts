@@ -64,6 +64,12 @@ export interface StartOptions {
   consoleWriter?: Writable;
   /** Boot deadline: QEMU start → agent answers (default 120 s under TCG, 30 s under KVM). */
   timeoutMs?: number;
+  /**
+   * Liveness once running: the agent is pinged every `intervalMs` (5 s), and a guest silent
+   * for `unresponsiveAfterMs` (60 s) fails the instance with GUEST_UNRESPONSIVE and the VM
+   * is released; `false` turns it off.
+   */
+  liveness?: { intervalMs?: number; unresponsiveAfterMs?: number } | false;
   signal?: AbortSignal;
 }
 

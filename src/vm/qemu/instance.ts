@@ -41,6 +41,7 @@ import { stageDisk } from './disks.js';
 import { hostTscKhz } from './host-tsc.js';
 import { OutputTail } from './output-tail.js';
 import { PanicWatch } from './guest-panic.js';
+import { LivenessMonitor, validateLiveness } from './liveness.js';
 import { QmpClient } from './qmp.js';
 import { VmResources, vmmOutputClosed } from './resources.js';
 import { startVirtiofsd } from './virtiofsd.js';
@@ -73,6 +74,10 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   private readonly lifecycle = new Lifecycle();
   private readonly resources: VmResources;
   private readonly panics = new PanicWatch();
+  /** Pings the running guest (liveness.ts); stopped once the instance leaves `running`. */
+  private liveness: LivenessMonitor | undefined;
+  /** QMP stop by pause(): the agent cannot answer, and liveness does not count it. */
+  private vmPaused = false;
   private readonly startAbort = new AbortController();
   private startPromise: Promise<StartResult> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -178,6 +183,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     try {
       validateInitArgs(opts.initArgs ?? []);
       if (opts.hostname !== undefined) validateHostname(opts.hostname);
+      if (opts.liveness) validateLiveness(opts.liveness);
     } catch (err) {
       this.lifecycle.fail(err as Error);
       this.lifecycle.stopped();
@@ -236,13 +242,42 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   async pause(): Promise<void> {
     const err = this.lifecycle.notRunningError('pause()');
     if (err) throw err;
-    await this.resources.qmp!.execute('stop');
+    this.vmPaused = true;
+    try {
+      await this.resources.qmp!.execute('stop');
+    } catch (e) {
+      this.vmPaused = (await this.vmmStatus().catch(() => 'unknown')) === 'paused';
+      throw e;
+    }
   }
 
   async resume(): Promise<void> {
     const err = this.lifecycle.notRunningError('resume()');
     if (err) throw err;
     await this.resources.qmp!.execute('cont');
+    this.vmPaused = false;
+  }
+
+  /** Pings the agent while running; a guest silent too long fails with GUEST_UNRESPONSIVE and is released. */
+  private watchLiveness(o: { intervalMs: number; unresponsiveAfterMs: number }, log: Logger): void {
+    const agent = this.resources.agent!;
+    this.liveness = new LivenessMonitor(
+      {
+        ping: async (timeoutMs) => void (await agent.ping({ timeoutMs })),
+        paused: () => this.vmPaused,
+        onUnresponsive: (err) => {
+          log.error({ stateDir: this.stateDir, err: err.message }, 'the guest is unresponsive');
+          if (!this.lifecycle.fail(err)) return;
+          void this.releaseAll().finally(() => this.lifecycle.stopped());
+        },
+      },
+      o,
+    );
+    const off = this.onStateChange((c) => {
+      if (c.state === 'running') return;
+      this.liveness?.stop();
+      off();
+    });
   }
 
   /** QEMU's run state (QMP query-status), e.g. `running` or `paused`. */
@@ -345,6 +380,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       const configuredMs = performance.now() - t0;
       signal.throwIfAborted();
       this.lifecycle.running();
+      if (opts.liveness !== false) this.watchLiveness(validateLiveness(opts.liveness ?? {}), log);
       log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
       return { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
     } catch (err) {
