@@ -85,7 +85,8 @@ describe('shutdown() is bounded whatever the guest does', () => {
     const { inst, stateDir } = await newInstance();
     inst.setCPUAndMemory(1, 256); // pids run out before memory does
     try {
-      await inst.start();
+      // (without liveness: a guest this wedged would otherwise be failed as unresponsive first)
+      await inst.start({ liveness: false });
       const bomb = await execWithStreams(inst.client(), { args: ['/bin/sh', '-c', 'f(){ f | f & }; f; sleep 300'] }, { stderr: 'open' });
       let stderr = '';
       bomb.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4096)));
