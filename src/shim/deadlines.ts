@@ -13,20 +13,5 @@ export const GUEST_KILL_MS = 3_000;
 /** How long Delete waits for `runc delete` in the guest before going on without it. */
 export const GUEST_DELETE_MS = 3_000;
 
-/** Resolves true when `p` settles (either way) within `ms`, false after `ms`. */
-export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Resolves true when a promise settles (either way) within `ms`, false after `ms` (the VM layer's helper). */
+export { within as settlesWithin } from '../vm/index.js';

@@ -32,7 +32,7 @@ export type { StateChange } from './lifecycle.js';
 export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';
 export { FEATURE_PROPERTIES } from './nic-features.js';
-export { QemuManager, QemuInstance, SHUTDOWN_BOUND_MS, type QemuManagerOptions } from './qemu/index.js';
+export { QemuManager, QemuInstance, SHUTDOWN_BOUND_MS, within, type QemuManagerOptions } from './qemu/index.js';
 export { reapOrphans, liveForeignOwner, type OrphanReport } from './helpers/orphans.js';
 export { passtHostDefaults } from './net/host-defaults.js';
 export { randomMac } from './mac.js';

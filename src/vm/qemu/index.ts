@@ -82,7 +82,7 @@ export class QemuManager implements Manager {
 }
 
 export { QemuInstance } from './instance.js';
-export { SHUTDOWN_BOUND_MS } from './deadlines.js';
+export { SHUTDOWN_BOUND_MS, within } from './deadlines.js';
 export { chooseAccelerator, probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator.js';
 export { qemuArgs, kernelCommandLine, TCG_CPU_MODEL, type LaunchPlan, type MachineType } from './command-line.js';
 export { findTool, requireTool, QEMU, VIRTIOFSD, PASST, type HostTool } from './binaries.js';
