@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { ensureDefaultImage } from '../../src/image/index.js';
 import { shimLauncher } from '../../src/shim/index.js';
 import { containerdLog, startContainerd, type PrivateContainerd } from '../support/containerd.js';
-import { listProcesses } from '../support/host-processes.js';
+import { vmHelpersUnder } from '../support/host-processes.js';
 import { buildOciImage } from '../support/oci-image.js';
 
 export const RUNTIME = 'io.containerd.vessel.v2';
@@ -24,18 +24,7 @@ export async function containerdWithVessel(): Promise<PrivateContainerd> {
 }
 
 /** qemu and virtiofsd processes whose command line names a path under `dir`. */
-export function vmHelpers(dir: string): string[] {
-  return listProcesses()
-    .filter((p) => /^(qemu-system|virtiofsd)/.test(p.comm))
-    .filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map((p) => `${p.pid} ${p.comm}`);
-}
+export const vmHelpers = vmHelpersUnder;
 
 export function bundleOf(c: PrivateContainerd, id: string, namespace = 'default'): string {
   return path.join(c.dir, 'state', 'io.containerd.runtime.v2.task', namespace, id);

@@ -8,6 +8,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { runTool } from './run-tool.js';
 import { makePrivateTempDir } from './tmpdir.js';
 import { listProcesses } from './host-processes.js';
 import { waitFor } from './wait-for.js';
@@ -128,27 +129,9 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Pri
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
-  const ctr = async (args: string[], o: CtrOptions = {}): Promise<CtrResult> => {
-    return new Promise((resolve, reject) => {
-      const p = spawn('ctr', ['-a', socket, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 60_000 });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      p.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      p.once('error', reject);
-      p.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
-      // ctr may exit without reading its stdin: EPIPE there is no failure of ours (its exit code tells)
-      p.stdin.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE') reject(err);
-      });
-      if (o.input) p.stdin.end(o.input);
-      else p.stdin.end();
-    });
-  };
+  // (ctr may exit without reading its stdin: runTool takes EPIPE there as no failure; its exit code tells)
+  const ctr = (args: string[], o: CtrOptions = {}): Promise<CtrResult> =>
+    runTool('ctr', ['-a', socket, ...args], { env, input: o.input, timeoutMs: o.timeoutMs });
 
   const start = async (): Promise<void> => {
     const log = fs.openSync(logPath, 'a');

@@ -22,15 +22,15 @@ import { criConfig, cniConflist } from './cri/config.js';
 import { hostNetworkBefore, networkLeftovers, pickNames, restoreHostNetwork, type HostNetworkNames } from './cri/host-network.js';
 import { importCriImages, SANDBOX_IMAGE } from './cri/images.js';
 import { execResult, type ExecResult } from './cri/exec-result.js';
-import { runTool, runToolOk, runToolSync, type ToolResult } from './cri/run-tool.js';
+import { runTool, runToolOk, runToolSync, type ToolResult } from './run-tool.js';
 import { containerConfig, podConfig, type ContainerOptions, type PodOptions } from './cri/specs.js';
-import { listProcesses } from './host-processes.js';
+import { vmHelpersUnder } from './host-processes.js';
 import { repoRoot } from './repo.js';
 import { pathWithout } from './search-path.js';
 
 export { SANDBOX_IMAGE, TEST_IMAGE, WWW_INDEX } from './cri/images.js';
 export type { ContainerOptions, PodOptions, PortMapping } from './cri/specs.js';
-export type { ToolResult } from './cri/run-tool.js';
+export type { ToolResult } from './run-tool.js';
 export type { ExecResult } from './cri/exec-result.js';
 export { freePort, httpGet, waitHttp, hostAddress, type HttpAnswer } from './cri/reach.js';
 export { seccompDenying } from './cri/specs.js';
@@ -370,16 +370,7 @@ export async function startCri(opts: CriOptions = {}): Promise<CriHarness> {
       await criReady();
     },
     vmProcesses() {
-      return listProcesses()
-        .filter((p) => /^(qemu-system|virtiofsd)/.test(p.comm))
-        .filter((p) => {
-          try {
-            return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(dir);
-          } catch {
-            return false;
-          }
-        })
-        .map((p) => `${p.pid} ${p.comm}`);
+      return vmHelpersUnder(dir);
     },
     async leftovers() {
       const left: string[] = [];

@@ -40,3 +40,17 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** qemu and virtiofsd processes whose command line names a path under `dir` (as "pid comm"). */
+export function vmHelpersUnder(dir: string): string[] {
+  return listProcesses()
+    .filter((p) => /^(qemu-system|virtiofsd)/.test(p.comm))
+    .filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => `${p.pid} ${p.comm}`);
+}

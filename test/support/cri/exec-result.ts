@@ -6,7 +6,7 @@
 //   then its stderr, each followed by a newline, all on its stdout (so they cannot be told
 //   apart: `output`); a failure prints "… exited with N: <the command's stderr>" instead and
 //   drops the stdout.
-import type { ToolResult } from './run-tool.js';
+import type { ToolResult } from '../run-tool.js';
 
 export interface ExecResult {
   /** The command's exit code (-1 when crictl itself failed: see `error`). */

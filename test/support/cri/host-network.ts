@@ -6,7 +6,7 @@
 // namespaces the pods had, and libcni's cache files for the network.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { runToolSync as runTool } from './run-tool.js';
+import { runToolSync as runTool } from '../run-tool.js';
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 const CNI_CACHE = '/var/lib/cni';
