@@ -26,6 +26,8 @@ export interface QemuManagerOptions {
   machine?: MachineType;
   /** QEMU -cpu model; default `host` under KVM, TCG_CPU_MODEL (max without ERMS/FSRM) under TCG. */
   cpuModel?: string;
+  /** Liveness for instances whose start() does not say (StartOptions.liveness); default on, 5 s / 60 s. */
+  liveness?: { intervalMs?: number; unresponsiveAfterMs?: number } | false;
   logger?: Logger;
 }
 
@@ -64,6 +66,7 @@ export class QemuManager implements Manager {
       accelerator: accel.accelerator,
       machine: this.opts.machine ?? 'microvm',
       cpuModel: this.opts.cpuModel,
+      liveness: this.opts.liveness,
       logger: this.logger,
     });
   }

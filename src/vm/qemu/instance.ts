@@ -51,6 +51,8 @@ export interface InstanceEnvironment {
   accelerator: Accelerator;
   machine: MachineType;
   cpuModel: string | undefined;
+  /** The manager's liveness default (StartOptions.liveness overrides it). */
+  liveness?: { intervalMs?: number; unresponsiveAfterMs?: number } | false;
   logger: Logger;
 }
 
@@ -183,7 +185,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     try {
       validateInitArgs(opts.initArgs ?? []);
       if (opts.hostname !== undefined) validateHostname(opts.hostname);
-      if (opts.liveness) validateLiveness(opts.liveness);
+      const liveness = opts.liveness ?? this.env.liveness;
+      if (liveness) validateLiveness(liveness);
     } catch (err) {
       this.lifecycle.fail(err as Error);
       this.lifecycle.stopped();
@@ -380,7 +383,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       const configuredMs = performance.now() - t0;
       signal.throwIfAborted();
       this.lifecycle.running();
-      if (opts.liveness !== false) this.watchLiveness(validateLiveness(opts.liveness ?? {}), log);
+      const liveness = opts.liveness ?? this.env.liveness;
+      if (liveness !== false) this.watchLiveness(validateLiveness(liveness ?? {}), log);
       log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
       return { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
     } catch (err) {
