@@ -5,7 +5,8 @@
 // (`ProcessIdentity`), so a recorded pid is never mistaken for a later process that reused
 // it; `isAlive` is true only for that same, non-zombie process; `pidExists` is the weaker
 // check for records that kept only a pid. Groups resolve by name as the system does
-// (getent). Linux only (/proc). Imports nothing from src/ except src/errors.
+// (getent). State files are written privately and atomically (private-file.ts). Linux only (/proc). Imports nothing from src/ except src/errors.
 export { vesselHome } from './home.js';
 export { isAlive, pidExists, processStartTime, selfIdentity, type ProcessIdentity } from './process-identity.js';
 export { groupId, unreachableBy } from './group.js';
+export { readJson, writePrivateJson } from './private-file.js';

@@ -1,6 +1,9 @@
 // Process records: one JSON file per helper process under `<stateDir>/pids/`, written as
 // soon as the process exists and removed once it has been reaped. They let a later
 // instance on the same state dir, or `vessel gc`, end what a crashed owner left behind.
+// A record marked `adoptable` belongs to a VM started to outlive its owner (live restore):
+// a later owner that attaches the state dir adopts it (adopted.ts); to everyone else a
+// dead owner's record is an orphan, adoptable or not.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessIdentity } from '../../host/index.js';
@@ -9,6 +12,8 @@ export interface ProcessRecord extends ProcessIdentity {
   name: string;
   command: string;
   owner: ProcessIdentity;
+  /** Started without a parent-death signal, to be adopted by whoever attaches the VM next. */
+  adoptable?: boolean;
 }
 
 export function recordsDir(stateDir: string): string {
