@@ -2,7 +2,7 @@
 // like its diskReserver): a face checks for one where it needs it and answers
 // UNIMPLEMENTED when the backend lacks it, so a second backend needs no edit in the faces.
 import { VesselError } from '../errors/index.js';
-import type { IPConfig, Instance } from './types.js';
+import type { IPConfig, Instance, Manager } from './types.js';
 
 /** Freezing and thawing the guest's vCPUs (the agent does not answer while paused). */
 export interface Pausable {
@@ -19,8 +19,24 @@ export interface ManagedNetworking {
   addPasstNIC(mac: string, opts?: { ip?: IPConfig; netns?: string }): void;
 }
 
-function has<K extends string>(inst: Instance, ...methods: K[]): boolean {
+/**
+ * A manager whose VMs can outlive their owner (live restore) and be taken over by a later
+ * one. attach(stateDir) adopts the running VM a dead owner left there: it resolves with the
+ * instance running (or failed with why, when its VMM runs but the guest does not answer,
+ * the VM then released), and rejects when there is nothing to attach (no VM saved there,
+ * or its VMM is gone: what was left is ended first) or a live owner holds the dir.
+ */
+export interface Attachable {
+  attach(stateDir: string): Promise<Instance>;
+}
+
+function has<K extends string>(inst: object, ...methods: K[]): boolean {
   return methods.every((m) => typeof (inst as unknown as Record<string, unknown>)[m] === 'function');
+}
+
+/** `manager` as Attachable, or undefined when the backend cannot re-attach VMs. */
+export function attachable(manager: Manager): (Manager & Attachable) | undefined {
+  return has(manager, 'attach') ? (manager as Manager & Attachable) : undefined;
 }
 
 /** `inst` as Pausable, or UNIMPLEMENTED naming `what` needed it. */

@@ -6,9 +6,10 @@
 // UNAVAILABLE once stopped or failed; startStream waits while the start is in progress);
 // shutdown() is idempotent, safe after a failed start, frees every host resource, and the
 // instance cannot be reused. What every backend offers is Instance (state watch, console,
-// describe); optional extras (pause, managed NICs) are small interfaces in ./extras.ts,
-// checked where used. The QEMU backend is in ./qemu; the supervision of host helper
-// processes (qemu, virtiofsd, passt: nothing outlives its owner; orphans found from the
+// describe); optional extras (pause, managed NICs, re-attaching a live-restore VM) are
+// small interfaces in ./extras.ts, checked where used. The QEMU backend is in ./qemu; the
+// supervision of host helper processes (qemu, virtiofsd, passt: nothing outlives its
+// owner unless started for live restore, then adopted by the next; orphans found from the
 // state dir) in ./helpers. Words: a "helper" is a host process vessel supervises, an
 // "exec" a process of a container (src/shim), a "process" one in the guest (the agent's).
 export type {
@@ -27,7 +28,7 @@ export type {
   StartResult,
   StreamOptions,
 } from './types.js';
-export { pausable, managedNetworking, type Pausable, type ManagedNetworking } from './extras.js';
+export { pausable, managedNetworking, attachable, type Pausable, type ManagedNetworking, type Attachable } from './extras.js';
 export type { StateChange } from './lifecycle.js';
 export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';

@@ -139,6 +139,12 @@ export interface ManagerOptions {
   logger?: Logger;
   /** The guest image to boot; default: the default image (built on first use). */
   image?: GuestImage;
+  /**
+   * Live restore: the VMs this manager starts outlive the process (no parent-death signal;
+   * console and helper output not tied to it), and a later manager with liveRestore can
+   * attach them (the Attachable extra). Default off: VMs die with their owner.
+   */
+  liveRestore?: boolean;
 }
 
 export type NewManager = (opts: ManagerOptions) => Manager;

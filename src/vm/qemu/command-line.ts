@@ -1,7 +1,10 @@
 // The QEMU command line for one VM, built from a launch plan (pure: no I/O). Follows
 // machine.md: microvm with its fixes (x-option-roms=off, isa-serial, rtc=on, acpi=on,
 // force-legacy=false, tsc_early_khz) by default, q35 selectable; memory is a shared memfd
-// because vhost-user-fs needs it; the guest console is the serial port on stdio. A pvpanic
+// because vhost-user-fs needs it. The guest console is the serial port on a unix socket
+// QEMU serves (like QMP and the agent port), so a VM can outlive the process reading it and
+// a later one reconnect (live restore); QEMU starts with its vCPUs stopped (-S) and vessel
+// lets them run (QMP cont) once it reads the console, so no output is lost. A pvpanic
 // device reports a guest kernel panic, and QEMU then exits with status 1 (guest-panic.ts).
 import type { Accelerator } from './accelerator.js';
 import { featureProperties } from '../nic-features.js';
@@ -44,6 +47,8 @@ export interface LaunchPlan {
   cmdline: string;
   agentSocket: string;
   qmpSocket: string;
+  /** The serial console's socket (QEMU serves it; output while no one is connected is dropped). */
+  consoleSocket: string;
   shares: PlannedShare[];
   disks: PlannedDisk[];
   nics: PlannedNic[];
@@ -97,8 +102,11 @@ export function qemuArgs(p: LaunchPlan): string[] {
     '-no-reboot',
     '-action',
     'panic=exit-failure',
+    '-S',
+    '-chardev',
+    `socket,id=console,path=${qemuEscape(p.consoleSocket)},server=on,wait=off`,
     '-serial',
-    'stdio',
+    'chardev:console',
     '-qmp',
     `unix:${qemuEscape(p.qmpSocket)},server=on,wait=off`,
     '-kernel',

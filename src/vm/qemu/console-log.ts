@@ -1,7 +1,8 @@
 // ConsoleLog: the guest's serial console, written to `<stateDir>/console.log` (rotated to
 // console.log.1 at a size limit, so a chatty or hostile guest costs bounded disk), kept as
 // a bounded tail for error messages, and teed to the caller's writer. A writer that does
-// not keep up loses console output rather than growing our memory.
+// not keep up loses console output rather than growing our memory. `append` continues an
+// existing log (an instance re-attached after live restore).
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { OutputTail } from './output-tail.js';
@@ -20,8 +21,10 @@ export class ConsoleLog {
   constructor(
     readonly path: string,
     private readonly writer?: Writable,
+    opts: { append?: boolean } = {},
   ) {
-    this.fd = fs.openSync(path, 'w', 0o600);
+    this.fd = fs.openSync(path, opts.append ? 'a' : 'w', 0o600);
+    if (opts.append) this.fileBytes = fs.fstatSync(this.fd).size;
   }
 
   /** Live console output (synchronous; a listener must not block). Returns the unsubscribe. */

@@ -6,16 +6,20 @@
 // hardware virtualization exists and TCG elsewhere (or as configured), on microvm by
 // default (q35 selectable). An instance's shutdown() settles within SHUTDOWN_BOUND_MS
 // whatever its guest does (deadlines.ts); a guest kernel panic fails it with GUEST_PANICKED.
+// With liveRestore, VMs outlive the manager's process, and attach(stateDir) (the Attachable
+// extra) takes over the running VM a dead owner left in a state dir (attach.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../../errors/index.js';
 import { ensureDefaultImage, type GuestImage, type ImageOptions } from '../../image/index.js';
+import type { Attachable } from '../extras.js';
 import type { Manager } from '../types.js';
 import { liveForeignOwner, reapOrphans } from '../helpers/orphans.js';
 import { chooseAccelerator, type Accelerator } from './accelerator.js';
 import type { MachineType } from './command-line.js';
 import { QemuInstance } from './instance.js';
+import { loadSavedVm } from './saved-vm.js';
 
 export interface QemuManagerOptions {
   /** The guest image, or how to get it; default: the default image (built on first use). */
@@ -28,10 +32,12 @@ export interface QemuManagerOptions {
   cpuModel?: string;
   /** Liveness for instances whose start() does not say (StartOptions.liveness); default on, 5 s / 60 s. */
   liveness?: { intervalMs?: number; unresponsiveAfterMs?: number } | false;
+  /** VMs outlive this process and can be attached by a later manager (ManagerOptions.liveRestore). */
+  liveRestore?: boolean;
   logger?: Logger;
 }
 
-export class QemuManager implements Manager {
+export class QemuManager implements Manager, Attachable {
   private readonly opts: QemuManagerOptions;
   private readonly logger: Logger;
   private imagePromise: Promise<GuestImage> | undefined;
@@ -42,6 +48,48 @@ export class QemuManager implements Manager {
   }
 
   async newInstance(stateDir: string): Promise<QemuInstance> {
+    const dir = await this.usableStateDir(stateDir);
+    await reapOrphans(dir);
+    const accel = chooseAccelerator(this.opts.accelerator ?? 'auto');
+    return new QemuInstance(dir, this.environment(accel.accelerator, this.opts.machine ?? 'microvm'));
+  }
+
+  /**
+   * Attaches the running VM a dead owner with live restore left in `stateDir` (Attachable):
+   * it then runs on the accelerator and machine it was started with. When there is none to
+   * attach, whatever that owner left running there is ended and the call rejects
+   * (NOT_FOUND: nothing saved; VM_EXITED: its QEMU is gone).
+   */
+  async attach(stateDir: string): Promise<QemuInstance> {
+    const dir = await this.usableStateDir(stateDir);
+    const saved = loadSavedVm(dir);
+    if ('missing' in saved) {
+      await reapOrphans(dir);
+      throw new VesselError('NOT_FOUND', `nothing to attach in ${dir}: ${saved.missing}`);
+    }
+    const instance = new QemuInstance(dir, this.environment(saved.accelerator, saved.machine));
+    try {
+      await instance.attach(saved);
+    } finally {
+      await reapOrphans(dir); // anything not adopted (a record its owner did not mean to be adopted)
+    }
+    return instance;
+  }
+
+  private environment(accelerator: Accelerator, machine: MachineType): ConstructorParameters<typeof QemuInstance>[1] {
+    return {
+      image: () => this.image(),
+      accelerator,
+      machine,
+      cpuModel: this.opts.cpuModel,
+      liveness: this.opts.liveness,
+      liveRestore: this.opts.liveRestore === true,
+      logger: this.logger,
+    };
+  }
+
+  /** The resolved state dir, checked as the contract says (exists, a writable dir, made 0700, no live foreign owner). */
+  private async usableStateDir(stateDir: string): Promise<string> {
     if (typeof stateDir !== 'string' || stateDir === '') throw new VesselError('INVALID_ARGUMENT', 'state dir must be a non-empty path');
     const dir = path.resolve(stateDir);
     let st: fs.Stats;
@@ -59,16 +107,7 @@ export class QemuManager implements Manager {
     }
     const owner = liveForeignOwner(dir);
     if (owner) throw new VesselError('STATE_DIR_IN_USE', `state dir ${dir} is in use by vessel process ${owner.pid}`);
-    await reapOrphans(dir);
-    const accel = chooseAccelerator(this.opts.accelerator ?? 'auto');
-    return new QemuInstance(dir, {
-      image: () => this.image(),
-      accelerator: accel.accelerator,
-      machine: this.opts.machine ?? 'microvm',
-      cpuModel: this.opts.cpuModel,
-      liveness: this.opts.liveness,
-      logger: this.logger,
-    });
+    return dir;
   }
 
   private image(): Promise<GuestImage> {

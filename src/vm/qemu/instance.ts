@@ -3,6 +3,8 @@
 // passt per managed NIC → QEMU with QMP → agent connection → mounts and NIC setup), and
 // any failure, or the VMM dying later, releases all of it. shutdown() is bounded
 // (deadlines.ts); a guest kernel panic fails the instance with GUEST_PANICKED (guest-panic.ts).
+// With live restore (env.liveRestore) the VM's processes outlive this process, and a later
+// owner attach()es the running VM from what its state dir holds (attach.ts).
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -16,7 +18,7 @@ import { passtHostDefaults } from '../net/host-defaults.js';
 import { netnsDefaults } from '../net/netns-defaults.js';
 import { startPasst } from '../net/passt.js';
 import { reapOrphans } from '../helpers/orphans.js';
-import { SupervisedHelper } from '../helpers/supervised.js';
+import { SupervisedHelper, type HelperProcess } from '../helpers/supervised.js';
 import type { ManagedNetworking, Pausable } from '../extras.js';
 import type {
   DiskOptions,
@@ -45,6 +47,8 @@ import { LivenessMonitor, validateLiveness } from './liveness.js';
 import { QmpClient } from './qmp.js';
 import { VmResources, vmmOutputClosed } from './resources.js';
 import { startVirtiofsd } from './virtiofsd.js';
+import { adoptVmProcesses, ATTACH_CONNECT_MS, configFromSaved, savedVmOf } from './attach.js';
+import { saveVm, savedVmPath, type SavedVm } from './saved-vm.js';
 
 export interface InstanceEnvironment {
   image: () => Promise<GuestImage>;
@@ -53,11 +57,14 @@ export interface InstanceEnvironment {
   cpuModel: string | undefined;
   /** The manager's liveness default (StartOptions.liveness overrides it). */
   liveness?: { intervalMs?: number; unresponsiveAfterMs?: number } | false;
+  /** The VM's processes outlive this process, and its state dir says how to attach it. */
+  liveRestore?: boolean;
   logger: Logger;
 }
 
 const AGENT_SOCKET = 'agent.sock';
 const QMP_SOCKET = 'qmp.sock';
+const CONSOLE_SOCKET = 'console.sock';
 
 function hostnameFor(stateDir: string): string {
   const name = path
@@ -87,6 +94,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   private readonly consoleWaiters = new Set<() => void>();
   private readonly hurry = new AbortController();
   private releasing = false;
+  /** The reason of QMP's last SHUTDOWN event (QEMU is about to exit; an adopted QEMU's status is unknown otherwise). */
+  private shutdownReason: string | undefined;
 
   constructor(stateDir: string, env: InstanceEnvironment) {
     this.stateDir = stateDir;
@@ -326,7 +335,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   }
 
   /** Waits for the process to exit, at most `ms` (less if shutdown({now}) is called). */
-  private async waitExit(proc: SupervisedHelper, ms: number): Promise<boolean> {
+  private async waitExit(proc: HelperProcess, ms: number): Promise<boolean> {
     const exited = await this.hurried(within(proc.exited, Math.max(0, ms))).catch(() => false);
     return exited ?? false;
   }
@@ -382,15 +391,17 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       await this.race(this.configureGuest(), qemu, signal);
       const configuredMs = performance.now() - t0;
       signal.throwIfAborted();
-      this.lifecycle.running();
       const liveness = opts.liveness ?? this.env.liveness;
-      if (liveness !== false) this.watchLiveness(validateLiveness(liveness ?? {}), log);
+      const livenessOptions = liveness === false ? false : validateLiveness(liveness ?? {});
+      const result: StartResult = { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
+      if (this.env.liveRestore) this.save(livenessOptions, result);
+      this.lifecycle.running();
+      if (livenessOptions) this.watchLiveness(livenessOptions, log);
       log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
-      return { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
+      return result;
     } catch (err) {
       // A VMM that exited on its own says why in its last output (a guest panic, say).
-      const qemu = this.resources.qemu;
-      if (qemu?.hasExited) await within(vmmOutputClosed(qemu), VMM_OUTPUT_DRAIN_MS);
+      if (this.resources.qemu?.hasExited) await within(vmmOutputClosed(this.resources), VMM_OUTPUT_DRAIN_MS);
       const failure = this.startFailure(signal.aborted && signal.reason instanceof Error ? signal.reason : err, qemuTail);
       this.lifecycle.fail(failure);
       await this.releaseAll();
@@ -459,11 +470,12 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     opts: StartOptions;
     qemuTail: OutputTail;
     log: Logger;
-  }): Promise<SupervisedHelper> {
+  }): Promise<HelperProcess> {
     const r = this.resources;
     const agentSocket = path.join(this.stateDir, AGENT_SOCKET);
     const qmpSocket = path.join(this.stateDir, QMP_SOCKET);
-    r.sockets.push(agentSocket, qmpSocket);
+    const consoleSocket = path.join(this.stateDir, CONSOLE_SOCKET);
+    r.sockets.push(agentSocket, qmpSocket, consoleSocket);
     const args = qemuArgs({
       machine: this.env.machine,
       accelerator: this.env.accelerator,
@@ -480,6 +492,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       }),
       agentSocket,
       qmpSocket,
+      consoleSocket,
       shares: o.shares,
       // The image's tools disk (runc) last, so the caller's disks keep their order.
       disks:
@@ -495,13 +508,13 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       command: o.binary,
       args,
       stateDir: this.stateDir,
-      stdio: ['ignore', 'pipe', 'pipe', ...o.network.qemuEnds],
+      stdio: ['ignore', 'ignore', 'pipe', ...o.network.qemuEnds],
+      detached: this.env.liveRestore,
       logger: o.log,
     });
     r.qemu = qemu;
     for (const end of o.network.qemuEnds) end.destroy(); // QEMU holds its own copy now
-    qemu.child.stdout!.on('data', (c: Buffer) => r.console!.write(c));
-    qemu.child.stderr!.on('data', (c: Buffer) => {
+    qemu.child.stderr?.on('data', (c: Buffer) => {
       o.qemuTail.push(c);
       o.log.warn({ qemu: c.toString('utf8').trim() }, 'qemu');
     });
@@ -509,25 +522,54 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     return qemu;
   }
 
-  /** Connects QMP and the agent (src/agent owns the session), then waits for the agent's Ping. */
-  private async connectGuest(qemu: SupervisedHelper, deadline: number, signal: AbortSignal, log: Logger): Promise<void> {
+  /** Connects the serial console (QEMU serves it) and feeds the console log from it. */
+  private async connectConsole(o: { deadline: number; alive: () => boolean; signal?: AbortSignal }): Promise<void> {
+    const r = this.resources;
+    const sock = await connectUnixSocket(path.join(this.stateDir, CONSOLE_SOCKET), { ...o, what: 'the console socket' });
+    r.consoleSocket = sock;
+    sock.on('error', () => undefined); // it ends with QEMU: 'close' follows
+    sock.on('data', (c: Buffer) => r.console?.write(c));
+  }
+
+  /** Connects QMP and watches what it reports: a guest panic, and why QEMU is about to exit. */
+  private async connectQmp(o: { deadline: number; alive: () => boolean; signal?: AbortSignal }): Promise<QmpClient> {
+    const r = this.resources;
+    const sock = await connectUnixSocket(path.join(this.stateDir, QMP_SOCKET), { ...o, what: 'the QMP socket' });
+    sock.on('error', () => undefined); // until QmpClient takes it over (errors end the greeting wait)
+    r.qmpSocket = sock;
+    r.qmp = await QmpClient.open(sock);
+    this.panics.watch(r.qmp);
+    r.qmp.on('event', (e) => {
+      if (e.event === 'SHUTDOWN') this.shutdownReason = typeof e.data?.reason === 'string' ? e.data.reason : 'unknown';
+    });
+    return r.qmp;
+  }
+
+  /**
+   * Connects the console, QMP and the agent (src/agent owns the session), lets the vCPUs run
+   * once the console is read (QEMU starts stopped: -S), then waits for the agent's Ping.
+   */
+  private async connectGuest(qemu: HelperProcess, deadline: number, signal: AbortSignal, log: Logger): Promise<void> {
     const r = this.resources;
     const alive = () => !qemu.hasExited;
     // Each socket gets its owner (and so its error handling) the moment it connects, and
     // is recorded for release() before anything else can fail.
     await Promise.all([
-      connectUnixSocket(path.join(this.stateDir, QMP_SOCKET), { deadline, alive, signal, what: 'the QMP socket' }).then(async (sock) => {
-        sock.on('error', () => undefined); // until QmpClient takes it over (errors end the greeting wait)
-        r.qmpSocket = sock;
-        r.qmp = await QmpClient.open(sock);
-        this.panics.watch(r.qmp);
-      }),
-      connectUnixSocket(path.join(this.stateDir, AGENT_SOCKET), { deadline, alive, signal, what: 'the agent port' }).then(async (sock) => {
-        r.agentTransport = sock;
-        r.agent = await AgentClient.overTransport(sock, { logger: log });
-      }),
+      Promise.all([this.connectConsole({ deadline, alive, signal }), this.connectQmp({ deadline, alive, signal })]).then(([, qmp]) =>
+        this.race(qmp.execute('cont'), qemu, signal),
+      ),
+      this.connectAgent({ deadline, alive, signal, log }),
     ]);
     await this.race(r.agent!.ping({ timeoutMs: Math.max(1, deadline - Date.now()) }), qemu, signal);
+  }
+
+  /** Connects the agent port and runs a new yamux session over it (the agent accepts one per host connection). */
+  private async connectAgent(o: { deadline: number; alive: () => boolean; signal?: AbortSignal; log: Logger }): Promise<AgentClient> {
+    const r = this.resources;
+    const sock = await connectUnixSocket(path.join(this.stateDir, AGENT_SOCKET), { ...o, what: 'the agent port' });
+    r.agentTransport = sock;
+    r.agent = await AgentClient.overTransport(sock, { logger: o.log });
+    return r.agent;
   }
 
   /** Mounts the shares and configures the NICs the config asks for. */
@@ -547,7 +589,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   }
 
   /** Resolves with `p`, or rejects as soon as QEMU exits or the start is aborted. */
-  private race<T>(p: Promise<T>, qemu: SupervisedHelper | undefined, signal: AbortSignal): Promise<T> {
+  private race<T>(p: Promise<T>, qemu: HelperProcess | undefined, signal: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new VesselError('UNAVAILABLE', 'start aborted'));
       if (signal.aborted) return onAbort();
@@ -559,7 +601,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
 
   private startFailure(err: unknown, qemuTail: OutputTail): VesselError {
     const consoleTail = this.resources.console?.text().trim().split('\n').slice(-15).join('\n') ?? '';
-    const qemuErr = qemuTail.text().trim();
+    const qemuErr = this.qemuOutput(qemuTail);
     const base = err instanceof Error ? err.message : String(err);
     const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
     if (isVesselError(err) && (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code.startsWith('IMAGE_'))) return err;
@@ -572,11 +614,14 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     return new VesselError(code, `start failed: ${base}${details ? `\n${details}` : ''}`, { cause: err });
   }
 
-  private async onVmmExit(info: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): Promise<void> {
+  private async onVmmExit(exit: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): Promise<void> {
+    let info = exit;
     const killedByUs = this.releasing; // release() SIGKILLs QEMU: from then on an exit is vessel's doing
     // Why QEMU exited is in what it wrote last: the console and QMP's events (a panic).
-    const qemu = this.resources.qemu!;
-    await within(Promise.all([vmmOutputClosed(qemu), this.resources.qmp?.whenClosed()]), VMM_OUTPUT_DRAIN_MS);
+    await within(Promise.all([vmmOutputClosed(this.resources), this.resources.qmp?.whenClosed()]), VMM_OUTPUT_DRAIN_MS);
+    // An adopted QEMU is not our child: its status is unknown, but QMP said why it was exiting.
+    if (info.code === null && info.signal === null && this.shutdownReason !== undefined && this.shutdownReason !== 'guest-panic')
+      info = { code: 0, signal: null };
     // QEMU exits 0 when the guest powers off or on QMP quit; a signal vessel did not send,
     // or a non-zero code, is a VMM that died — also if a shutdown() raced to begin first.
     // A guest panic is a death of its own, whatever the exit (pvpanic: 1; a reboot: 0).
@@ -609,8 +654,98 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
   }
 
   private vmmDiedError(info: { code: number | null; signal: NodeJS.Signals | null }, qemuTail: OutputTail): VesselError {
-    const why = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
-    const detail = qemuTail.text().trim();
+    const why = info.signal
+      ? `killed by ${info.signal}`
+      : info.code === null
+        ? 'exited (status unknown: adopted after live restore)'
+        : `exited with code ${info.code}`;
+    const detail = this.qemuOutput(qemuTail);
     return new VesselError('VM_EXITED', `the VMM ${why} while the instance was running${detail ? `: ${detail}` : ''}`);
+  }
+
+  /** What QEMU wrote to stderr last: the pipe's tail, or its log file's (live restore). */
+  private qemuOutput(qemuTail: OutputTail): string {
+    return (qemuTail.text() || this.resources.qemu?.loggedOutput() || '').trim();
+  }
+
+  /** Persists what a later owner needs to attach this running VM (live restore). */
+  private save(liveness: SavedVm['liveness'], startResult: StartResult): void {
+    this.resources.savedVm = savedVmPath(this.stateDir);
+    saveVm(
+      this.stateDir,
+      savedVmOf({ accelerator: this.env.accelerator, machine: this.env.machine, config: this.config, resources: this.resources, liveness, startResult }),
+    );
+  }
+
+  /**
+   * Takes over the running VM a previous owner (dead) left in the state dir for live
+   * restore, as start() would have left it: its processes adopted, the console, QMP and a
+   * new agent session connected (each bounded by ATTACH_CONNECT_MS), liveness restarted.
+   * Rejects (VM_EXITED, having released what was left) when QEMU is gone or is not running
+   * the guest; resolves with the instance failed (GUEST_UNRESPONSIVE, the VM released) when
+   * QEMU runs but its agent does not answer; otherwise with the instance running.
+   */
+  async attach(saved: SavedVm): Promise<StartResult> {
+    this.lifecycle.beginStart();
+    const log = this.env.logger.child({ stateDir: this.stateDir });
+    const r = this.resources;
+    configFromSaved(this.config, saved);
+    let adopted: ReturnType<typeof adoptVmProcesses>;
+    try {
+      adopted = adoptVmProcesses(this.stateDir, saved);
+    } catch (err) {
+      // (another live owner: nothing here is ours to release)
+      this.lifecycle.fail(err as Error);
+      this.lifecycle.stopped();
+      throw err;
+    }
+    const { qemu, helpers, sockets } = adopted;
+    r.helpers.push(...helpers);
+    r.disks.push(...saved.stagedDisks);
+    r.sockets.push(...[AGENT_SOCKET, QMP_SOCKET, CONSOLE_SOCKET].map((s) => path.join(this.stateDir, s)), ...sockets);
+    r.savedVm = savedVmPath(this.stateDir);
+    const qemuTail = new OutputTail(8 * 1024);
+    try {
+      if (!qemu) throw new VesselError('VM_EXITED', 'its QEMU is gone (it exited while no vessel process was attached)');
+      r.qemu = qemu;
+      this.vmmExitHandled = qemu.exited.then((info) => this.onVmmExit(info, qemuTail));
+      const deadline = Date.now() + ATTACH_CONNECT_MS;
+      const alive = () => !qemu.hasExited;
+      r.console = new ConsoleLog(this.consoleLogPath, undefined, { append: true });
+      for (const attachConsole of this.consoleWaiters) attachConsole();
+      this.consoleWaiters.clear();
+      await this.connectConsole({ deadline, alive });
+      const qmp = await this.connectQmp({ deadline, alive });
+      qmp.once('close', () => qemu.checkSoon());
+      const { status } = await this.race(qmp.execute<{ status: string }>('query-status'), qemu, this.startAbort.signal);
+      if (status !== 'running' && status !== 'paused') throw new VesselError('VM_EXITED', `QEMU is ${status}, not running the guest`);
+      this.vmPaused = status === 'paused';
+      await this.connectAgent({ deadline, alive, log });
+    } catch (err) {
+      const failure = isVesselError(err) ? err : new VesselError('VM_EXITED', (err as Error).message, { cause: err });
+      this.lifecycle.fail(failure);
+      await this.releaseAll();
+      this.lifecycle.stopped();
+      throw failure;
+    }
+    // A paused guest cannot answer: liveness does not count it, and the agent is asked once it is resumed.
+    if (!this.vmPaused) {
+      try {
+        await this.race(r.agent!.ping({ timeoutMs: ATTACH_CONNECT_MS }), r.qemu, this.startAbort.signal);
+      } catch (err) {
+        const failure = new VesselError('GUEST_UNRESPONSIVE', `re-attached after live restore, but the guest agent did not answer: ${(err as Error).message}`, {
+          cause: err,
+        });
+        log.error({ err: failure.message }, 'the re-attached guest is unresponsive; releasing it');
+        this.lifecycle.fail(failure);
+        await this.releaseAll();
+        this.lifecycle.stopped();
+        return saved.startResult;
+      }
+    }
+    this.lifecycle.running();
+    if (saved.liveness) this.watchLiveness(saved.liveness, log);
+    log.info({ paused: this.vmPaused, helpers: r.helpers.map((h) => h.name) }, 'instance re-attached');
+    return saved.startResult;
   }
 }

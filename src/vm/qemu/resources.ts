@@ -1,27 +1,28 @@
 // VmResources: everything one VM holds on the host, collected as start() acquires it, so
 // that one idempotent release() frees all of it on every path (shutdown, failed start,
-// VMM death): the guest connection, QEMU, virtiofsd and passt processes, staged disks,
-// sockets and the console log. release() is bounded (deadlines.ts): a process that does
+// VMM death): the guest connection, QEMU, virtiofsd and passt processes (children, or
+// adopted after live restore), staged disks, sockets, the console connection and its log,
+// and the saved VM (vm.json) of a live-restore VM. release() is bounded (deadlines.ts): a process that does
 // not die of SIGKILL in time is left to the kernel and logged, not waited for.
 import fs from 'node:fs';
 import type net from 'node:net';
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AgentClient } from '../../agent/index.js';
-import type { SupervisedHelper } from '../helpers/supervised.js';
+import type { HelperProcess } from '../helpers/supervised.js';
 import type { QmpClient } from './qmp.js';
 import type { ConsoleLog } from './console-log.js';
 import { HELPER_GRACE_MS, KILL_REAP_MS, VMM_OUTPUT_DRAIN_MS, within } from './deadlines.js';
 import { removeStagedDisks, type StagedDisk } from './disks.js';
 
-/** Resolves once QEMU's stdout and stderr are closed: everything it wrote has been read. */
-export function vmmOutputClosed(qemu: SupervisedHelper): Promise<void> {
-  const closed = (s: Readable | null) => (!s || s.closed || s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve())));
-  return Promise.all([closed(qemu.child.stdout), closed(qemu.child.stderr)]).then(() => undefined);
+/** Resolves once QEMU's console connection and its output pipes are closed: everything it wrote has been read. */
+export function vmmOutputClosed(r: VmResources): Promise<void> {
+  const s = r.consoleSocket;
+  const console = !s || s.closed || s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()));
+  return Promise.all([console, r.qemu?.outputClosed()]).then(() => undefined);
 }
 
 export class VmResources {
-  qemu: SupervisedHelper | undefined;
+  qemu: HelperProcess | undefined;
   qmp: QmpClient | undefined;
   /** The QMP connection before QmpClient owns it (a greeting that never comes). */
   qmpSocket: net.Socket | undefined;
@@ -29,7 +30,11 @@ export class VmResources {
   agentTransport: net.Socket | undefined;
   agent: AgentClient | undefined;
   console: ConsoleLog | undefined;
-  readonly helpers: SupervisedHelper[] = [];
+  /** The serial console's connection (QEMU serves it), feeding `console`. */
+  consoleSocket: net.Socket | undefined;
+  /** The saved VM to remove on release (live restore only). */
+  savedVm: string | undefined;
+  readonly helpers: HelperProcess[] = [];
   readonly disks: StagedDisk[] = [];
   readonly sockets: string[] = [];
   private released: Promise<void> | undefined;
@@ -54,18 +59,20 @@ export class VmResources {
         (async () => {
           if (!(await within(qemu.stop(0), KILL_REAP_MS))) this.stuck(qemu);
           // its last console lines reach the log before the log is closed
-          await within(vmmOutputClosed(qemu), VMM_OUTPUT_DRAIN_MS);
+          await within(vmmOutputClosed(this), VMM_OUTPUT_DRAIN_MS);
         })(),
       ...this.helpers.map(async (h) => {
         if (!(await within(h.stop(HELPER_GRACE_MS), HELPER_GRACE_MS + KILL_REAP_MS))) this.stuck(h);
       }),
     ]);
+    this.consoleSocket?.destroy();
     this.console?.close();
+    if (this.savedVm) fs.rmSync(this.savedVm, { force: true });
     await removeStagedDisks(this.disks);
     for (const s of this.sockets) fs.rmSync(s, { force: true });
   }
 
-  private stuck(p: SupervisedHelper): void {
+  private stuck(p: HelperProcess): void {
     this.logger.warn({ process: p.name, pid: p.pid }, 'not reaped in time after SIGKILL (uninterruptible sleep?); going on without it');
   }
 }

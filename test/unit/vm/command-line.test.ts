@@ -13,6 +13,7 @@ const base: LaunchPlan = {
   cmdline: 'c',
   agentSocket: '/s/agent.sock',
   qmpSocket: '/s/qmp.sock',
+  consoleSocket: '/s/console.sock',
   shares: [],
   disks: [],
   nics: [],
@@ -35,6 +36,15 @@ describe('qemuArgs', () => {
     expect(a).toContain('-no-reboot');
     // a guest panic ends QEMU with status 1 (and a GUEST_PANICKED event)
     expect(optionAfter(a, '-action')).toEqual(['panic=exit-failure']);
+  });
+
+  it('the console is a serial port on a socket QEMU serves (a later owner can reconnect); the vCPUs wait for QMP cont', () => {
+    const a = qemuArgs(base);
+    expect(optionAfter(a, '-serial')).toEqual(['chardev:console']);
+    expect(optionAfter(a, '-chardev')).toContain('socket,id=console,path=/s/console.sock,server=on,wait=off');
+    expect(optionAfter(a, '-chardev')).toContain('socket,id=agent,path=/s/agent.sock,server=on,wait=off');
+    expect(a).toContain('-S');
+    expect(a.join(' ')).not.toContain('stdio');
   });
 
   it('q35 uses PCI devices and KVM uses -cpu host', () => {
