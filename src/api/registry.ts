@@ -1,11 +1,16 @@
 // InstanceRegistry: the daemon's instances by id. The daemon owns each state dir
-// (`<root>/<id>`, 0700); DeleteInstance shuts the instance down and removes it. Ids are
-// client-chosen or generated; the number of instances is bounded.
+// (`<root>/<id>`, 0700, with the registry's own `daemon.json`: created and started times);
+// DeleteInstance shuts the instance down and removes it. Ids are client-chosen or
+// generated; the number of instances is bounded. restore() takes over what a previous
+// daemon on the same root left: with a live-restore backend (Attachable) every VM still
+// running is re-attached under its id; every other dir is cleared (what is recorded there
+// still running is ended first). Dirs a live process uses are left alone.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { VesselError } from '../errors/index.js';
-import { liveForeignOwner, reapOrphans, type Instance, type Manager, type StartResult } from '../vm/index.js';
+import { VesselError, isVesselError } from '../errors/index.js';
+import { readJson, writePrivateJson } from '../host/index.js';
+import { attachable, liveForeignOwner, reapOrphans, type Instance, type Manager, type StartResult } from '../vm/index.js';
 
 export const INSTANCE_ID = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
@@ -21,6 +26,31 @@ function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
+const META_FILE = 'daemon.json';
+
+/** What restore() did with each dir a previous daemon left. */
+export interface RestoreReport {
+  /** Re-attached under their ids: running, or failed (the guest did not answer; see the instance's error). */
+  attached: string[];
+  /** Removed, with why (not running when that daemon died, its VMM died since, no live-restore backend, ...). */
+  removed: Array<{ id: string; why: string }>;
+}
+
+interface Meta {
+  createdAtNs: string;
+  startedAtNs?: string;
+  startResult?: StartResult;
+}
+
+function readMeta(dir: string): Partial<Meta> {
+  const m = readJson(path.join(dir, META_FILE));
+  return typeof m === 'object' && m !== null ? (m as Partial<Meta>) : {};
+}
+
+function asNs(v: unknown): bigint | undefined {
+  return typeof v === 'string' && /^\d{1,20}$/.test(v) ? BigInt(v) : undefined;
+}
+
 export class InstanceRegistry {
   private readonly instances = new Map<string, ManagedInstance>();
   private readonly reserved = new Set<string>();
@@ -34,19 +64,43 @@ export class InstanceRegistry {
   }
 
   /**
-   * Clears what a previous daemon left in the instances dir (it crashed: its VMs died with
-   * it, and anything recorded that escaped is ended). Dirs a live process uses are kept.
+   * Takes over what a previous daemon left in the instances dir (it was killed, crashed or
+   * is being upgraded): its VMs still running are re-attached when the backend can
+   * (Attachable, live restore); every other dir is cleared, anything recorded there still
+   * running ended first. Dirs a live process uses are left alone.
    */
-  async clearLeftovers(): Promise<string[]> {
-    const removed: string[] = [];
-    for (const name of await fs.promises.readdir(this.rootDir)) {
-      const dir = path.join(this.rootDir, name);
-      if (this.instances.has(name) || liveForeignOwner(dir)) continue;
-      await reapOrphans(dir);
-      await fs.promises.rm(dir, { recursive: true, force: true });
-      removed.push(name);
-    }
-    return removed;
+  async restore(): Promise<RestoreReport> {
+    const report: RestoreReport = { attached: [], removed: [] };
+    const manager = attachable(this.manager);
+    const names = (await fs.promises.readdir(this.rootDir)).filter((name) => !this.instances.has(name) && !liveForeignOwner(path.join(this.rootDir, name)));
+    await Promise.all(
+      names.map(async (id) => {
+        const dir = path.join(this.rootDir, id);
+        let why = 'this daemon cannot re-attach VMs (live restore is off)';
+        if (manager && INSTANCE_ID.test(id)) {
+          try {
+            const instance = await manager.attach(dir);
+            const meta = readMeta(dir);
+            this.instances.set(id, {
+              id,
+              instance,
+              createdAtNs: asNs(meta.createdAtNs) ?? nowNs(),
+              ...(asNs(meta.startedAtNs) !== undefined ? { startedAtNs: asNs(meta.startedAtNs) } : {}),
+              ...(meta.startResult ? { startResult: meta.startResult } : {}),
+            });
+            report.attached.push(id);
+            return;
+          } catch (err) {
+            if (isVesselError(err, 'STATE_DIR_IN_USE')) return; // (a live process took it meanwhile)
+            why = (err as Error).message;
+          }
+        }
+        await reapOrphans(dir);
+        await fs.promises.rm(dir, { recursive: true, force: true });
+        report.removed.push({ id, why });
+      }),
+    );
+    return report;
   }
 
   async create(requestedId: string): Promise<ManagedInstance> {
@@ -68,6 +122,7 @@ export class InstanceRegistry {
       const instance = await this.manager.newInstance(dir);
       const m: ManagedInstance = { id, instance, createdAtNs: nowNs() };
       this.instances.set(id, m);
+      this.saveMeta(m);
       return m;
     } finally {
       this.reserved.delete(id);
@@ -86,6 +141,21 @@ export class InstanceRegistry {
 
   markStarted(m: ManagedInstance, result: StartResult): void {
     m.startResult = result;
+    this.saveMeta(m);
+  }
+
+  /** Keeps what the registry knows of an instance beside its VM (restore() reads it back). */
+  private saveMeta(m: ManagedInstance): void {
+    const meta: Meta = {
+      createdAtNs: m.createdAtNs.toString(),
+      ...(m.startedAtNs !== undefined ? { startedAtNs: m.startedAtNs.toString() } : {}),
+      ...(m.startResult ? { startResult: m.startResult } : {}),
+    };
+    try {
+      writePrivateJson(path.join(m.instance.stateDir, META_FILE), meta);
+    } catch {
+      // the dir is gone (deleted meanwhile): nothing to keep
+    }
   }
 
   markStarting(m: ManagedInstance): void {

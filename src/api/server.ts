@@ -2,7 +2,9 @@
 // 0700 directory; with a socket group 0660 owned by it) and, only when asked, on TCP with
 // mutual TLS. Serves vessel.vm.v1.Manager and Instance, gRPC reflection and health; the
 // host paths AddFS and AddDisk may name follow its PathPolicy (by default none when it
-// serves TCP, any otherwise). stop(): stop accepting, shut every VM down, close.
+// serves TCP, any otherwise). listen() first takes over what a previous daemon on the same
+// instances dir left (registry restore(): VMs re-attached with live restore, the rest
+// cleared). stop(): stop accepting, shut every VM down, close.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -106,8 +108,17 @@ export class VesselDaemon {
       const blocked = unreachableBy(gid, dir);
       if (blocked) this.logger.warn({ gid, dir: blocked }, 'the socket group cannot reach the socket: it may not search this directory');
     }
-    const cleared = await this.registry.clearLeftovers();
-    if (cleared.length) this.logger.info({ cleared }, 'removed state dirs a previous daemon left behind');
+    const restored = await this.registry.restore();
+    for (const id of restored.attached) {
+      const m = this.registry.get(id);
+      if (m.instance.state() === 'running') this.logger.info({ id }, 're-attached an instance a previous daemon left running');
+      else
+        this.logger.error(
+          { id, state: m.instance.state(), err: m.instance.failure()?.message },
+          'could not re-attach an instance a previous daemon left running',
+        );
+    }
+    for (const { id, why } of restored.removed) this.logger.info({ id, why }, 'removed a state dir a previous daemon left behind');
     if (this.opts.tcpAddress) {
       const tls = this.opts.tls;
       if (!tls?.caPath)

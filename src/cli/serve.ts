@@ -1,7 +1,10 @@
 // Contract: `vessel serve` (SERVE_USAGE) runs the gRPC daemon (src/api VesselDaemon) until
 // SIGTERM / SIGINT / SIGHUP: then it stops accepting calls, shuts every VM down, removes
-// its socket and exits 0. A second signal exits at once (128+N; the VMs' helpers die with
-// the process, by their parent-death signal). TCP is served only when asked, and only with
+// its socket and exits 0. A second signal exits at once (128+N). Live restore (default;
+// --no-live-restore turns it off): VMs do not die with the daemon (SIGKILL, a crash, a
+// second signal, an upgrade), and the next daemon on the same instances dir re-attaches
+// every one still running and clears the rest; without it the VMs' helpers die with the
+// process, by their parent-death signal. TCP is served only when asked, and only with
 // mutual TLS: --tcp without --tls-cert, --tls-key and --tls-ca is a usage error (2), and
 // so are an --allow-path that is no directory and an unknown --group, all before
 // listening. Host paths for AddFS/AddDisk: under --allow-path dirs if given, else none
@@ -21,10 +24,14 @@ import { socketPathOf } from './daemon/client.js';
 
 export const SERVE_USAGE = `Usage: vessel serve [--socket PATH] [--group NAME]
                     [--tcp HOST:PORT --tls-cert FILE --tls-key FILE --tls-ca FILE]
-                    [--allow-path DIR]... [--debug]
+                    [--allow-path DIR]... [--no-live-restore] [--debug]
 
 Serves the vessel.vm.v1 gRPC API (proto/vessel/vm/v1/vm.proto) until SIGTERM or SIGINT,
 then shuts every VM down and exits 0 (a second signal exits at once).
+
+Live restore: VMs outlive the daemon when it dies without shutting them down (SIGKILL, a
+crash, a second signal, an upgrade); the next \`vessel serve\` re-attaches every one still
+running (\`vessel ps\`, \`exec\`, \`rm\` work as before) and clears the ones whose VMM died.
 
 Whoever can call the API can have VMs read and write the host paths AddFS and AddDisk
 name. Without --allow-path that is any path on the unix socket (so its access is the
@@ -41,6 +48,8 @@ Options:
       --tls-ca FILE      clients must present a certificate this CA signed (PEM)
       --allow-path DIR   AddFS and AddDisk may name only paths under DIR (repeatable),
                          symlinks resolved; disks only as regular raw files
+      --no-live-restore  VMs die with the daemon, however it ends (their helpers get a
+                         parent-death signal); the next daemon clears their state dirs
       --debug            debug logs (default: info) on stderr
   -h, --help             show this help
 `;
@@ -56,6 +65,8 @@ export interface ServeSpec {
   group?: string;
   /** --allow-path dirs, absolute. */
   allowPaths: string[];
+  /** VMs outlive the daemon and the next one re-attaches them (off with --no-live-restore). */
+  liveRestore: boolean;
   debug: boolean;
   help: boolean;
 }
@@ -69,6 +80,7 @@ export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
     'tls-ca': { value: true },
     group: { value: true },
     'allow-path': { value: true },
+    'no-live-restore': {},
     debug: {},
     help: { short: 'h' },
   });
@@ -83,6 +95,7 @@ export function parseServeArgs(argv: string[], cwd: string): ServeSpec {
     socketPath: socketPathOf(f.last('socket'), cwd),
     ...(group === undefined ? {} : { group }),
     allowPaths: f.all('allow-path').map((d) => path.resolve(cwd, d)),
+    liveRestore: !f.has('no-live-restore'),
     debug: f.has('debug'),
     help: f.has('help'),
   };
@@ -166,7 +179,7 @@ export async function runServe(argv: string[], io: CliIo, newManager: NewManager
     tls: spec.tls,
     ...host,
     logger,
-    manager: newManager({ logger }),
+    manager: newManager({ logger, liveRestore: spec.liveRestore }),
   });
 
   let onSignal: (s: HostSignal) => void = () => undefined;
@@ -178,7 +191,12 @@ export async function runServe(argv: string[], io: CliIo, newManager: NewManager
       let received: HostSignal | undefined;
       onSignal = (s) => {
         if (received !== undefined) {
-          logger.warn({ signal: s }, 'second signal: exiting without waiting for the VMs to shut down');
+          logger.warn(
+            { signal: s },
+            spec.liveRestore
+              ? 'second signal: exiting now; the VMs not shut down yet keep running for the next daemon'
+              : 'second signal: exiting without waiting for the VMs to shut down',
+          );
           fs.rmSync(daemon.socketPath, { force: true });
           resolve(128 + SIGNAL_NUMBERS[s]!);
           return;

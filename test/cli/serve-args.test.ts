@@ -38,7 +38,7 @@ describe('vessel serve arguments', () => {
     const saved = process.env.VESSEL_HOME;
     process.env.VESSEL_HOME = '/home/x/vh';
     try {
-      expect(parseServeArgs([], cwd)).toEqual({ socketPath: '/home/x/vh/vessel.sock', allowPaths: [], debug: false, help: false });
+      expect(parseServeArgs([], cwd)).toEqual({ socketPath: '/home/x/vh/vessel.sock', allowPaths: [], liveRestore: true, debug: false, help: false });
     } finally {
       if (saved === undefined) delete process.env.VESSEL_HOME;
       else process.env.VESSEL_HOME = saved;
@@ -69,6 +69,11 @@ describe('vessel serve arguments', () => {
       group: 'vessel',
     });
     expect(() => parseServeArgs(['--group', ''], cwd)).toThrow(/--group wants a group name/);
+  });
+  it('live restore is on unless --no-live-restore', () => {
+    expect(parseServeArgs([], cwd).liveRestore).toBe(true);
+    expect(parseServeArgs(['--no-live-restore'], cwd).liveRestore).toBe(false);
+    expect(() => parseServeArgs(['--no-live-restore=1'], cwd)).toThrow(/takes no value/);
   });
 });
 
