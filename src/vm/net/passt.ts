@@ -2,8 +2,9 @@
 // end as fd 3 (`--fd 3`), QEMU the other as its `-netdev stream` fd, so there is no socket
 // on disk for anyone else to connect to and no race with passt's drop to `nobody` (machine.md
 // pitfall 6). passt exits when QEMU's end closes (`--one-off`) and, like every helper,
-// dies with us (pdeathsig). The guest gets passt's default addresses (host-defaults.ts),
-// which are also passed to passt explicitly so both sides agree by construction.
+// dies with us (pdeathsig), unless started for live restore (`detached`). The guest gets
+// passt's default addresses (host-defaults.ts), which are also passed to passt explicitly
+// so both sides agree by construction.
 import fs from 'node:fs';
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -65,7 +66,14 @@ function prefixToMask(bits: number): string {
   return [24, 16, 8, 0].map((s) => (m >>> s) & 255).join('.');
 }
 
-export async function startPasst(o: { stateDir: string; index: number; ip: IPConfig; netns?: string; logger?: Logger }): Promise<ManagedPasst> {
+export async function startPasst(o: {
+  stateDir: string;
+  index: number;
+  ip: IPConfig;
+  netns?: string;
+  detached?: boolean;
+  logger?: Logger;
+}): Promise<ManagedPasst> {
   const binary = requireTool(PASST);
   const args = passtArgs(o.ip, o.netns !== undefined ? forwardedPorts() : undefined);
   const proc = await SupervisedHelper.spawn({
@@ -73,6 +81,7 @@ export async function startPasst(o: { stateDir: string; index: number; ip: IPCon
     ...(o.netns ? { command: 'nsenter', args: [`--net=${o.netns}`, '--', binary, ...args] } : { command: binary, args }),
     stateDir: o.stateDir,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    detached: o.detached,
     logger: o.logger,
   });
   proc.child.stdout?.resume();

@@ -436,6 +436,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
           readOnly: s.readOnly,
           socketPath,
           deadline,
+          detached: this.env.liveRestore,
           logger: log,
         });
         r.helpers.push(process);
@@ -454,7 +455,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       return { mac: n.mac, mode: 'unixgram', endpoint: n.endpoint, localPath, features: n.features };
     });
     const passts = await Promise.all(
-      this.config.passtNics.map((n, i) => startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, netns: n.netns, logger: log })),
+      this.config.passtNics.map((n, i) =>
+        startPasst({ stateDir: this.stateDir, index: i, ip: n.ip, netns: n.netns, detached: this.env.liveRestore, logger: log }),
+      ),
     );
     for (const p of passts) r.helpers.push(p.process);
     this.config.passtNics.forEach((n, i) => nics.push({ mac: n.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));

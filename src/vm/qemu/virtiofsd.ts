@@ -16,6 +16,8 @@ export interface VirtiofsdOptions {
   readOnly: boolean;
   socketPath: string;
   deadline: number;
+  /** Outlive vessel (live restore: SupervisedHelper's `detached`). */
+  detached?: boolean;
   logger?: Logger;
 }
 
@@ -30,7 +32,7 @@ export function virtiofsdCommand(o: Pick<VirtiofsdOptions, 'binary' | 'hostPath'
 
 export async function startVirtiofsd(o: VirtiofsdOptions): Promise<{ process: SupervisedHelper; tail: OutputTail }> {
   const { command, args } = virtiofsdCommand(o);
-  const proc = await SupervisedHelper.spawn({ name: `virtiofsd-${o.index}`, command, args, stateDir: o.stateDir, logger: o.logger });
+  const proc = await SupervisedHelper.spawn({ name: `virtiofsd-${o.index}`, command, args, stateDir: o.stateDir, detached: o.detached, logger: o.logger });
   const tail = new OutputTail(16 * 1024);
   proc.child.stdout?.on('data', (c: Buffer) => tail.push(c));
   proc.child.stderr?.on('data', (c: Buffer) => tail.push(c));
@@ -38,7 +40,7 @@ export async function startVirtiofsd(o: VirtiofsdOptions): Promise<{ process: Su
     await waitForSocketPath(o.socketPath, { deadline: o.deadline, alive: () => !proc.hasExited, what: `virtiofsd socket for share ${o.tag}` });
   } catch (err) {
     await proc.stop(0);
-    throw Object.assign(err as Error, { message: `${(err as Error).message}: ${tail.text().trim() || 'no output'}` });
+    throw Object.assign(err as Error, { message: `${(err as Error).message}: ${(tail.text() || proc.loggedOutput()).trim() || 'no output'}` });
   }
   return { process: proc, tail };
 }
