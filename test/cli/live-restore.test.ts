@@ -3,12 +3,14 @@
 // clients run in-process through runCli. A daemon killed with SIGKILL leaves its VMs
 // running; the next daemon on the same home re-attaches them (ps, exec, logs, rm work;
 // guest processes of the old session live on) and clears the ones whose QEMU died
-// meanwhile. With --no-live-restore the VMs die with the daemon, as before.
+// meanwhile, or does not answer (bounded). With --no-live-restore the VMs die with the
+// daemon, as before.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
+import { ATTACH_CONNECT_MS } from '../../src/vm/qemu/attach.js';
 import { newTestManager } from '../support/backend.js';
 import { isRunning } from '../support/host-processes.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
@@ -145,6 +147,25 @@ describe('vessel serve live restore', () => {
       for (const p of procs) expect(isRunning(p.pid), `${p.comm} ${p.pid}`).toBe(false);
       expect(fs.existsSync(instanceDir('lr2'))).toBe(false);
       expect((await cli(['ps', '--json'])).stdout).toBe('[]\n');
+    },
+    BOOT,
+  );
+
+  it(
+    'a VM whose QEMU does not answer (SIGSTOPped) holds the next daemon up at most the attach deadline; it is ended and cleared',
+    async () => {
+      expect((await cli(['create', '--id', 'lr4'])).code).toBe(0);
+      const qemu = helpers().find((p) => p.comm.startsWith('qemu'))!;
+      await killDaemon();
+      process.kill(qemu.pid, 'SIGSTOP');
+      const t0 = Date.now();
+      const next = await startDaemon();
+      expect(Date.now() - t0).toBeLessThan(ATTACH_CONNECT_MS + 10_000); // (plus the daemon's own start)
+      expect(logLines(next, 'removed a state dir a previous daemon left behind')).toEqual([
+        expect.objectContaining({ id: 'lr4', why: `QEMU did not answer on its console, QMP and agent sockets within ${ATTACH_CONNECT_MS} ms` }),
+      ]);
+      expect(isRunning(qemu.pid)).toBe(false);
+      expect(fs.existsSync(instanceDir('lr4'))).toBe(false);
     },
     BOOT,
   );

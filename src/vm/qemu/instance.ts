@@ -708,6 +708,13 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     r.sockets.push(...[AGENT_SOCKET, QMP_SOCKET, CONSOLE_SOCKET].map((s) => path.join(this.stateDir, s)), ...sockets);
     r.savedVm = savedVmPath(this.stateDir);
     const qemuTail = new OutputTail(8 * 1024);
+    // One deadline for the connections: a QEMU that accepts but never answers (SIGSTOPped) cannot hold the attach.
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new VesselError('DEADLINE_EXCEEDED', `QEMU did not answer on its console, QMP and agent sockets within ${ATTACH_CONNECT_MS} ms`)),
+      ATTACH_CONNECT_MS,
+    );
+    const signal = AbortSignal.any([this.startAbort.signal, timeout.signal]);
     try {
       if (!qemu) throw new VesselError('VM_EXITED', 'its QEMU is gone (it exited while no vessel process was attached)');
       r.qemu = qemu;
@@ -717,21 +724,26 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       r.console = new ConsoleLog(this.consoleLogPath, undefined, { append: true });
       for (const attachConsole of this.consoleWaiters) attachConsole();
       this.consoleWaiters.clear();
-      await this.connectConsole({ deadline, alive });
-      const qmp = await this.connectQmp({ deadline, alive });
-      qmp.once('close', () => qemu.checkSoon());
-      const { status } = await this.race(qmp.execute<{ status: string }>('query-status'), qemu, this.startAbort.signal);
-      if (status !== 'running' && status !== 'paused') throw new VesselError('VM_EXITED', `QEMU is ${status}, not running the guest`);
-      this.vmPaused = status === 'paused';
-      await this.connectAgent({ deadline, alive, log });
+      const connected = async () => {
+        await this.connectConsole({ deadline, alive, signal });
+        const qmp = await this.connectQmp({ deadline, alive, signal });
+        qmp.once('close', () => qemu.checkSoon());
+        const { status } = await qmp.execute<{ status: string }>('query-status');
+        if (status !== 'running' && status !== 'paused') throw new VesselError('VM_EXITED', `QEMU is ${status}, not running the guest`);
+        this.vmPaused = status === 'paused';
+        await this.connectAgent({ deadline, alive, signal, log });
+      };
+      await this.race(connected(), qemu, signal);
     } catch (err) {
       const failure = isVesselError(err) ? err : new VesselError('VM_EXITED', (err as Error).message, { cause: err });
       this.lifecycle.fail(failure);
       await this.releaseAll();
       this.lifecycle.stopped();
       throw failure;
+    } finally {
+      clearTimeout(timer);
     }
-    // A paused guest cannot answer: liveness does not count it, and the agent is asked once it is resumed.
+    // A paused guest cannot answer: it is not asked now, and liveness does not count the pause.
     if (!this.vmPaused) {
       try {
         await this.race(r.agent!.ping({ timeoutMs: ATTACH_CONNECT_MS }), r.qemu, this.startAbort.signal);
