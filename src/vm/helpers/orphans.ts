@@ -1,6 +1,8 @@
 // Orphans: helper processes recorded in a state dir whose owner (the vessel process that
 // started them) is gone. They are SIGKILLed and their records removed. A record whose
-// owner is still alive (and is not this process) means the state dir is in use.
+// owner is still alive (and is not this process) means the state dir is in use. Records
+// marked adoptable (live restore) are orphans here too: only an attach (adopted.ts) spares
+// them, and it runs before anything reaps the dir.
 import { processStartTime, isAlive, type ProcessIdentity } from '../../host/index.js';
 import { readRecords, removeRecord, type ProcessRecord } from './records.js';
 
