@@ -348,9 +348,15 @@ type ExecRequest struct {
 	// mount namespace (a container's rootfs). Before the first process there, the agent
 	// mounts proc, sysfs, the guest's /dev (recursive bind, with /dev/pts) and a tmpfs on
 	// /tmp under it. args[0], PATH and cwd are then resolved inside it.
-	Rootfs        string `protobuf:"bytes,15,opt,name=rootfs,proto3" json:"rootfs,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Rootfs string `protobuf:"bytes,15,opt,name=rootfs,proto3" json:"rootfs,omitempty"`
+	// Limits of this exec's own cgroup (the agent as PID 1 starts every exec in a cgroup of its
+	// own below the workload subtree, whose limits bound all workloads together); 0: none of its
+	// own. memory_max_bytes is memory.max (at least 1 MiB), pids_max is pids.max. The agent
+	// without cgroups (host mode) answers UNIMPLEMENTED when one is set.
+	MemoryMaxBytes uint64 `protobuf:"varint,16,opt,name=memory_max_bytes,json=memoryMaxBytes,proto3" json:"memory_max_bytes,omitempty"`
+	PidsMax        uint32 `protobuf:"varint,17,opt,name=pids_max,json=pidsMax,proto3" json:"pids_max,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ExecRequest) Reset() {
@@ -488,6 +494,20 @@ func (x *ExecRequest) GetRootfs() string {
 	return ""
 }
 
+func (x *ExecRequest) GetMemoryMaxBytes() uint64 {
+	if x != nil {
+		return x.MemoryMaxBytes
+	}
+	return 0
+}
+
+func (x *ExecRequest) GetPidsMax() uint32 {
+	if x != nil {
+		return x.PidsMax
+	}
+	return 0
+}
+
 type ExecResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Pid           uint32                 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
@@ -581,8 +601,12 @@ type WaitResponse struct {
 	ExitCode         int32                  `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"` // valid when signal == 0
 	Signal           int32                  `protobuf:"varint,2,opt,name=signal,proto3" json:"signal,omitempty"`                     // non-zero: killed by this signal
 	ExitedAtUnixNano int64                  `protobuf:"varint,3,opt,name=exited_at_unix_nano,json=exitedAtUnixNano,proto3" json:"exited_at_unix_nano,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The guest's OOM killer ended it: killed by SIGKILL (or exit 137, a shell passing that on)
+	// while its cgroup's memory.events counted an OOM kill, and the host had not sent it
+	// SIGKILL itself (Signal, SignalAll).
+	OomKilled     bool `protobuf:"varint,4,opt,name=oom_killed,json=oomKilled,proto3" json:"oom_killed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WaitResponse) Reset() {
@@ -634,6 +658,13 @@ func (x *WaitResponse) GetExitedAtUnixNano() int64 {
 		return x.ExitedAtUnixNano
 	}
 	return 0
+}
+
+func (x *WaitResponse) GetOomKilled() bool {
+	if x != nil {
+		return x.OomKilled
+	}
+	return false
 }
 
 type SignalRequest struct {
@@ -1485,7 +1516,7 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\vcpu_user_ns\x18\n" +
 	" \x01(\x04R\tcpuUserNs\x12\"\n" +
 	"\rcpu_system_ns\x18\v \x01(\x04R\vcpuSystemNs\x12\x1e\n" +
-	"\vcpu_busy_ns\x18\f \x03(\x04R\tcpuBusyNs\"\x9a\x03\n" +
+	"\vcpu_busy_ns\x18\f \x03(\x04R\tcpuBusyNs\"\xdf\x03\n" +
 	"\vExecRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04args\x18\x02 \x03(\tR\x04args\x12\x10\n" +
@@ -1502,15 +1533,19 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\rstdout_stream\x18\f \x01(\tR\fstdoutStream\x12#\n" +
 	"\rstderr_stream\x18\r \x01(\tR\fstderrStream\x12$\n" +
 	"\x0estream_wait_ms\x18\x0e \x01(\rR\fstreamWaitMs\x12\x16\n" +
-	"\x06rootfs\x18\x0f \x01(\tR\x06rootfs\" \n" +
+	"\x06rootfs\x18\x0f \x01(\tR\x06rootfs\x12(\n" +
+	"\x10memory_max_bytes\x18\x10 \x01(\x04R\x0ememoryMaxBytes\x12\x19\n" +
+	"\bpids_max\x18\x11 \x01(\rR\apidsMax\" \n" +
 	"\fExecResponse\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\"&\n" +
 	"\vWaitRequest\x12\x17\n" +
-	"\aexec_id\x18\x01 \x01(\tR\x06execId\"r\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\"\x91\x01\n" +
 	"\fWaitResponse\x12\x1b\n" +
 	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\x05R\x06signal\x12-\n" +
-	"\x13exited_at_unix_nano\x18\x03 \x01(\x03R\x10exitedAtUnixNano\"V\n" +
+	"\x13exited_at_unix_nano\x18\x03 \x01(\x03R\x10exitedAtUnixNano\x12\x1d\n" +
+	"\n" +
+	"oom_killed\x18\x04 \x01(\bR\toomKilled\"V\n" +
 	"\rSignalRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\x05R\x06signal\x12\x14\n" +

@@ -101,7 +101,7 @@ describe('proto-loader convention (src/api, the CLI): src/gen/proto-loader', () 
     const sent: vmv1.ExecResponse = { stdout: Buffer.from('hi') };
     const expected: vmv1.ExecResponse__Output = { stdout: Buffer.from('hi'), msg: 'stdout' };
     expect(m.responseDeserialize(m.responseSerialize(sent))).toStrictEqual(expected);
-    const exit: vmv1.ExecResponse__Output = { exit: { exitCode: 3, signal: 0, exitedAtUnixNano: '0' }, msg: 'exit' };
+    const exit: vmv1.ExecResponse__Output = { exit: { exitCode: 3, signal: 0, exitedAtUnixNano: '0', oomKilled: false }, msg: 'exit' };
     expect(m.responseDeserialize(m.responseSerialize({ exit: { exitCode: 3 } } satisfies vmv1.ExecResponse))).toStrictEqual(exit);
   });
 });

@@ -6,10 +6,12 @@ export interface ExitStatus {
   'exitCode'?: (number);
   'signal'?: (number);
   'exitedAtUnixNano'?: (number | string | Long);
+  'oomKilled'?: (boolean);
 }
 
 export interface ExitStatus__Output {
   'exitCode': (number);
   'signal': (number);
   'exitedAtUnixNano': (string);
+  'oomKilled': (boolean);
 }

@@ -79,6 +79,14 @@ export interface ExecRequest {
    * /tmp under it. args[0], PATH and cwd are then resolved inside it.
    */
   rootfs: string;
+  /**
+   * Limits of this exec's own cgroup (the agent as PID 1 starts every exec in a cgroup of its
+   * own below the workload subtree, whose limits bound all workloads together); 0: none of its
+   * own. memory_max_bytes is memory.max (at least 1 MiB), pids_max is pids.max. The agent
+   * without cgroups (host mode) answers UNIMPLEMENTED when one is set.
+   */
+  memoryMaxBytes: bigint;
+  pidsMax: number;
 }
 
 export interface ExecResponse {
@@ -95,6 +103,12 @@ export interface WaitResponse {
   /** non-zero: killed by this signal */
   signal: number;
   exitedAtUnixNano: bigint;
+  /**
+   * The guest's OOM killer ended it: killed by SIGKILL (or exit 137, a shell passing that on)
+   * while its cgroup's memory.events counted an OOM kill, and the host had not sent it
+   * SIGKILL itself (Signal, SignalAll).
+   */
+  oomKilled: boolean;
 }
 
 export interface SignalRequest {
