@@ -17,6 +17,7 @@ import (
 	"vessel.dev/agent/internal/streams"
 	"vessel.dev/agent/internal/transport"
 	"vessel.dev/agent/internal/version"
+	"vessel.dev/agent/internal/workload"
 )
 
 // portWait bounds how long PID 1 waits for the virtio-serial port to appear.
@@ -69,6 +70,7 @@ func RunPID1() {
 	tl.Mark("network")
 
 	deps := newDeps(ctx, logger, sys.Config.Debug)
+	confine(deps.Procs, logger)
 	var tr transport.Transport
 	switch sys.Config.Transport {
 	case initsys.TransportVsock:
@@ -118,6 +120,30 @@ func RunPID1() {
 		sys.LoadRemainingModules()
 	}
 	fatal(fmt.Errorf("serve: %w", runner.Run(ctx)))
+}
+
+// confine protects the agent from the OOM killer and has every exec start in the workload
+// cgroup subtree with the default limits (agent/internal/workload). A guest where this fails
+// still serves, without the limits (logged).
+func confine(procs *process.Manager, logger *log.Logger) {
+	oom, err := workload.ProtectAgent("/proc/self/oom_score_adj", logger.Printf)
+	if err != nil {
+		logger.Printf("boot: oom_score_adj: %v", err)
+	}
+	limits, err := workload.ReadDefaults("/proc")
+	if err != nil {
+		logger.Printf("boot: workload limits: %v (none set)", err)
+	}
+	tree, err := workload.Setup(initsys.CgroupRoot, limits)
+	if err != nil {
+		logger.Printf("boot: workload cgroup: %v (execs run unconfined)", err)
+		tree = nil
+	}
+	var spawn func(func() error) error
+	if oom != nil {
+		spawn = oom.Spawn
+	}
+	procs.Confine(tree, spawn)
 }
 
 func timeline(tl *initsys.Timeline) func() []BootEvent {

@@ -31,10 +31,13 @@ var EarlyMounts = []MountPoint{
 	{"shm", "/dev/shm", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
 	{"tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777"},
 	{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755"},
-	// cgroup v2 for container runtimes (runc enables the controllers it needs in the
-	// subtree_control files on the way down to a container's cgroup).
-	{"cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "nsdelegate"},
+	// cgroup v2: the agent's workload subtree (agent/internal/workload) and container
+	// runtimes (runc enables the controllers it needs on the way down to a container's cgroup).
+	{"cgroup2", CgroupRoot, "cgroup2", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "nsdelegate"},
 }
+
+// CgroupRoot is where cgroup v2 is mounted.
+const CgroupRoot = "/sys/fs/cgroup"
 
 // Sys is the system-call surface of the early mounts.
 type Sys interface {

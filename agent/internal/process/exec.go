@@ -15,6 +15,7 @@ import (
 
 	"vessel.dev/agent/internal/agentpb"
 	"vessel.dev/agent/internal/reaper"
+	"vessel.dev/agent/internal/workload"
 )
 
 // Exec starts a guest process; see the package comment. Its steps: validate the
@@ -77,6 +78,9 @@ type launching struct {
 // launch finds the executable, claims the streams, builds the command with its stdio
 // and starts it through the reaper. On failure everything it opened is closed.
 func (m *Manager) launch(ctx context.Context, req *agentpb.ExecRequest, spec *spec) (*launching, <-chan reaper.Exit, error) {
+	if m.cgroups == nil && spec.limits != (workload.Limits{}) {
+		return nil, nil, status.Errorf(codes.Unimplemented, "memory_max_bytes and pids_max need the agent's cgroups (the agent as PID 1 in a guest)")
+	}
 	path, err := m.locate(spec)
 	if err != nil {
 		return nil, nil, err
@@ -100,13 +104,37 @@ func (m *Manager) launch(ctx context.Context, req *agentpb.ExecRequest, spec *sp
 		l.abort()
 		return nil, nil, err
 	}
-	exitCh, err := m.reaper.Start(l.cmd)
+	if err := l.place(m.cgroups, spec.limits); err != nil {
+		l.abort()
+		return nil, nil, err
+	}
+	var exitCh <-chan reaper.Exit
+	err = m.spawn(func() (err error) {
+		exitCh, err = m.reaper.Start(l.cmd)
+		return err
+	})
 	if err != nil {
 		l.abort()
 		return nil, nil, startError(path, err)
 	}
 	l.started()
 	return l, exitCh, nil
+}
+
+// place makes the process's own cgroup below cgroups (nil: none) with limits, and has the
+// process born in it (CLONE_INTO_CGROUP).
+func (l *launching) place(cgroups *workload.Subtree, limits workload.Limits) error {
+	if cgroups == nil {
+		return nil
+	}
+	leaf, err := cgroups.NewLeaf(limits)
+	if err != nil {
+		return status.Errorf(codes.Internal, "exec cgroup: %v", err)
+	}
+	l.p.leaf = leaf
+	l.cmd.SysProcAttr.UseCgroupFD = true
+	l.cmd.SysProcAttr.CgroupFD = leaf.FD()
+	return nil
 }
 
 // locate resolves args[0] to the executable's path (as the process sees it) and, with a
@@ -261,6 +289,9 @@ func (l *launching) abort() {
 	for _, s := range l.p.streams {
 		_ = s.rwc.Close()
 	}
+	if l.p.leaf != nil {
+		l.p.leaf.Release()
+	}
 }
 
 // register starts the stream copies of a started process (output first, so nothing the
@@ -301,6 +332,9 @@ func (m *Manager) supervise(p *proc, exitCh <-chan reaper.Exit, outWG *sync.Wait
 	} else {
 		res.ExitCode = int32(e.Status.ExitStatus())
 	}
+	if p.leaf != nil {
+		res.OomKilled = !p.hostKilled.Load() && oomKilled(res, p.leaf)
+	}
 
 	p.sigMu.Lock()
 	_ = p.process.Release() // closes the pidfd
@@ -332,7 +366,20 @@ func (m *Manager) supervise(p *proc, exitCh <-chan reaper.Exit, outWG *sync.Wait
 		}
 	}
 	m.mu.Unlock()
-	m.log.Printf("exec %q: pid %d finished: exit %d signal %d", p.id, p.pid, res.ExitCode, res.Signal)
+	m.log.Printf("exec %q: pid %d finished: exit %d signal %d oom_killed %t", p.id, p.pid, res.ExitCode, res.Signal, res.OomKilled)
+	if p.leaf != nil {
+		p.leaf.Release() // after the result is out: not on the exec's round trip
+	}
+}
+
+// oomKilled: the process ended by SIGKILL, or with 137 (a shell passing its child's SIGKILL
+// on), while its cgroup counted an OOM kill (memory.events is read only then).
+func oomKilled(res *agentpb.WaitResponse, leaf *workload.Leaf) bool {
+	if res.ExitCode != 128+int32(unix.SIGKILL) {
+		return false
+	}
+	n, err := leaf.OOMKills()
+	return err == nil && n > 0
 }
 
 func claimError(id string, err error) error {
@@ -356,6 +403,8 @@ func startError(path string, err error) error {
 		return status.Errorf(codes.PermissionDenied, "exec %s: %v", path, err)
 	case errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.EISDIR):
 		return status.Errorf(codes.InvalidArgument, "exec %s: %v", path, err)
+	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.ENOMEM):
+		return status.Errorf(codes.ResourceExhausted, "exec %s: %v (the guest's workloads are at their task or memory limit)", path, err)
 	}
 	return status.Errorf(codes.Internal, "exec %s: %v", path, err)
 }

@@ -45,6 +45,16 @@
 //     process, proc, sysfs (read-only), the guest's /dev (recursive bind) and a tmpfs on
 //     /tmp are mounted under the rootfs in the agent's namespace (once; undone if one
 //     fails: INTERNAL).
+//   - Confined (Confine; the agent as PID 1), every process is born in a cgroup of its own
+//     below the workload subtree (agent/internal/workload) with the request's
+//     memory_max_bytes / pids_max (0: none of its own; at least 1 MiB of memory), and
+//     inherits oom_score_adj 0, not the agent's -1000. A fork the limits refuse (EAGAIN,
+//     ENOMEM) is RESOURCE_EXHAUSTED. Wait's oom_killed: the process ended by SIGKILL (or
+//     exit 137) while its cgroup's memory.events counted an OOM kill, and the host sent it
+//     no SIGKILL itself (Signal, SignalAll). The cgroup is released once the result is
+//     published (workload.Leaf.Release: kept for a later exec when empty and without limits
+//     of its own, else removed, later while background children still live in it).
+//     Unconfined (host mode), a request with limits is UNIMPLEMENTED.
 //   - Once a process finished, every fd and goroutine it used is released (the pty master
 //     after the drain); streams are closed.
 //
@@ -59,6 +69,7 @@ import (
 	"log"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -66,6 +77,7 @@ import (
 
 	"vessel.dev/agent/internal/agentpb"
 	"vessel.dev/agent/internal/reaper"
+	"vessel.dev/agent/internal/workload"
 )
 
 // StreamSource is the agent's raw-stream registry (implemented by agent/internal/streams).
@@ -94,6 +106,8 @@ type Manager struct {
 	reaper  *reaper.Reaper
 	log     *log.Logger
 	roots   *roots
+	cgroups *workload.Subtree              // nil: execs stay in the agent's cgroup
+	spawn   func(start func() error) error // runs each start (workload.OOMScore.Spawn)
 
 	mu       sync.Mutex
 	procs    map[string]*proc
@@ -108,7 +122,18 @@ func NewManager(streams StreamSource, r *reaper.Reaper, l *log.Logger) *Manager 
 		l = log.New(io.Discard, "", 0)
 	}
 	return &Manager{streams: streams, reaper: r, log: l, roots: newRoots(OSMounter{}),
+		spawn: func(start func() error) error { return start() },
 		procs: make(map[string]*proc), reserved: make(map[string]bool)}
+}
+
+// Confine makes every later exec start in a cgroup of its own below cgroups (born there:
+// CLONE_INTO_CGROUP), with the request's limits, and its start run by spawn (nil: as is),
+// which lets the child not inherit the agent's oom_score_adj. Call it before serving.
+func (m *Manager) Confine(cgroups *workload.Subtree, spawn func(start func() error) error) {
+	m.cgroups = cgroups
+	if spawn != nil {
+		m.spawn = spawn
+	}
 }
 
 // proc is one started guest process.
@@ -116,15 +141,18 @@ type proc struct {
 	id       string
 	pid      int
 	terminal bool
-	sigMu    sync.RWMutex // Signal (read) vs Release (write) of process
-	process  *os.Process  // signals go through its pidfd; nil once released
-	master   *os.File     // pty master (terminal), closed after the drain
-	stdin    io.Writer    // where stdin goes: the pipe's write end or the master
-	stdinW   *os.File     // pipe write end (non-terminal with a stdin stream)
+	sigMu    sync.RWMutex   // Signal (read) vs Release (write) of process
+	process  *os.Process    // signals go through its pidfd; nil once released
+	leaf     *workload.Leaf // its cgroup; nil without Confine
+	master   *os.File       // pty master (terminal), closed after the drain
+	stdin    io.Writer      // where stdin goes: the pipe's write end or the master
+	stdinW   *os.File       // pipe write end (non-terminal with a stdin stream)
 	streams  []*stream
 
 	stdinMu     sync.Mutex
 	stdinClosed bool
+
+	hostKilled atomic.Bool // the host sent it SIGKILL (Signal, SignalAll): not an OOM kill
 
 	exited chan struct{} // closed when the exit is known
 	done   chan struct{} // closed when exited and drained; result is then set

@@ -22,6 +22,9 @@ func (m *Manager) Signal(ctx context.Context, req *agentpb.SignalRequest) (*agen
 		return nil, status.Errorf(codes.InvalidArgument, "signal %d out of range 0..64", req.Signal)
 	}
 	sig := unix.Signal(req.Signal)
+	if sig == unix.SIGKILL {
+		p.hostKilled.Store(true) // before the kill: its SIGKILL is never taken for the OOM killer's
+	}
 	if req.Group {
 		select {
 		case <-p.done:
@@ -59,6 +62,13 @@ func (m *Manager) Signal(ctx context.Context, req *agentpb.SignalRequest) (*agen
 // SignalAll sends a signal to every process in the guest but the agent; see the package
 // comment.
 func (m *Manager) SignalAll(ctx context.Context, req *agentpb.SignalAllRequest) (*agentpb.SignalAllResponse, error) {
+	if unix.Signal(req.GetSignal()) == unix.SIGKILL && os.Getpid() == 1 {
+		m.mu.Lock()
+		for _, p := range m.procs {
+			p.hostKilled.Store(true)
+		}
+		m.mu.Unlock()
+	}
 	if err := signalAll(req.GetSignal(), os.Getpid(), unix.Kill); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"vessel.dev/agent/internal/agentpb"
+	"vessel.dev/agent/internal/workload"
 )
 
 // spec is a validated ExecRequest.
@@ -23,6 +24,7 @@ type spec struct {
 	rootfs     string              // "": the guest's root; else chroot here (clean, absolute)
 	rows, cols uint16
 	streamWait time.Duration
+	limits     workload.Limits // of the exec's own cgroup; zero: none
 }
 
 func invalid(format string, a ...any) error {
@@ -32,7 +34,8 @@ func invalid(format string, a ...any) error {
 // validate checks an ExecRequest and turns it into a spec, one step per part of the
 // request, in this order (the first failing step's error is returned): the exec id and
 // args, the environment, the rootfs, the cwd (inside the rootfs), the credentials, the
-// terminal, the stream ids and how long to wait for them. Errors are INVALID_ARGUMENT.
+// terminal, the stream ids and how long to wait for them, the cgroup limits. Errors are
+// INVALID_ARGUMENT.
 func validate(req *agentpb.ExecRequest) (*spec, error) {
 	if req == nil {
 		return nil, invalid("empty request")
@@ -46,6 +49,7 @@ func validate(req *agentpb.ExecRequest) (*spec, error) {
 		s.setCredentials,
 		s.setTerminal,
 		s.setStreams,
+		s.setLimits,
 	} {
 		if err := step(req); err != nil {
 			return nil, err
@@ -191,6 +195,18 @@ func (s *spec) setStreams(req *agentpb.ExecRequest) error {
 	if req.StreamWaitMs > 0 {
 		s.streamWait = min(time.Duration(req.StreamWaitMs)*time.Millisecond, MaxStreamWait)
 	}
+	return nil
+}
+
+// MinMemoryMax is the least memory_max_bytes an exec may ask for (0 asks for none).
+const MinMemoryMax = 1 << 20
+
+// setLimits checks the exec's own cgroup limits: memory_max_bytes 0 or at least MinMemoryMax.
+func (s *spec) setLimits(req *agentpb.ExecRequest) error {
+	if req.MemoryMaxBytes > 0 && req.MemoryMaxBytes < MinMemoryMax {
+		return invalid("memory_max_bytes %d is below %d (1 MiB); 0 sets none", req.MemoryMaxBytes, MinMemoryMax)
+	}
+	s.limits = workload.Limits{MemoryMax: req.MemoryMaxBytes, PidsMax: uint64(req.PidsMax)}
 	return nil
 }
 
