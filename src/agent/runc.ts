@@ -355,14 +355,24 @@ export async function containerPids(agent: AgentClient, id: string): Promise<num
 }
 
 /**
+ * Where runc puts a container whose spec has no cgroupsPath: beside its own cgroup, which
+ * in the guest is the runc exec's (the agent's /vessel/exec/exec@<n>), so /vessel/exec/<id>,
+ * inside the agent's workload subtree. A spec's cgroupsPath should stay below /vessel too
+ * (the shim's: /vessel/containers/<id>): elsewhere the container escapes the limits that
+ * keep the agent's reserve.
+ */
+export const RUNC_DEFAULT_CGROUP_PARENT = '/vessel/exec';
+
+/**
  * How often the kernel's OOM killer killed a process in the container's cgroup (its
  * memory.events `oom_kill`): a container that exited 137 with a count above 0 was
  * OOM-killed. Readable until deleteContainer (runContainer keeps the stopped container).
- * `cgroupsPath` is the spec's linux.cgroupsPath (cgroupfs form); runc's default is /<id>.
+ * `cgroupsPath` is the spec's linux.cgroupsPath (cgroupfs form); without one, runc's
+ * default in the guest (RUNC_DEFAULT_CGROUP_PARENT/<id>).
  */
 export async function containerOomKills(agent: AgentClient, id: string, cgroupsPath?: string): Promise<number> {
   validateContainerId(id);
-  const cg = cgroupsPath === undefined || cgroupsPath === '' ? `/${id}` : cgroupsPath;
+  const cg = cgroupsPath === undefined || cgroupsPath === '' ? `${RUNC_DEFAULT_CGROUP_PARENT}/${id}` : cgroupsPath;
   if (!cg.startsWith('/') || cg.split('/').some((p) => p === '..' || p === '.') || cg.includes('\0'))
     throw new VesselError('INVALID_ARGUMENT', `cgroupsPath must be an absolute cgroupfs path without . or .., got ${JSON.stringify(cg)}`);
   const file = `/sys/fs/cgroup${cg.replace(/\/+$/, '')}/memory.events`;

@@ -31,9 +31,13 @@ export interface GuestBundle {
   binds: HostBind[];
 }
 
-/** The container's cgroup in the guest: below vessel's own subtree, named by the container. */
+/**
+ * The container's cgroup in the guest: in the agent's workload subtree (/vessel, whose
+ * memory.max and pids.max keep the agent's reserve for every workload together), beside the
+ * agent's per-exec cgroups (/vessel/exec), named by the container.
+ */
 export function guestCgroupPath(id: string): string {
-  return `/vessel/${id}`;
+  return `/vessel/containers/${id}`;
 }
 
 const NS_PATH = /^\/proc\/[0-9]+\/ns\/(ipc|uts|pid|mnt|cgroup|user|time)$/;

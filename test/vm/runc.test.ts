@@ -160,20 +160,20 @@ describe('runc in the guest', () => {
     // dd's buffer is one 64 MiB allocation, filled by one read of /dev/zero; dd is the init.
     const b = bundle(['/bin/dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], (s) => {
       s.linux.resources = { ...s.linux.resources, memory: { limit: 32 << 20 } };
-      s.linux.cgroupsPath = '/vessel-test/oom';
+      s.linux.cgroupsPath = '/vessel/containers/oom-test';
     });
     const r = await collect(await runContainer(inst.client(), { id: b.id, bundle: b.dir }, { stdout: 'open', stderr: 'open' }));
     expect(r).toMatchObject({ exitCode: 137, signal: 0, stdout: '', stderr: '' });
     expect(r.runtimeError).toBeUndefined();
     await inst.client().ping();
-    expect(await shInGuest(inst, 'cat /sys/fs/cgroup/vessel-test/oom/memory.max')).toBe(`${32 << 20}\n`);
-    expect(await containerOomKills(inst.client(), b.id, '/vessel-test/oom')).toBeGreaterThan(0);
+    expect(await shInGuest(inst, 'cat /sys/fs/cgroup/vessel/containers/oom-test/memory.max')).toBe(`${32 << 20}\n`);
+    expect(await containerOomKills(inst.client(), b.id, '/vessel/containers/oom-test')).toBeGreaterThan(0);
     expect((await containerState(inst.client(), b.id)).status).toBe('stopped');
     await deleteContainer(inst.client(), b.id);
-    expect(await shInGuest(inst, 'test -e /sys/fs/cgroup/vessel-test/oom && echo left || echo gone')).toBe('gone\n');
-    await expect(containerOomKills(inst.client(), b.id, '/vessel-test/oom')).rejects.toSatisfy((err) => isVesselError(err, 'NOT_FOUND'));
+    expect(await shInGuest(inst, 'test -e /sys/fs/cgroup/vessel/containers/oom-test && echo left || echo gone')).toBe('gone\n');
+    await expect(containerOomKills(inst.client(), b.id, '/vessel/containers/oom-test')).rejects.toSatisfy((err) => isVesselError(err, 'NOT_FOUND'));
     // The same program within its limit, and the agent is unharmed.
-    // (no cgroupsPath: runc's default, /<id>)
+    // (no cgroupsPath: runc's default in the guest, /vessel/exec/<id>)
     const small = bundle(['/bin/dd', 'if=/dev/zero', 'of=/dev/null', 'bs=16M', 'count=1'], (s) => {
       s.linux.resources = { ...s.linux.resources, memory: { limit: 32 << 20 } };
     });

@@ -68,7 +68,7 @@ describe('guestBundle', () => {
     const linux = spec.linux as Record<string, unknown>;
     expect(linux.mountLabel).toBeUndefined();
     expect((spec.process as Record<string, unknown>).apparmorProfile).toBeUndefined();
-    expect(linux.cgroupsPath).toBe('/vessel/c1');
+    expect(linux.cgroupsPath).toBe('/vessel/containers/c1');
     expect(linux.namespaces).toEqual([{ type: 'pid' }, { type: 'ipc', path: '/proc/42/ns/ipc' }, { type: 'uts', path: '/proc/42/ns/uts' }, { type: 'mount' }]);
   });
 
