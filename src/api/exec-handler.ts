@@ -2,8 +2,8 @@
 // and stderr come back as messages (or ride raw streams the client opened with
 // StartStream); stdin arrives as messages (with backpressure: the call is paused while the
 // guest stream is full) and a client half-close is the process's stdin EOF. The call ends
-// with the exit status once the output is drained. A client that goes away before the
-// exit gets its process group killed.
+// with the exit status once the output is drained (oom_killed: the guest's OOM killer ended
+// it). A client that goes away before the exit gets its process group killed.
 import { execWithStreams, newExecId, type GuestExec } from '../agent/index.js';
 import { VesselError } from '../errors/index.js';
 import type { OneofCase, vmv1 } from '../gen/index.js';
@@ -109,7 +109,9 @@ export function execHandler(registry: InstanceRegistry): vmv1.InstanceHandlers['
         await Promise.all(drained);
         running = false;
         for (const d of [ex.stdin, ex.stdout, ex.stderr]) d?.end();
-        call.write({ exit: { exitCode: status.exitCode, signal: status.signal, exitedAtUnixNano: status.exitedAtUnixNano.toString() } });
+        call.write({
+          exit: { exitCode: status.exitCode, signal: status.signal, exitedAtUnixNano: status.exitedAtUnixNano.toString(), oomKilled: status.oomKilled },
+        });
         call.end();
       })().catch(async (e: unknown) => {
         abandon();

@@ -35,6 +35,12 @@ export function statusExit(status: { exitCode: number; signal: number }): number
   return status.signal > 0 ? 128 + status.signal : status.exitCode;
 }
 
+/** statusExit, first saying on `stderr` when the guest's OOM killer ended `command` (exit 137). */
+export function guestExit(status: { exitCode: number; signal: number; oomKilled?: boolean }, what: string, command: string, stderr: Writable): number {
+  if (status.oomKilled) stderr.write(`${what}: ${command}: killed by the guest's OOM killer (out of memory)\n`);
+  return statusExit(status);
+}
+
 /**
  * Prints `err` for `what` (e.g. "vessel run") and returns the exit code: usage errors 2,
  * vessel's own failures 125. Anything else is a bug and is rethrown.

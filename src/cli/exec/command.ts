@@ -5,14 +5,15 @@
 // in raw mode (Ctrl-C is then a byte for the guest's terminal) and sends a resize on
 // SIGWINCH. A host SIGINT / SIGTERM / SIGHUP is sent to the process group (signal_group);
 // a second one ends the call (the daemon kills the process group) and exits 128+N.
-// Exit: the process's status (128+N for signal N), 126 / 127 when the guest cannot
+// Exit: the process's status (128+N for signal N; 137 with a message when the guest's OOM
+// killer ended it), 126 / 127 when the guest cannot
 // execute or find CMD, 125 when vessel failed (no daemon, no such instance, ...), 2 usage.
 import os from 'node:os';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import type { OneofCase, vmv1 } from '../../gen/index.js';
 import { connectDaemon, socketPathOf, type DaemonClient } from '../daemon/client.js';
 import { isServiceError, reportDaemonError, vesselCode } from '../daemon/errors.js';
-import { commandFailureExit, reportError, statusExit } from '../errors.js';
+import { commandFailureExit, guestExit, reportError } from '../errors.js';
 import { guestEnvironment } from '../guest-env.js';
 import type { CliIo, HostSignal } from '../io.js';
 import { enterRawMode, windowSize } from '../run/tty.js';
@@ -82,7 +83,7 @@ class ExecSession {
     for (const [s, h] of handlers) this.io.signals.on(s, h);
     this.io.signals.on('SIGWINCH', onWinch);
     try {
-      return statusExit(await this.execute());
+      return guestExit(await this.execute(), 'vessel exec', this.spec.command[0]!, this.io.stderr);
     } finally {
       this.stopStdin();
       this.restoreTerminal();

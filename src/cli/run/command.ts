@@ -15,7 +15,7 @@ import { VesselError } from '../../errors/index.js';
 import { ensureDefaultImage } from '../../image/index.js';
 import type { Instance, NewManager } from '../../vm/index.js';
 import type { ExitStatus } from '../../agent/index.js';
-import { execFailureExit, reportError, statusExit } from '../errors.js';
+import { execFailureExit, guestExit, reportError } from '../errors.js';
 import { guestEnvironment } from '../guest-env.js';
 import type { CliIo, HostSignal } from '../io.js';
 import { createInstanceDir, removeInstanceDir, type InstanceDir } from '../instances.js';
@@ -116,7 +116,7 @@ class RunSession {
 
   /** After cleanup, so that a VM that died under the command has recorded why. */
   private exitCode(outcome: { status: ExitStatus } | { err: unknown }): number {
-    if ('status' in outcome) return statusExit(outcome.status);
+    if ('status' in outcome) return guestExit(outcome.status, 'vessel run', this.spec.command[0]!, this.io.stderr);
     const { err } = outcome;
     if (err instanceof Interrupted || (this.received && this.teardown.signal.aborted)) return 128 + signalNumber(this.received!);
     const cannotExec = execFailureExit(err);
