@@ -138,6 +138,21 @@ describe('a running instance over gRPC', () => {
     expect(exit).toMatchObject({ exitCode: 3, signal: 0 });
   });
 
+  it('Exec: a process the guest OOM killer ends says so (137, oom_killed)', async () => {
+    const exec = c.instance.Exec();
+    let exit: any;
+    exec.on('data', (m: any) => {
+      if (m.msg === 'exit') exit = m.exit;
+    });
+    const execDone = finished(exec);
+    // one allocation 16 MiB beyond the workloads' memory.max
+    const hog = 'exec dd if=/dev/zero of=/dev/null bs=$(( $(cat /sys/fs/cgroup/vessel/memory.max) / 1048576 + 16 ))M count=1';
+    exec.write({ start: { instanceId: id, args: ['/bin/sh', '-c', hog] } });
+    exec.end();
+    await execDone;
+    expect(exit).toMatchObject({ exitCode: 137, signal: 9, oomKilled: true });
+  });
+
   it('a client that stops reading StartStream stalls the guest writer; daemon memory stays bounded; all bytes arrive after', async () => {
     const total = 96 * 1024 * 1024;
     const stream = c.instance.StartStream();
