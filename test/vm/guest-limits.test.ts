@@ -117,7 +117,15 @@ describe('the workload subtree', () => {
     const { memoryTotalBytes } = await agent.info();
     expect(memoryMax).toBeLessThanOrEqual(Number(memoryTotalBytes) - MEMORY_RESERVE);
     expect(memoryMax).toBeGreaterThan(Number(memoryTotalBytes) / 2);
-    expect(await shInGuest(inst, 'cat /sys/fs/cgroup/cgroup.subtree_control')).toMatch(/\bcpu\b.*\bmemory\b.*\bpids\b/);
+    expect(await shInGuest(inst, 'cat /sys/fs/cgroup/cgroup.subtree_control')).toMatch(/\bmemory\b.*\bpids\b/);
+  });
+
+  it('CPU time by priority: every agent thread at nice -20, an exec (and what it starts) at nice 0', async () => {
+    // field 19 of stat is nice; comm (field 2) of these threads has no spaces
+    const agentNices = (await shInGuest(inst, 'for t in /proc/1/task/*/stat; do cut -d" " -f19 $t; done')).trim().split('\n');
+    expect(agentNices.length).toBeGreaterThan(1);
+    expect(new Set(agentNices)).toEqual(new Set(['-20']));
+    expect((await shInGuest(inst, 'cut -d" " -f19 /proc/$$/stat; sh -c \'cut -d" " -f19 /proc/$$/stat\'')).trim().split('\n')).toEqual(['0', '0']);
   });
 
   it('an exec with limits of its own gets them; beyond its memory.max it is OOM-killed: 137, oom_killed', async () => {

@@ -122,13 +122,17 @@ func RunPID1() {
 	fatal(fmt.Errorf("serve: %w", runner.Run(ctx)))
 }
 
-// confine protects the agent from the OOM killer and has every exec start in the workload
+// confine protects the agent from the OOM killer, gives its threads priority over the
+// workloads' (workload.AgentNice) and has every exec start in the workload
 // cgroup subtree with the default limits (agent/internal/workload). A guest where this fails
 // still serves, without the limits (logged).
 func confine(procs *process.Manager, logger *log.Logger) {
 	oom, err := workload.ProtectAgent("/proc/self/oom_score_adj", logger.Printf)
 	if err != nil {
 		logger.Printf("boot: oom_score_adj: %v", err)
+	}
+	if err := workload.PrioritizeThreads("/proc/self/task"); err != nil {
+		logger.Printf("boot: agent priority: %v", err)
 	}
 	limits, err := workload.ReadDefaults("/proc")
 	if err != nil {

@@ -19,6 +19,8 @@ type OOMScore struct {
 	mu   sync.Mutex
 	w    io.WriterAt
 	logf func(format string, args ...any)
+	// startAtChildNice runs start on a thread at ChildNice (withChildNice; tests replace it).
+	startAtChildNice func(start func() error) error
 }
 
 // ProtectAgent opens path (/proc/self/oom_score_adj) and sets AgentOOMScoreAdj: the OOM
@@ -41,7 +43,7 @@ func newOOMScore(w io.WriterAt, logf func(format string, args ...any)) (*OOMScor
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	o := &OOMScore{w: w, logf: logf}
+	o := &OOMScore{w: w, logf: logf, startAtChildNice: withChildNice}
 	if err := o.set(AgentOOMScoreAdj); err != nil {
 		return nil, err
 	}
@@ -56,17 +58,18 @@ func (o *OOMScore) set(v int) error {
 	return nil
 }
 
-// Spawn runs start (which forks the child) with the agent's score at ChildOOMScoreAdj, the
-// value the child inherits, and restores AgentOOMScoreAdj after it; Spawns are serialized.
-// Every child the agent starts must be started through Spawn. It returns start's error, or
-// the error of lowering the score (then start is not run).
+// Spawn runs start (which forks the child) with the agent's score at ChildOOMScoreAdj and
+// on a thread at ChildNice, the values the child inherits, and restores AgentOOMScoreAdj
+// and the thread's AgentNice after it; Spawns are serialized. Every child the agent starts
+// must be started through Spawn. It returns start's error, or the error of lowering the
+// score or the nice (then start is not run).
 func (o *OOMScore) Spawn(start func() error) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err := o.set(ChildOOMScoreAdj); err != nil {
 		return err
 	}
-	err := start()
+	err := o.startAtChildNice(start)
 	if rerr := o.set(AgentOOMScoreAdj); rerr != nil {
 		o.logf("agent: %v", rerr)
 	}

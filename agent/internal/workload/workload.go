@@ -3,14 +3,14 @@
 // in the root cgroup) a reserve of memory, tasks and CPU time.
 //
 // Contract:
-//   - Setup(root, limits) enables cpu, memory and pids in the root cgroup's subtree_control
-//     and makes the workload subtree <root>/vessel with memory.max and pids.max from limits
+//   - Setup(root, limits) enables memory and pids in the root cgroup's subtree_control and
+//     makes the workload subtree <root>/vessel with memory.max and pids.max from limits
 //     (DefaultLimits: what the guest has when the agent boots, minus the agent's reserve).
-//     Its own cpu.weight is the default 100: however many tasks run in it, the subtree as a
-//     whole weighs as much as one of the agent's threads, so a fork bomb cannot starve the
-//     agent of CPU time. Below it, <root>/vessel/exec holds one leaf cgroup per exec (cpu,
-//     memory and pids enabled: an exec started beside a fork bomb gets as much CPU time as
-//     the whole bomb), and containers nest under it too (runc's cgroupsPath: the shim uses
+//     CPU time is not divided by cgroup (the cpu controller's group scheduling made every
+//     exec's round trip ~20 % slower under TCG) but by nice: the agent's threads run at
+//     AgentNice (-20), its children start at ChildNice (0), so a fork bomb cannot starve the
+//     agent (nice.go). Below it, <root>/vessel/exec holds one leaf cgroup per exec (memory
+//     and pids enabled), and containers nest under it too (runc's cgroupsPath: the shim uses
 //     /vessel/containers/<id>; runc without a cgroupsPath makes /vessel/exec/<id>, next to
 //     the runc process's own leaf).
 //   - NewLeaf gives one exec its cgroup: a leaf <root>/vessel/exec/exec@<n> (a name no runc
@@ -28,7 +28,8 @@
 //     Release or Remove once they are gone.
 //   - OOMScore gives the agent oom_score_adj -1000 and lifts it around each child's start
 //     (Spawn), so children start at 0 instead of inheriting -1000 (a workload the OOM killer
-//     may not kill would make its cgroup's OOM unresolvable).
+//     may not kill would make its cgroup's OOM unresolvable); Spawn forks on a thread at
+//     ChildNice likewise. PrioritizeThreads puts the agent's threads at AgentNice.
 //
 // Everything here works on paths given by the caller, so tests run against a temp dir
 // standing in for the cgroup filesystem and /proc.
@@ -54,10 +55,9 @@ const (
 	ExecLeafPrefix = "exec@"
 )
 
-// Controllers enabled all the way down to the exec leaves: cpu (the subtree weighs as one
-// thread against the agent's; below it each exec weighs the same however many tasks it
-// has), memory and pids.
-const controllers = "+cpu +memory +pids"
+// Controllers enabled all the way down to the exec leaves (runc enables more on the way
+// to a container whose resources ask for them, e.g. cpu).
+const controllers = "+memory +pids"
 
 // Limits bound one cgroup; a zero field is not written (no limit of its own).
 type Limits struct {

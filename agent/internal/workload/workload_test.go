@@ -32,11 +32,11 @@ func TestSetupMakesTheLimitedSubtree(t *testing.T) {
 		t.Fatalf("path %s", s.Path())
 	}
 	for file, want := range map[string]string{
-		"cgroup.subtree_control":             "+cpu +memory +pids",
+		"cgroup.subtree_control":             "+memory +pids",
 		"vessel/memory.max":                  "104857600",
 		"vessel/pids.max":                    "500",
-		"vessel/cgroup.subtree_control":      "+cpu +memory +pids",
-		"vessel/exec/cgroup.subtree_control": "+cpu +memory +pids",
+		"vessel/cgroup.subtree_control":      "+memory +pids",
+		"vessel/exec/cgroup.subtree_control": "+memory +pids",
 	} {
 		if got := read(t, filepath.Join(root, file)); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)
