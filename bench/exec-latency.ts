@@ -4,10 +4,14 @@
 // Also measured in the same run: the guest's own cost of spawning `true` (a busybox shell
 // loop of fork+exec+wait inside the guest, minus the same loop without the exec), so the
 // figure separates what vessel adds from what the (emulated) guest kernel costs.
+// BENCH_BASELINE_AGENT_DIR=<another checkout's agent/>: a second VM whose image has that
+// agent (e.g. the main branch's) runs the same calls interleaved with the first, and the
+// figure adds its exec median and the ratio (a change's cost, measured in one run).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentClient } from '../src/agent/index.js';
-import { QemuManager } from '../src/vm/index.js';
+import { buildImage } from '../src/image/index.js';
+import { QemuManager, type QemuInstance } from '../src/vm/index.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
 import { median, printFigure, round } from './stats.js';
 import { execTrueMs } from './exec-true.js';
@@ -16,6 +20,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PER_ROUND = Number(process.env.BENCH_CALLS ?? 40);
 
 const LOOP = 100;
+const BASELINE_AGENT_DIR = process.env.BENCH_BASELINE_AGENT_DIR;
 
 /** Wall time of a guest shell loop, from Exec to Wait. */
 async function loopMs(agent: AgentClient, execId: string, body: string): Promise<number> {
@@ -33,16 +38,30 @@ async function guestSpawnMs(agent: AgentClient, id: string): Promise<number> {
   return (withSpawn - without) / LOOP;
 }
 
+async function bootIn(parent: string, name: string, manager: QemuManager): Promise<QemuInstance> {
+  const dir = path.join(parent, name);
+  fs.mkdirSync(dir);
+  const inst = await manager.newInstance(dir);
+  await inst.start();
+  return inst;
+}
+
 async function main(): Promise<void> {
   const tmp = await makePrivateTempDir('bench-exec');
-  const dir = path.join(tmp.dir, 'vm');
-  fs.mkdirSync(dir);
-  const inst = await new QemuManager().newInstance(dir);
+  const instances: QemuInstance[] = [];
   try {
-    await inst.start();
+    const inst = await bootIn(tmp.dir, 'vm', new QemuManager());
+    instances.push(inst);
     const agent = inst.client();
+    let baseline: AgentClient | undefined;
+    if (BASELINE_AGENT_DIR) {
+      const image = await buildImage({ agentDir: path.resolve(BASELINE_AGENT_DIR) });
+      const base = await bootIn(tmp.dir, 'baseline', new QemuManager({ image }));
+      instances.push(base);
+      baseline = base.client();
+    }
     let id = 0;
-    const execOnce = () => execTrueMs(agent, `true-${++id}`);
+    const execOnce = (a: AgentClient = agent) => execTrueMs(a, `true-${++id}`);
     const pingOnce = async () => {
       const t0 = performance.now();
       await agent.ping();
@@ -50,13 +69,18 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < 10; i++) {
       await execOnce();
+      if (baseline) await execOnce(baseline);
       await pingOnce();
     } // warm-up
     const execs: number[] = [];
+    const baseExecs: number[] = [];
     const pings: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < PER_ROUND; i++) pings.push(await pingOnce());
-      for (let i = 0; i < PER_ROUND; i++) execs.push(await execOnce());
+      for (let i = 0; i < PER_ROUND; i++) {
+        execs.push(await execOnce());
+        if (baseline) baseExecs.push(await execOnce(baseline));
+      }
     }
     const floor: number[] = [];
     for (let r = 0; r < ROUNDS; r++) floor.push(await guestSpawnMs(agent, `floor-${r}`));
@@ -74,9 +98,16 @@ async function main(): Promise<void> {
       ratioExecOverPing: round(m.exec / m.ping, 3),
       ratioOverheadOverPing: round((m.exec - m.floor) / m.ping, 3),
       goal: '<= 3',
+      ...(baseline
+        ? {
+            baselineAgentDir: path.resolve(BASELINE_AGENT_DIR!),
+            baselineExecTrueMedianMs: round(median(baseExecs), 3),
+            ratioExecOverBaseline: round(m.exec / median(baseExecs), 3),
+          }
+        : {}),
     });
   } finally {
-    await inst.shutdown();
+    for (const i of instances) await i.shutdown();
     await tmp.remove();
   }
 }
