@@ -123,7 +123,7 @@ func RunPID1() {
 }
 
 // confine protects the agent from the OOM killer, gives its threads priority over the
-// workloads' (workload.AgentNice) and has every exec start in the workload
+// workloads' (workload.AgentPolicy, AgentNice) and has every exec start in the workload
 // cgroup subtree with the default limits (agent/internal/workload). A guest where this fails
 // still serves, without the limits (logged).
 func confine(procs *process.Manager, logger *log.Logger) {

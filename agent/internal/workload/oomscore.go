@@ -19,8 +19,8 @@ type OOMScore struct {
 	mu   sync.Mutex
 	w    io.WriterAt
 	logf func(format string, args ...any)
-	// startAtChildNice runs start on a thread at ChildNice (withChildNice; tests replace it).
-	startAtChildNice func(start func() error) error
+	// startAtChildPriority runs start on a thread at the children's priority (withChildPriority).
+	startAtChildPriority func(start func() error) error
 }
 
 // ProtectAgent opens path (/proc/self/oom_score_adj) and sets AgentOOMScoreAdj: the OOM
@@ -43,7 +43,7 @@ func newOOMScore(w io.WriterAt, logf func(format string, args ...any)) (*OOMScor
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	o := &OOMScore{w: w, logf: logf, startAtChildNice: withChildNice}
+	o := &OOMScore{w: w, logf: logf, startAtChildPriority: withChildPriority}
 	if err := o.set(AgentOOMScoreAdj); err != nil {
 		return nil, err
 	}
@@ -59,8 +59,8 @@ func (o *OOMScore) set(v int) error {
 }
 
 // Spawn runs start (which forks the child) with the agent's score at ChildOOMScoreAdj and
-// on a thread at ChildNice, the values the child inherits, and restores AgentOOMScoreAdj
-// and the thread's AgentNice after it; Spawns are serialized. Every child the agent starts
+// on a thread at the children's scheduling priority, which the child inherits, and
+// restores AgentOOMScoreAdj and the thread's priority after it; Spawns are serialized. Every child the agent starts
 // must be started through Spawn. It returns start's error, or the error of lowering the
 // score or the nice (then start is not run).
 func (o *OOMScore) Spawn(start func() error) error {
@@ -69,7 +69,7 @@ func (o *OOMScore) Spawn(start func() error) error {
 	if err := o.set(ChildOOMScoreAdj); err != nil {
 		return err
 	}
-	err := o.startAtChildNice(start)
+	err := o.startAtChildPriority(start)
 	if rerr := o.set(AgentOOMScoreAdj); rerr != nil {
 		o.logf("agent: %v", rerr)
 	}

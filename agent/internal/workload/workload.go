@@ -7,9 +7,9 @@
 //     makes the workload subtree <root>/vessel with memory.max and pids.max from limits
 //     (DefaultLimits: what the guest has when the agent boots, minus the agent's reserve).
 //     CPU time is not divided by cgroup (the cpu controller's group scheduling made every
-//     exec's round trip ~20 % slower under TCG) but by nice: the agent's threads run at
-//     AgentNice (-20), its children start at ChildNice (0), so a fork bomb cannot starve the
-//     agent (nice.go). Below it, <root>/vessel/exec holds one leaf cgroup per exec (memory
+//     exec's round trip ~20 % slower under TCG) but by priority: the agent's threads run
+//     SCHED_BATCH at nice -20, its children start SCHED_NORMAL at 0, so a fork bomb cannot
+//     starve the agent (priority.go). Below it, <root>/vessel/exec holds one leaf cgroup per exec (memory
 //     and pids enabled), and containers nest under it too (runc's cgroupsPath: the shim uses
 //     /vessel/containers/<id>; runc without a cgroupsPath makes /vessel/exec/<id>, next to
 //     the runc process's own leaf).
@@ -29,7 +29,7 @@
 //   - OOMScore gives the agent oom_score_adj -1000 and lifts it around each child's start
 //     (Spawn), so children start at 0 instead of inheriting -1000 (a workload the OOM killer
 //     may not kill would make its cgroup's OOM unresolvable); Spawn forks on a thread at
-//     ChildNice likewise. PrioritizeThreads puts the agent's threads at AgentNice.
+//     the children's priority likewise. PrioritizeThreads gives the agent's threads theirs.
 //
 // Everything here works on paths given by the caller, so tests run against a temp dir
 // standing in for the cgroup filesystem and /proc.
