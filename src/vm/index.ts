@@ -26,8 +26,9 @@ export type {
   StartOptions,
   StartResult,
   StreamOptions,
+  DeviceFailure,
 } from './types.js';
-export { pausable, managedNetworking, type Pausable, type ManagedNetworking } from './extras.js';
+export { pausable, managedNetworking, deviceHealth, type Pausable, type ManagedNetworking, type DeviceHealth } from './extras.js';
 export type { StateChange } from './lifecycle.js';
 export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';
