@@ -8,6 +8,7 @@
 //   blocked until the VM ends, which is why every guest call here is bounded.
 // - a NIC's passt SIGKILLed: the instance runs on and reports the NIC as failed; the guest's
 //   connects fail at once (ENETUNREACH: the link is down), Ping and exec work, shutdown is clean.
+// - not a device fault: QEMU dying (its virtiofsd and passt end with it) fails the instance.
 // - a writable disk staged into a state dir on a full filesystem (an 8 MiB tmpfs, a 16 MiB
 //   image): start fails with RESOURCE_EXHAUSTED saying so, nothing is left behind, and the
 //   state dir serves the next instance.
@@ -181,6 +182,30 @@ describe('passt killed', () => {
       expect(inst.deviceFailures()).toEqual([failure]);
 
       await shutdownCleanly(inst, stateDir);
+    } finally {
+      await inst.shutdown({ now: true });
+    }
+  }, 120_000);
+});
+
+describe('not device faults', () => {
+  it("the VMM dying takes its helpers with it: that is the instance's failure (VM_EXITED), not its devices'", async () => {
+    const stateDir = newStateDir();
+    const share = path.join(tmp.dir, 'share-vmm');
+    fs.mkdirSync(share);
+    const inst = await manager.newInstance(stateDir);
+    try {
+      inst.setCPUAndMemory(1, 256);
+      inst.addFS('data', share);
+      inst.addPasstNIC('52:54:00:aa:00:32');
+      await inst.start();
+      const helpers = readRecords(stateDir);
+      process.kill(helpers.find((r) => r.name === 'qemu')!.pid, 'SIGKILL');
+      await bounded(inst.whenStopped(), 15_000, 'the instance to settle');
+      expect(inst.state()).toBe('failed');
+      expect(inst.failure()).toSatisfy((e: unknown) => isVesselError(e, 'VM_EXITED'));
+      for (const h of helpers) expect(isRunning(h.pid)).toBe(false);
+      expect(inst.deviceFailures()).toEqual([]);
     } finally {
       await inst.shutdown({ now: true });
     }

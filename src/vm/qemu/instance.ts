@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { AgentClient, TOOLS_BLOCK_ID } from '../../agent/index.js';
 import { VesselError, isVesselError } from '../../errors/index.js';
-import { pidExists } from '../../host/index.js';
+import { processRunning } from '../../host/index.js';
 import type { GuestImage } from '../../image/index.js';
 import { connectUnixSocket } from '../../transport/index.js';
 import { VmConfig } from '../config.js';
@@ -402,7 +402,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
       signal.throwIfAborted();
       this.lifecycle.running();
       this.faults.arm({
-        running: () => this.lifecycle.state === 'running' && !this.releasing && !qemu.hasExited && pidExists(qemu.pid),
+        running: () => this.lifecycle.state === 'running' && !this.releasing && !qemu.hasExited && processRunning(qemu.pid),
         fenceInGuest: (device) => this.resources.agent!.fenceDevice(device, { timeoutMs: FENCE_MS }),
         linkDown: async (id) => void (await this.resources.qmp!.execute('set_link', { name: id, up: false })),
       });
