@@ -132,6 +132,15 @@ export class AgentClient {
     return Buffer.from(r.content);
   }
 
+  /**
+   * Fences a device whose host backend died (agent.proto FenceDevice): a share's mounts
+   * become dead mounts that fail every access with ENOTCONN, a NIC is set down. Returns the
+   * mount points fenced, or the interface's name.
+   */
+  async fenceDevice(device: { virtiofsTag: string } | { mac: string }, opts?: CallOptions): Promise<string[]> {
+    return (await this.call('FenceDevice', device, opts)).fenced;
+  }
+
   async shutdown(opts?: CallOptions): Promise<void> {
     await this.call('Shutdown', {}, opts);
   }

@@ -3,7 +3,7 @@
 // returns an object literal declares its message type: TypeScript checks the literal's field
 // names only against a declared type (a renamed proto field then fails tsc here).
 import type { ManagedInstance } from './registry.js';
-import type { InstanceState } from '../vm/index.js';
+import { deviceHealth, type DeviceFailure, type InstanceState } from '../vm/index.js';
 import { isVesselError } from '../errors/index.js';
 import type { vmv1 } from '../gen/index.js';
 
@@ -45,5 +45,16 @@ export function instanceInfo(m: ManagedInstance): vmv1.InstanceInfo {
       configuredMs: t?.configuredMs ?? 0,
     },
     error: errorMessage(m.instance.failure()),
+    deviceFailures: (deviceHealth(m.instance)?.deviceFailures() ?? []).map(deviceFailure),
+  };
+}
+
+export function deviceFailure(f: DeviceFailure): vmv1.DeviceFailure {
+  return {
+    kind: f.kind,
+    id: f.id,
+    error: errorMessage(f.error),
+    atUnixNano: (BigInt(f.at.getTime()) * 1_000_000n).toString(),
+    fenced: f.fenced && 'targets' in f.fenced ? f.fenced.targets : [],
   };
 }

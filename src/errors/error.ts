@@ -27,6 +27,8 @@ export type VesselErrorCode =
   | 'VM_EXITED'
   | 'GUEST_PANICKED'
   | 'GUEST_UNRESPONSIVE'
+  // a device's host backend died while the VM runs on (a share's virtiofsd, a NIC's passt)
+  | 'DEVICE_FAILED'
   | 'STATE_DIR_IN_USE'
   // guest commands: the agent could not start the program (a shell's 127 / 126)
   | 'COMMAND_NOT_FOUND'

@@ -24,6 +24,27 @@ export function processStartTime(pid: number): string | undefined {
   return rest[19];
 }
 
+/** PF_EXITING in field 9 (flags) of /proc/<pid>/stat: the process has begun to exit. */
+const PF_EXITING = 0x4;
+
+/**
+ * True while `pid` runs and has not begun to exit. A process closes its file descriptors
+ * in the middle of exiting, before it is a zombie, so a peer that saw them close (a helper
+ * at the other end of a socket) sees it exiting here, never still running.
+ */
+export function processRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field 9 (flags) is rest[6].
+  return rest[0] !== 'Z' && rest[0] !== 'X' && (Number(rest[6]) & PF_EXITING) === 0;
+}
+
 /** True when the process recorded as `id` is still the same live process. */
 export function isAlive(id: ProcessIdentity): boolean {
   return processStartTime(id.pid) === id.startTime;

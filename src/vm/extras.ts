@@ -2,7 +2,7 @@
 // like its diskReserver): a face checks for one where it needs it and answers
 // UNIMPLEMENTED when the backend lacks it, so a second backend needs no edit in the faces.
 import { VesselError } from '../errors/index.js';
-import type { IPConfig, Instance, Manager } from './types.js';
+import type { DeviceFailure, IPConfig, Instance, Manager } from './types.js';
 
 /** Freezing and thawing the guest's vCPUs (the agent does not answer while paused). */
 export interface Pausable {
@@ -30,6 +30,17 @@ export interface Attachable {
   attach(stateDir: string): Promise<Instance>;
 }
 
+/**
+ * Devices whose host backend died while the VM runs on (a share's virtiofsd, a NIC's
+ * passt): each is recorded once with a DEVICE_FAILED error naming it, and the guest is
+ * fenced off it (its accesses fail instead of waiting forever).
+ */
+export interface DeviceHealth {
+  deviceFailures(): DeviceFailure[];
+  /** Each failure once the guest was fenced off it (or that failed); returns the unsubscribe. */
+  onDeviceFailure(listener: (failure: DeviceFailure) => void): () => void;
+}
+
 function has<K extends string>(inst: object, ...methods: K[]): boolean {
   return methods.every((m) => typeof (inst as unknown as Record<string, unknown>)[m] === 'function');
 }
@@ -49,4 +60,9 @@ export function pausable(inst: Instance, what: string): Instance & Pausable {
 export function managedNetworking(inst: Instance, what: string): Instance & ManagedNetworking {
   if (!has(inst, 'addPasstNIC')) throw new VesselError('UNIMPLEMENTED', `${what}: this VM backend cannot run a network helper for the guest`);
   return inst as Instance & ManagedNetworking;
+}
+
+/** `inst`'s DeviceHealth, or undefined when the backend keeps no such record. */
+export function deviceHealth(inst: Instance): (Instance & DeviceHealth) | undefined {
+  return has(inst, 'deviceFailures', 'onDeviceFailure') ? (inst as Instance & DeviceHealth) : undefined;
 }

@@ -27,8 +27,9 @@ export type {
   StartOptions,
   StartResult,
   StreamOptions,
+  DeviceFailure,
 } from './types.js';
-export { pausable, managedNetworking, attachable, type Pausable, type ManagedNetworking, type Attachable } from './extras.js';
+export { pausable, managedNetworking, attachable, deviceHealth, type Pausable, type ManagedNetworking, type Attachable, type DeviceHealth } from './extras.js';
 export type { StateChange } from './lifecycle.js';
 export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';

@@ -100,6 +100,21 @@ export interface InstanceDescription {
   accelerator: string;
 }
 
+/**
+ * A device whose host backend died while the VM ran on (a share's virtiofsd, a NIC's
+ * passt): see DeviceHealth (extras.ts).
+ */
+export interface DeviceFailure {
+  kind: 'share' | 'nic';
+  /** The share's tag or the NIC's MAC. */
+  id: string;
+  /** DEVICE_FAILED, naming the device and how its backend ended. */
+  error: Error;
+  at: Date;
+  /** How the guest was fenced off it (set once tried): the mount points or the interface, or why not. */
+  fenced?: { targets: string[] } | { error: string };
+}
+
 export interface Instance {
   readonly stateDir: string;
   state(): InstanceState;

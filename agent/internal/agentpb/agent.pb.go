@@ -1419,6 +1419,143 @@ func (x *WaitFileResponse) GetContent() []byte {
 	return nil
 }
 
+// The host's backend of a device died (a share's virtiofsd, a NIC's passt): the agent fences
+// the device so that guest programs get an error at once instead of waiting forever.
+// A share (virtiofs_tag): each mount of that tag is detached (MNT_DETACH) and a dead,
+// read-only FUSE mount (type fuse.vessel-failed, source failed:<tag>) takes its place, on
+// which every access fails with ENOTCONN ("Transport endpoint is not connected"), so nothing
+// written there lands in the guest's own root instead. Requests already queued to the dead
+// virtiofsd are never answered (Linux cannot abort a virtiofs connection: it is neither in
+// fusectl nor force-unmountable), so processes blocked on them stay blocked.
+// A NIC (mac): the interface is set down, its routes go, and connects fail with ENETUNREACH.
+// Idempotent. INVALID_ARGUMENT: a bad tag or MAC; NOT_FOUND: no interface with that MAC (a
+// tag with no mount left is no error: `fenced` is empty).
+type FenceDeviceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Device:
+	//
+	//	*FenceDeviceRequest_VirtiofsTag
+	//	*FenceDeviceRequest_Mac
+	Device        isFenceDeviceRequest_Device `protobuf_oneof:"device"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FenceDeviceRequest) Reset() {
+	*x = FenceDeviceRequest{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FenceDeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FenceDeviceRequest) ProtoMessage() {}
+
+func (x *FenceDeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FenceDeviceRequest.ProtoReflect.Descriptor instead.
+func (*FenceDeviceRequest) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *FenceDeviceRequest) GetDevice() isFenceDeviceRequest_Device {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *FenceDeviceRequest) GetVirtiofsTag() string {
+	if x != nil {
+		if x, ok := x.Device.(*FenceDeviceRequest_VirtiofsTag); ok {
+			return x.VirtiofsTag
+		}
+	}
+	return ""
+}
+
+func (x *FenceDeviceRequest) GetMac() string {
+	if x != nil {
+		if x, ok := x.Device.(*FenceDeviceRequest_Mac); ok {
+			return x.Mac
+		}
+	}
+	return ""
+}
+
+type isFenceDeviceRequest_Device interface {
+	isFenceDeviceRequest_Device()
+}
+
+type FenceDeviceRequest_VirtiofsTag struct {
+	VirtiofsTag string `protobuf:"bytes,1,opt,name=virtiofs_tag,json=virtiofsTag,proto3,oneof"`
+}
+
+type FenceDeviceRequest_Mac struct {
+	Mac string `protobuf:"bytes,2,opt,name=mac,proto3,oneof"`
+}
+
+func (*FenceDeviceRequest_VirtiofsTag) isFenceDeviceRequest_Device() {}
+
+func (*FenceDeviceRequest_Mac) isFenceDeviceRequest_Device() {}
+
+type FenceDeviceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fenced        []string               `protobuf:"bytes,1,rep,name=fenced,proto3" json:"fenced,omitempty"` // the mount points replaced, or the interface's name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FenceDeviceResponse) Reset() {
+	*x = FenceDeviceResponse{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FenceDeviceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FenceDeviceResponse) ProtoMessage() {}
+
+func (x *FenceDeviceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FenceDeviceResponse.ProtoReflect.Descriptor instead.
+func (*FenceDeviceResponse) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FenceDeviceResponse) GetFenced() []string {
+	if x != nil {
+		return x.Fenced
+	}
+	return nil
+}
+
 type ShutdownRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1427,7 +1564,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[23]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1576,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[23]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1589,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 type ShutdownResponse struct {
@@ -1463,7 +1600,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[24]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1612,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[24]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1488,7 +1625,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{26}
 }
 
 var File_vessel_agent_v1_agent_proto protoreflect.FileDescriptor
@@ -1586,9 +1723,15 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\rwhile_exec_id\x18\x03 \x01(\tR\vwhileExecId\x12\x1b\n" +
 	"\tmax_bytes\x18\x04 \x01(\rR\bmaxBytes\",\n" +
 	"\x10WaitFileResponse\x12\x18\n" +
-	"\acontent\x18\x01 \x01(\fR\acontent\"\x11\n" +
+	"\acontent\x18\x01 \x01(\fR\acontent\"W\n" +
+	"\x12FenceDeviceRequest\x12#\n" +
+	"\fvirtiofs_tag\x18\x01 \x01(\tH\x00R\vvirtiofsTag\x12\x12\n" +
+	"\x03mac\x18\x02 \x01(\tH\x00R\x03macB\b\n" +
+	"\x06device\"-\n" +
+	"\x13FenceDeviceResponse\x12\x16\n" +
+	"\x06fenced\x18\x01 \x03(\tR\x06fenced\"\x11\n" +
 	"\x0fShutdownRequest\"\x12\n" +
-	"\x10ShutdownResponse2\xbe\a\n" +
+	"\x10ShutdownResponse2\x98\b\n" +
 	"\x05Agent\x12C\n" +
 	"\x04Ping\x12\x1c.vessel.agent.v1.PingRequest\x1a\x1d.vessel.agent.v1.PingResponse\x12C\n" +
 	"\x04Info\x12\x1c.vessel.agent.v1.InfoRequest\x1a\x1d.vessel.agent.v1.InfoResponse\x12C\n" +
@@ -1602,7 +1745,8 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x05Mount\x12\x1d.vessel.agent.v1.MountRequest\x1a\x1e.vessel.agent.v1.MountResponse\x12m\n" +
 	"\x12ConfigureInterface\x12*.vessel.agent.v1.ConfigureInterfaceRequest\x1a+.vessel.agent.v1.ConfigureInterfaceResponse\x12O\n" +
 	"\bShutdown\x12 .vessel.agent.v1.ShutdownRequest\x1a!.vessel.agent.v1.ShutdownResponse\x12O\n" +
-	"\bWaitFile\x12 .vessel.agent.v1.WaitFileRequest\x1a!.vessel.agent.v1.WaitFileResponseB+Z)vessel.dev/agent/internal/agentpb;agentpbb\x06proto3"
+	"\bWaitFile\x12 .vessel.agent.v1.WaitFileRequest\x1a!.vessel.agent.v1.WaitFileResponse\x12X\n" +
+	"\vFenceDevice\x12#.vessel.agent.v1.FenceDeviceRequest\x1a$.vessel.agent.v1.FenceDeviceResponseB+Z)vessel.dev/agent/internal/agentpb;agentpbb\x06proto3"
 
 var (
 	file_vessel_agent_v1_agent_proto_rawDescOnce sync.Once
@@ -1616,7 +1760,7 @@ func file_vessel_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_vessel_agent_v1_agent_proto_rawDescData
 }
 
-var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*PingRequest)(nil),                // 0: vessel.agent.v1.PingRequest
 	(*PingResponse)(nil),               // 1: vessel.agent.v1.PingResponse
@@ -1641,8 +1785,10 @@ var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*ConfigureInterfaceResponse)(nil), // 20: vessel.agent.v1.ConfigureInterfaceResponse
 	(*WaitFileRequest)(nil),            // 21: vessel.agent.v1.WaitFileRequest
 	(*WaitFileResponse)(nil),           // 22: vessel.agent.v1.WaitFileResponse
-	(*ShutdownRequest)(nil),            // 23: vessel.agent.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),           // 24: vessel.agent.v1.ShutdownResponse
+	(*FenceDeviceRequest)(nil),         // 23: vessel.agent.v1.FenceDeviceRequest
+	(*FenceDeviceResponse)(nil),        // 24: vessel.agent.v1.FenceDeviceResponse
+	(*ShutdownRequest)(nil),            // 25: vessel.agent.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),           // 26: vessel.agent.v1.ShutdownResponse
 }
 var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: vessel.agent.v1.InfoResponse.boot_timeline:type_name -> vessel.agent.v1.BootEvent
@@ -1656,22 +1802,24 @@ var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	15, // 8: vessel.agent.v1.Agent.CloseStdin:input_type -> vessel.agent.v1.CloseStdinRequest
 	17, // 9: vessel.agent.v1.Agent.Mount:input_type -> vessel.agent.v1.MountRequest
 	19, // 10: vessel.agent.v1.Agent.ConfigureInterface:input_type -> vessel.agent.v1.ConfigureInterfaceRequest
-	23, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
+	25, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
 	21, // 12: vessel.agent.v1.Agent.WaitFile:input_type -> vessel.agent.v1.WaitFileRequest
-	1,  // 13: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
-	4,  // 14: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
-	6,  // 15: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
-	8,  // 16: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
-	10, // 17: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
-	12, // 18: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
-	14, // 19: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
-	16, // 20: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
-	18, // 21: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
-	20, // 22: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
-	24, // 23: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
-	22, // 24: vessel.agent.v1.Agent.WaitFile:output_type -> vessel.agent.v1.WaitFileResponse
-	13, // [13:25] is the sub-list for method output_type
-	1,  // [1:13] is the sub-list for method input_type
+	23, // 13: vessel.agent.v1.Agent.FenceDevice:input_type -> vessel.agent.v1.FenceDeviceRequest
+	1,  // 14: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
+	4,  // 15: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
+	6,  // 16: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
+	8,  // 17: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
+	10, // 18: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
+	12, // 19: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
+	14, // 20: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
+	16, // 21: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
+	18, // 22: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
+	20, // 23: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
+	26, // 24: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
+	22, // 25: vessel.agent.v1.Agent.WaitFile:output_type -> vessel.agent.v1.WaitFileResponse
+	24, // 26: vessel.agent.v1.Agent.FenceDevice:output_type -> vessel.agent.v1.FenceDeviceResponse
+	14, // [14:27] is the sub-list for method output_type
+	1,  // [1:14] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1686,13 +1834,17 @@ func file_vessel_agent_v1_agent_proto_init() {
 		(*MountRequest_VirtiofsTag)(nil),
 		(*MountRequest_BlockId)(nil),
 	}
+	file_vessel_agent_v1_agent_proto_msgTypes[23].OneofWrappers = []any{
+		(*FenceDeviceRequest_VirtiofsTag)(nil),
+		(*FenceDeviceRequest_Mac)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vessel_agent_v1_agent_proto_rawDesc), len(file_vessel_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

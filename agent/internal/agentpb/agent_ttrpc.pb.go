@@ -20,6 +20,7 @@ type AgentService interface {
 	ConfigureInterface(context.Context, *ConfigureInterfaceRequest) (*ConfigureInterfaceResponse, error)
 	Shutdown(context.Context, *ShutdownRequest) (*ShutdownResponse, error)
 	WaitFile(context.Context, *WaitFileRequest) (*WaitFileResponse, error)
+	FenceDevice(context.Context, *FenceDeviceRequest) (*FenceDeviceResponse, error)
 }
 
 func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
@@ -108,6 +109,13 @@ func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
 					return nil, err
 				}
 				return svc.WaitFile(ctx, &req)
+			},
+			"FenceDevice": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req FenceDeviceRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.FenceDevice(ctx, &req)
 			},
 		},
 	})
@@ -214,6 +222,14 @@ func (c *agentClient) Shutdown(ctx context.Context, req *ShutdownRequest) (*Shut
 func (c *agentClient) WaitFile(ctx context.Context, req *WaitFileRequest) (*WaitFileResponse, error) {
 	var resp WaitFileResponse
 	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "WaitFile", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *agentClient) FenceDevice(ctx context.Context, req *FenceDeviceRequest) (*FenceDeviceResponse, error) {
+	var resp FenceDeviceResponse
+	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "FenceDevice", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

@@ -1,6 +1,6 @@
 // Package agentsvc implements the agent's control plane, agentpb.AgentService
-// (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface, WaitFile
-// and Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
+// (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface, WaitFile,
+// FenceDevice and Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
 // to a Processes implementation (*process.Manager). Every dependency is injected through
 // Config; a nil one makes its RPCs fail with UNIMPLEMENTED (or, for Info's optional
 // parts, leaves fields empty). Errors are ttrpc status errors.
@@ -56,6 +56,13 @@ type NetConfigurer interface {
 	ConfigureInterface(ctx context.Context, req *agentpb.ConfigureInterfaceRequest) (string, error)
 }
 
+// DeviceFencer fences a device whose host backend died (FenceDevice): a share's mounts
+// (*mounts.ShareFencer) or a NIC (*netcfg.Configurer).
+type DeviceFencer interface {
+	FenceShare(tag string) ([]string, error)
+	FenceInterface(mac string) (string, error)
+}
+
 // BootEvent is one step of the boot timeline.
 type BootEvent struct {
 	Name string
@@ -67,6 +74,7 @@ type Config struct {
 	Processes Processes
 	Mounter   Mounter
 	Net       NetConfigurer
+	Fencer    DeviceFencer
 	// SysInfo reads the guest's state (default sysinfo.Read).
 	SysInfo func() (sysinfo.Info, error)
 	// Timeline returns the boot timeline (nil: none, e.g. not PID 1).
@@ -207,6 +215,32 @@ func (s *Service) ConfigureInterface(ctx context.Context, req *agentpb.Configure
 		return nil, err
 	}
 	return &agentpb.ConfigureInterfaceResponse{Name: name}, nil
+}
+
+// FenceDevice fences a share or a NIC whose host backend died (agent.proto).
+func (s *Service) FenceDevice(ctx context.Context, req *agentpb.FenceDeviceRequest) (*agentpb.FenceDeviceResponse, error) {
+	if s.cfg.Fencer == nil {
+		return nil, unimplemented("FenceDevice")
+	}
+	var fenced []string
+	var err error
+	switch d := req.GetDevice().(type) {
+	case *agentpb.FenceDeviceRequest_VirtiofsTag:
+		fenced, err = s.cfg.Fencer.FenceShare(d.VirtiofsTag)
+	case *agentpb.FenceDeviceRequest_Mac:
+		var name string
+		if name, err = s.cfg.Fencer.FenceInterface(d.Mac); err == nil {
+			fenced = []string{name}
+		}
+	default:
+		return nil, status.Error(codes.InvalidArgument, "fence: no device: set virtiofs_tag or mac")
+	}
+	if err != nil {
+		s.cfg.Logf("fence device: %v", err)
+		return nil, err
+	}
+	s.cfg.Logf("fenced %v: its host backend is gone", fenced)
+	return &agentpb.FenceDeviceResponse{Fenced: fenced}, nil
 }
 
 // WaitFile waits for a file to appear (waitfile.Wait), bounded in time and bytes, and

@@ -208,6 +208,43 @@ func TestDelegation(t *testing.T) {
 	}
 }
 
+type fakeFencer struct{}
+
+func (fakeFencer) FenceShare(tag string) ([]string, error) {
+	if tag == "gone" {
+		return nil, nil
+	}
+	return []string{"/mnt/" + tag}, nil
+}
+func (fakeFencer) FenceInterface(mac string) (string, error) {
+	if mac != "52:54:00:00:00:01" {
+		return "", status.Error(codes.NotFound, "no such interface")
+	}
+	return "eth0", nil
+}
+
+func TestFenceDevice(t *testing.T) {
+	c := serve(t, New(Config{Fencer: fakeFencer{}}))
+	r, err := c.FenceDevice(ctx(t), &agentpb.FenceDeviceRequest{Device: &agentpb.FenceDeviceRequest_VirtiofsTag{VirtiofsTag: "data"}})
+	if err != nil || len(r.Fenced) != 1 || r.Fenced[0] != "/mnt/data" {
+		t.Fatalf("share: %v %v", r, err)
+	}
+	r, err = c.FenceDevice(ctx(t), &agentpb.FenceDeviceRequest{Device: &agentpb.FenceDeviceRequest_VirtiofsTag{VirtiofsTag: "gone"}})
+	if err != nil || len(r.Fenced) != 0 {
+		t.Fatalf("share with no mount: %v %v", r, err)
+	}
+	r, err = c.FenceDevice(ctx(t), &agentpb.FenceDeviceRequest{Device: &agentpb.FenceDeviceRequest_Mac{Mac: "52:54:00:00:00:01"}})
+	if err != nil || len(r.Fenced) != 1 || r.Fenced[0] != "eth0" {
+		t.Fatalf("nic: %v %v", r, err)
+	}
+	if _, err := c.FenceDevice(ctx(t), &agentpb.FenceDeviceRequest{Device: &agentpb.FenceDeviceRequest_Mac{Mac: "52:54:00:00:00:02"}}); status.Code(err) != codes.NotFound {
+		t.Fatalf("unknown nic: %v", err)
+	}
+	if _, err := c.FenceDevice(ctx(t), &agentpb.FenceDeviceRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("no device: %v", err)
+	}
+}
+
 func TestUnimplementedWithoutDeps(t *testing.T) {
 	c := serve(t, New(Config{}))
 	if _, err := c.Exec(ctx(t), &agentpb.ExecRequest{}); status.Code(err) != codes.Unimplemented {
@@ -221,6 +258,9 @@ func TestUnimplementedWithoutDeps(t *testing.T) {
 	}
 	if _, err := c.Shutdown(ctx(t), &agentpb.ShutdownRequest{}); status.Code(err) != codes.Unimplemented {
 		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := c.FenceDevice(ctx(t), &agentpb.FenceDeviceRequest{}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("fence: %v", err)
 	}
 }
 

@@ -89,10 +89,12 @@ func RunPID1() {
 		yout = sys.Console
 	}
 	runner.Yamux = DefaultYamuxConfig(yout)
+	netConf := &netcfg.Configurer{Links: netcfg.NetlinkLinks{}}
 	svc := New(Config{
 		Processes: deps.Procs,
 		Mounter:   gatedMounter{ready: sys.ModulesLoaded, inner: &mounts.Mounter{Sys: mounts.OS{}, RefreshLinks: initsys.RefreshDiskLinks}},
-		Net:       gatedNet{ready: sys.ModulesLoaded, inner: &netcfg.Configurer{Links: netcfg.NetlinkLinks{}}},
+		Net:       gatedNet{ready: sys.ModulesLoaded, inner: netConf},
+		Fencer:    fencer{shares: &mounts.ShareFencer{Sys: mounts.OSFence{}}, nics: netConf},
 		Timeline:  timeline(tl),
 		PowerOff: func() {
 			// Let the reply leave first (bounded: the host may have gone already).
@@ -149,6 +151,15 @@ func confine(procs *process.Manager, logger *log.Logger) {
 	}
 	procs.Confine(tree, spawn)
 }
+
+// fencer is the guest's DeviceFencer: shares by mount, NICs by link.
+type fencer struct {
+	shares *mounts.ShareFencer
+	nics   *netcfg.Configurer
+}
+
+func (f fencer) FenceShare(tag string) ([]string, error)   { return f.shares.FenceShare(tag) }
+func (f fencer) FenceInterface(mac string) (string, error) { return f.nics.FenceInterface(mac) }
 
 func timeline(tl *initsys.Timeline) func() []BootEvent {
 	return func() []BootEvent {

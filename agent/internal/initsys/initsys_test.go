@@ -228,3 +228,29 @@ func TestSplitModulesKeepsOrderAndTakesTransportModules(t *testing.T) {
 		t.Fatal("ModuleName must map '-' to '_' and drop .ko")
 	}
 }
+
+func TestParseMountTable(t *testing.T) {
+	got, err := ParseMountTable(strings.NewReader("rootfs / rootfs rw 0 0\ndata /mnt/my\\040dir virtiofs rw 0 0\nshort\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []MountEntry{{"rootfs", "/", "rootfs"}, {"data", "/mnt/my dir", "virtiofs"}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestSyncWithinGoesOnWithoutASyncThatHangs(t *testing.T) {
+	if !SyncWithin(time.Second, func() {}) {
+		t.Fatal("a sync that returns at once was reported as not finished")
+	}
+	stuck := make(chan struct{})
+	defer close(stuck)
+	start := time.Now()
+	if SyncWithin(50*time.Millisecond, func() { <-stuck }) {
+		t.Fatal("a sync that never returns was reported as finished")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("took %v", took)
+	}
+}

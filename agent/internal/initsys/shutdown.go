@@ -6,23 +6,39 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// ParseMounts returns the mount points of a /proc/self/mounts text in mount order.
-// Octal escapes (\040 for space) are decoded.
-func ParseMounts(r io.Reader) ([]string, error) {
-	var out []string
+// MountEntry is one line of /proc/self/mounts.
+type MountEntry struct {
+	Source, Target, FSType string
+}
+
+// ParseMountTable returns the entries of a /proc/self/mounts text in mount order. Octal
+// escapes (\040 for space) are decoded.
+func ParseMountTable(r io.Reader) ([]MountEntry, error) {
+	var out []MountEntry
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 2 {
+		if len(f) < 3 {
 			continue
 		}
-		out = append(out, unescapeMount(f[1]))
+		out = append(out, MountEntry{Source: unescapeMount(f[0]), Target: unescapeMount(f[1]), FSType: unescapeMount(f[2])})
 	}
 	return out, sc.Err()
+}
+
+// ParseMounts returns the mount points of a /proc/self/mounts text in mount order.
+func ParseMounts(r io.Reader) ([]string, error) {
+	entries, err := ParseMountTable(r)
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.Target)
+	}
+	return out, err
 }
 
 func unescapeMount(s string) string {
@@ -64,9 +80,36 @@ func UnmountAll(targets []string, unmount func(target string, flags int) error) 
 	return errs
 }
 
+// SyncDeadline bounds each sync of PowerOff: a filesystem whose server is gone (a share
+// whose virtiofsd died) never finishes one, and power-off must not wait for it.
+const SyncDeadline = time.Second
+
+// SyncWithin runs sync and reports whether it returned within d. One that does not stays
+// blocked in its own goroutine (in the kernel); the caller goes on without it.
+func SyncWithin(d time.Duration, sync func()) bool {
+	done := make(chan struct{})
+	go func() {
+		sync()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // PowerOff syncs, unmounts everything and powers the VM off. It returns only on failure.
+// A sync that does not finish within SyncDeadline is left behind (unmounting still flushes
+// each filesystem that can be flushed), so a dead share cannot stop the power-off.
 func PowerOff(logf func(string, ...any)) error {
-	unix.Sync()
+	synced := SyncWithin(SyncDeadline, unix.Sync)
+	if !synced {
+		logf("shutdown: sync did not finish within %v (a filesystem whose server is gone?); going on", SyncDeadline)
+	}
 	if f, err := os.Open("/proc/self/mounts"); err == nil {
 		targets, _ := ParseMounts(f)
 		f.Close()
@@ -76,6 +119,8 @@ func PowerOff(logf func(string, ...any)) error {
 	} else {
 		logf("shutdown: %v", err)
 	}
-	unix.Sync()
+	if synced {
+		SyncWithin(SyncDeadline, unix.Sync)
+	}
 	return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 }

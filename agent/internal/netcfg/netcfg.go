@@ -1,6 +1,6 @@
 // Package netcfg implements ConfigureInterface: find the guest link by MAC, set its MTU,
 // add addresses, bring it up, add a default route via the gateway, and write
-// /etc/resolv.conf. The request is fully validated (INVALID_ARGUMENT) before anything
+// /etc/resolv.conf; and FenceInterface, which sets a link down. The request is fully validated (INVALID_ARGUMENT) before anything
 // changes; an unknown MAC is NOT_FOUND. Netlink is behind the Links interface
 // (NetlinkLinks is the real one, github.com/vishvananda/netlink) so the logic is tested
 // without privileges. LoopbackUp brings lo up at boot.
@@ -31,6 +31,7 @@ type Links interface {
 	SetMTU(index, mtu int) error
 	AddAddr(index int, addr *net.IPNet) error // idempotent (replace)
 	SetUp(index int) error
+	SetDown(index int) error
 	ReplaceDefaultRoute(index int, gw net.IP) error
 }
 
@@ -151,6 +152,27 @@ func (c *Configurer) ConfigureInterface(ctx context.Context, req *agentpb.Config
 	return name, nil
 }
 
+// FenceInterface sets the interface with this MAC down (FenceDevice: the host's end of
+// the link is gone). Its routes go with it, so connects fail with ENETUNREACH at once
+// instead of waiting for answers that cannot come. It returns the interface's name.
+func (c *Configurer) FenceInterface(mac string) (string, error) {
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 {
+		return "", status.Errorf(codes.InvalidArgument, "fence interface: bad MAC %q", mac)
+	}
+	idx, name, err := c.Links.ByMAC(hw)
+	if errors.Is(err, ErrNoLink) {
+		return "", status.Errorf(codes.NotFound, "fence interface: no interface with MAC %s", hw)
+	}
+	if err != nil {
+		return "", status.Errorf(codes.Internal, "fence interface: %v", err)
+	}
+	if err := c.Links.SetDown(idx); err != nil {
+		return "", status.Errorf(codes.Internal, "fence %s: set down: %v", name, err)
+	}
+	return name, nil
+}
+
 func writeFile(path, content string) error {
 	if i := strings.LastIndexByte(path, '/'); i > 0 {
 		if err := os.MkdirAll(path[:i], 0o755); err != nil {
@@ -201,6 +223,14 @@ func (n NetlinkLinks) SetUp(index int) error {
 		return err
 	}
 	return netlink.LinkSetUp(l)
+}
+
+func (n NetlinkLinks) SetDown(index int) error {
+	l, err := n.link(index)
+	if err != nil {
+		return err
+	}
+	return netlink.LinkSetDown(l)
 }
 
 func (NetlinkLinks) ReplaceDefaultRoute(index int, gw net.IP) error {

@@ -39,6 +39,10 @@ func (f *fakeLinks) SetUp(i int) error {
 	f.calls = append(f.calls, fmt.Sprintf("up %d", i))
 	return nil
 }
+func (f *fakeLinks) SetDown(i int) error {
+	f.calls = append(f.calls, fmt.Sprintf("down %d", i))
+	return nil
+}
 func (f *fakeLinks) ReplaceDefaultRoute(i int, gw net.IP) error {
 	f.calls = append(f.calls, fmt.Sprintf("route %d %s", i, gw))
 	return nil
@@ -100,5 +104,23 @@ func TestInvalid(t *testing.T) {
 		if len(fl.calls) != 0 {
 			t.Errorf("case %d touched links: %q", i, fl.calls)
 		}
+	}
+}
+
+func TestFenceInterface(t *testing.T) {
+	fl := &fakeLinks{mac: "52:54:00:12:34:56"}
+	c := &Configurer{Links: fl}
+	name, err := c.FenceInterface("52:54:00:12:34:56")
+	if err != nil || name != "eth0" {
+		t.Fatalf("%q %v", name, err)
+	}
+	if want := []string{"bymac 52:54:00:12:34:56", "down 2"}; !reflect.DeepEqual(fl.calls, want) {
+		t.Fatalf("calls %q", fl.calls)
+	}
+	if _, err := c.FenceInterface("52:54:00:00:00:09"); status.Code(err) != codes.NotFound {
+		t.Fatalf("unknown MAC: %v", err)
+	}
+	if _, err := c.FenceInterface("nope"); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad MAC: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import type { ConsoleRequest as _vessel_vm_v1_ConsoleRequest, ConsoleRequest__Ou
 import type { CreateInstanceRequest as _vessel_vm_v1_CreateInstanceRequest, CreateInstanceRequest__Output as _vessel_vm_v1_CreateInstanceRequest__Output } from './vessel/vm/v1/CreateInstanceRequest.js';
 import type { DeleteInstanceRequest as _vessel_vm_v1_DeleteInstanceRequest, DeleteInstanceRequest__Output as _vessel_vm_v1_DeleteInstanceRequest__Output } from './vessel/vm/v1/DeleteInstanceRequest.js';
 import type { DeleteInstanceResponse as _vessel_vm_v1_DeleteInstanceResponse, DeleteInstanceResponse__Output as _vessel_vm_v1_DeleteInstanceResponse__Output } from './vessel/vm/v1/DeleteInstanceResponse.js';
+import type { DeviceFailure as _vessel_vm_v1_DeviceFailure, DeviceFailure__Output as _vessel_vm_v1_DeviceFailure__Output } from './vessel/vm/v1/DeviceFailure.js';
 import type { Disk as _vessel_vm_v1_Disk, Disk__Output as _vessel_vm_v1_Disk__Output } from './vessel/vm/v1/Disk.js';
 import type { Error as _vessel_vm_v1_Error, Error__Output as _vessel_vm_v1_Error__Output } from './vessel/vm/v1/Error.js';
 import type { ExecRequest as _vessel_vm_v1_ExecRequest, ExecRequest__Output as _vessel_vm_v1_ExecRequest__Output } from './vessel/vm/v1/ExecRequest.js';
@@ -62,6 +63,7 @@ export interface ProtoGrpcType {
         CreateInstanceRequest: MessageTypeDefinition<_vessel_vm_v1_CreateInstanceRequest, _vessel_vm_v1_CreateInstanceRequest__Output>
         DeleteInstanceRequest: MessageTypeDefinition<_vessel_vm_v1_DeleteInstanceRequest, _vessel_vm_v1_DeleteInstanceRequest__Output>
         DeleteInstanceResponse: MessageTypeDefinition<_vessel_vm_v1_DeleteInstanceResponse, _vessel_vm_v1_DeleteInstanceResponse__Output>
+        DeviceFailure: MessageTypeDefinition<_vessel_vm_v1_DeviceFailure, _vessel_vm_v1_DeviceFailure__Output>
         Disk: MessageTypeDefinition<_vessel_vm_v1_Disk, _vessel_vm_v1_Disk__Output>
         Error: MessageTypeDefinition<_vessel_vm_v1_Error, _vessel_vm_v1_Error__Output>
         ExecRequest: MessageTypeDefinition<_vessel_vm_v1_ExecRequest, _vessel_vm_v1_ExecRequest__Output>

@@ -136,14 +136,20 @@ export function qemuArgs(p: LaunchPlan): string[] {
     );
   });
   p.nics.forEach((n, i) => {
+    const id = netdevId(i);
     if (n.mode === 'unixgram') {
-      args.push('-netdev', `dgram,id=net${i},local.type=unix,local.path=${qemuEscape(n.localPath)},remote.type=unix,remote.path=${qemuEscape(n.endpoint)}`);
+      args.push('-netdev', `dgram,id=${id},local.type=unix,local.path=${qemuEscape(n.localPath)},remote.type=unix,remote.path=${qemuEscape(n.endpoint)}`);
     } else if ('fd' in n) {
-      args.push('-netdev', `stream,id=net${i},server=off,addr.type=fd,addr.str=${n.fd}`);
+      args.push('-netdev', `stream,id=${id},server=off,addr.type=fd,addr.str=${n.fd}`);
     } else {
-      args.push('-netdev', `stream,id=net${i},server=off,addr.type=unix,addr.path=${qemuEscape(n.endpoint)}`);
+      args.push('-netdev', `stream,id=${id},server=off,addr.type=unix,addr.path=${qemuEscape(n.endpoint)}`);
     }
-    args.push('-device', [`${dev('virtio-net')}`, `netdev=net${i}`, `mac=${n.mac}`, ...featureProperties(n.features)].join(','));
+    args.push('-device', [`${dev('virtio-net')}`, `netdev=${id}`, `mac=${n.mac}`, ...featureProperties(n.features)].join(','));
   });
   return args;
+}
+
+/** The QEMU id of the `index`th NIC's netdev (QMP set_link names it). */
+export function netdevId(index: number): string {
+  return `net${index}`;
 }

@@ -2,7 +2,8 @@
 // start() acquires everything into a VmResources (staged disks → virtiofsd per share →
 // passt per managed NIC → QEMU with QMP → agent connection → mounts and NIC setup), and
 // any failure, or the VMM dying later, releases all of it. shutdown() is bounded
-// (deadlines.ts); a guest kernel panic fails the instance with GUEST_PANICKED (guest-panic.ts).
+// (deadlines.ts); a guest kernel panic fails the instance with GUEST_PANICKED (guest-panic.ts);
+// a share's or NIC's backend dying is a device fault the VM runs on through (device-faults.ts).
 // With live restore (env.liveRestore) the VM's processes outlive this process, and a later
 // owner attach()es the running VM from what its state dir holds (attach.ts).
 import path from 'node:path';
@@ -10,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { AgentClient, TOOLS_BLOCK_ID } from '../../agent/index.js';
 import { VesselError, isVesselError } from '../../errors/index.js';
+import { processRunning } from '../../host/index.js';
 import type { GuestImage } from '../../image/index.js';
 import { connectUnixSocket } from '../../transport/index.js';
 import { VmConfig } from '../config.js';
@@ -19,8 +21,9 @@ import { netnsDefaults } from '../net/netns-defaults.js';
 import { startPasst } from '../net/passt.js';
 import { reapOrphans } from '../helpers/orphans.js';
 import { SupervisedHelper, type HelperProcess } from '../helpers/supervised.js';
-import type { ManagedNetworking, Pausable } from '../extras.js';
+import type { DeviceHealth, ManagedNetworking, Pausable } from '../extras.js';
 import type {
+  DeviceFailure,
   DiskOptions,
   FSOptions,
   IPConfig,
@@ -36,9 +39,10 @@ import type {
 import { validateHostname, validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
 import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
-import { kernelCommandLine, qemuArgs, type MachineType, type PlannedNic, type PlannedShare } from './command-line.js';
+import { kernelCommandLine, netdevId, qemuArgs, type MachineType, type PlannedNic, type PlannedShare } from './command-line.js';
 import { ConsoleLog } from './console-log.js';
 import { AGENT_SHUTDOWN_MS, ORPHAN_REAP_MS, QMP_QUIT_MS, VMM_OUTPUT_DRAIN_MS, within } from './deadlines.js';
+import { DeviceFaults } from './device-faults.js';
 import { stageDisk } from './disks.js';
 import { hostTscKhz } from './host-tsc.js';
 import { OutputTail } from './output-tail.js';
@@ -76,13 +80,17 @@ function hostnameFor(stateDir: string): string {
   return name || 'vessel';
 }
 
-export class QemuInstance implements Instance, Pausable, ManagedNetworking {
+/** How long the agent may take to fence the guest off a failed device. */
+const FENCE_MS = 5_000;
+
+export class QemuInstance implements Instance, Pausable, ManagedNetworking, DeviceHealth {
   readonly stateDir: string;
   private readonly env: InstanceEnvironment;
   private readonly config = new VmConfig();
   private readonly lifecycle = new Lifecycle();
   private readonly resources: VmResources;
   private readonly panics = new PanicWatch();
+  private readonly faults: DeviceFaults;
   /** Pings the running guest (liveness.ts); stopped once the instance leaves `running`. */
   private liveness: LivenessMonitor | undefined;
   /** QMP stop by pause(): the agent cannot answer, and liveness does not count it. */
@@ -101,6 +109,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     this.stateDir = stateDir;
     this.env = env;
     this.resources = new VmResources(env.logger.child({ stateDir }));
+    this.faults = new DeviceFaults(env.logger.child({ stateDir }));
   }
 
   state(): InstanceState {
@@ -118,6 +127,15 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
 
   whenStopped(): Promise<void> {
     return this.lifecycle.whenSettled();
+  }
+
+  /** Devices whose backend died while the VM ran on (DEVICE_FAILED each); see device-faults.ts. */
+  deviceFailures(): DeviceFailure[] {
+    return this.faults.list();
+  }
+
+  onDeviceFailure(listener: (failure: DeviceFailure) => void): () => void {
+    return this.faults.onFailure(listener);
   }
 
   /** The accelerator this instance boots with. */
@@ -396,6 +414,11 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       const result: StartResult = { timings: { vmmSpawnedMs, agentReadyMs, configuredMs }, accelerator: this.env.accelerator };
       if (this.env.liveRestore) this.save(livenessOptions, result);
       this.lifecycle.running();
+      this.faults.arm({
+        running: () => this.lifecycle.state === 'running' && !this.releasing && !qemu.hasExited && processRunning(qemu.pid),
+        fenceInGuest: (device) => this.resources.agent!.fenceDevice(device, { timeoutMs: FENCE_MS }),
+        linkDown: async (id) => void (await this.resources.qmp!.execute('set_link', { name: id, up: false })),
+      });
       if (livenessOptions) this.watchLiveness(livenessOptions, log);
       log.info({ agentReadyMs: Math.round(agentReadyMs), accelerator: this.env.accelerator }, 'instance started');
       return result;
@@ -440,6 +463,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
           logger: log,
         });
         r.helpers.push(process);
+        this.faults.add({ kind: 'share', id: s.tag, helper: process });
         return { tag: s.tag, socketPath };
       }),
     );
@@ -460,6 +484,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
       ),
     );
     for (const p of passts) r.helpers.push(p.process);
+    passts.forEach((p, i) =>
+      this.faults.add({ kind: 'nic', id: this.config.passtNics[i]!.mac, helper: p.process, netdevId: netdevId(this.config.nics.length + i) }),
+    );
     this.config.passtNics.forEach((n, i) => nics.push({ mac: n.mac, mode: 'unixstream', fd: 3 + i, features: undefined }));
     return { nics, qemuEnds: passts.map((p) => p.qemuEnd) };
   }
@@ -607,7 +634,11 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking {
     const qemuErr = this.qemuOutput(qemuTail);
     const base = err instanceof Error ? err.message : String(err);
     const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
-    if (isVesselError(err) && (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code.startsWith('IMAGE_'))) return err;
+    if (
+      isVesselError(err) &&
+      (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code === 'RESOURCE_EXHAUSTED' || err.code.startsWith('IMAGE_'))
+    )
+      return err;
     const panic = this.resources.qemu?.hasExited ? this.panics.failure(this.resources.console?.text() ?? '') : undefined;
     if (panic)
       return new VesselError('GUEST_PANICKED', `start failed: ${panic.message}${consoleTail ? `\nguest console (last lines):\n${consoleTail}` : ''}`, {

@@ -91,6 +91,7 @@ describe('proto-loader convention (src/api, the CLI): src/gen/proto-loader', () 
       accelerator: '',
       timings: { createdAtUnixNano: '1700000000000000001', startedAtUnixNano: '0', vmmSpawnedMs: 1.5, agentReadyMs: 0, configuredMs: 0 },
       error: null,
+      deviceFailures: [],
     };
     const m = manager.GetInstance!;
     expect(m.responseDeserialize(m.responseSerialize(sent))).toStrictEqual(expected);

@@ -11,6 +11,7 @@ export * from './v1/ConsoleRequest.js';
 export * from './v1/CreateInstanceRequest.js';
 export * from './v1/DeleteInstanceRequest.js';
 export * from './v1/DeleteInstanceResponse.js';
+export * from './v1/DeviceFailure.js';
 export * from './v1/Disk.js';
 export * from './v1/Error.js';
 export * from './v1/ExecRequest.js';

@@ -220,6 +220,29 @@ export interface WaitFileResponse {
   content: Buffer;
 }
 
+/**
+ * The host's backend of a device died (a share's virtiofsd, a NIC's passt): the agent fences
+ * the device so that guest programs get an error at once instead of waiting forever.
+ * A share (virtiofs_tag): each mount of that tag is detached (MNT_DETACH) and a dead,
+ * read-only FUSE mount (type fuse.vessel-failed, source failed:<tag>) takes its place, on
+ * which every access fails with ENOTCONN ("Transport endpoint is not connected"), so nothing
+ * written there lands in the guest's own root instead. Requests already queued to the dead
+ * virtiofsd are never answered (Linux cannot abort a virtiofs connection: it is neither in
+ * fusectl nor force-unmountable), so processes blocked on them stay blocked.
+ * A NIC (mac): the interface is set down, its routes go, and connects fail with ENETUNREACH.
+ * Idempotent. INVALID_ARGUMENT: a bad tag or MAC; NOT_FOUND: no interface with that MAC (a
+ * tag with no mount left is no error: `fenced` is empty).
+ */
+export interface FenceDeviceRequest {
+  virtiofsTag?: string | null;
+  mac?: string | null;
+}
+
+export interface FenceDeviceResponse {
+  /** the mount points replaced, or the interface's name */
+  fenced: string[];
+}
+
 export interface ShutdownRequest {
 }
 
@@ -239,4 +262,5 @@ export interface Agent {
   ConfigureInterface(request: ConfigureInterfaceRequest): Promise<ConfigureInterfaceResponse>;
   Shutdown(request: ShutdownRequest): Promise<ShutdownResponse>;
   WaitFile(request: WaitFileRequest): Promise<WaitFileResponse>;
+  FenceDevice(request: FenceDeviceRequest): Promise<FenceDeviceResponse>;
 }
