@@ -11,6 +11,7 @@ import { VesselDaemon } from '../../src/api/index.js';
 import { QemuManager } from '../../src/vm/index.js';
 import { readRecords } from '../../src/vm/helpers/records.js';
 import { call, execOnce, vmClients, type VmClients } from '../support/grpc-client.js';
+import { FORK_BOMB_SCRIPT, SATURATED } from '../support/fork-bomb.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 
@@ -63,8 +64,8 @@ describe('Shutdown and DeleteInstance are bounded', () => {
       if (m.msg === 'stderr') stderr = (stderr + m.stderr).slice(-4096);
     });
     bomb.on('error', () => undefined); // ends with the VM
-    const forking = new Promise<void>((resolve) => bomb.on('data', () => stderr.includes("can't fork") && resolve()));
-    bomb.write({ start: { instanceId: 'bomb', args: ['/bin/sh', '-c', 'f(){ f | f & }; f; sleep 300'] } });
+    const forking = new Promise<void>((resolve) => bomb.on('data', () => stderr.includes(SATURATED) && resolve()));
+    bomb.write({ start: { instanceId: 'bomb', args: ['/bin/sh', '-c', FORK_BOMB_SCRIPT] } });
     await forking;
     expect(await timed(call(c.instance, 'Shutdown', { instanceId: 'bomb' }))).toBeLessThanOrEqual(BOUND_MS);
     const got = await call(c.manager, 'GetInstance', { instanceId: 'bomb' });

@@ -173,8 +173,7 @@ describe('hostile workloads', () => {
     // at the limits: tasks within 5 % of pids.max, or memory at memory.max (a refused fork
     // counts in pids.events of the forking task's own cgroup, the bomb's leaf, not here)
     const pidsMax = Number(await subtreeFile('pids.max'));
-    const atLimits = async () =>
-      Number(await subtreeFile('pids.current')) >= pidsMax * 0.95 || counter(await subtreeFile('memory.events'), 'max') > hitsBefore;
+    const atLimits = async () => Number(await subtreeFile('pids.current')) >= pidsMax * 0.95 || counter(await subtreeFile('memory.events'), 'max') > hitsBefore;
     await until(atLimits, 'the fork bomb to reach the workloads’ limits', 180_000);
     const ms = await pings();
     const tasks = Number(await subtreeFile('pids.current'));

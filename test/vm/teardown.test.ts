@@ -16,6 +16,7 @@ import { AGENT_SHUTDOWN_MS, QMP_QUIT_MS, SHUTDOWN_BOUND_MS } from '../../src/vm/
 import { shInGuest } from '../support/guest-exec.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
+import { FORK_BOMB_SCRIPT, SATURATED } from '../support/fork-bomb.js';
 import { waitFor } from '../support/wait-for.js';
 
 const PANIC = 'the guest kernel panicked: Kernel panic - not syncing: sysrq triggered crash';
@@ -83,15 +84,15 @@ describe('shutdown() is bounded whatever the guest does', () => {
 
   it('a guest wedged by a fork bomb: stopped within the bound, nothing left', async () => {
     const { inst, stateDir } = await newInstance();
-    inst.setCPUAndMemory(1, 256); // pids run out before memory does
+    inst.setCPUAndMemory(1, 256);
     try {
       // (without liveness: a guest this wedged would otherwise be failed as unresponsive first)
       await inst.start({ liveness: false });
-      const bomb = await execWithStreams(inst.client(), { args: ['/bin/sh', '-c', 'f(){ f | f & }; f; sleep 300'] }, { stderr: 'open' });
+      const bomb = await execWithStreams(inst.client(), { args: ['/bin/sh', '-c', FORK_BOMB_SCRIPT] }, { stderr: 'open' });
       let stderr = '';
       bomb.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4096)));
       bomb.exited.catch(() => undefined); // ends with the VM
-      await waitFor(() => stderr.includes("can't fork"), "the guest's pids to run out", 120_000, 50);
+      await waitFor(() => stderr.includes(SATURATED), 'the fork bomb to hold the guest at its limits', 120_000, 50);
       const qemu = readRecords(stateDir).find((r) => r.name === 'qemu')!;
       const t0 = performance.now();
       await inst.shutdown();
