@@ -10,6 +10,7 @@ import { isAlive, selfIdentity } from '../../host/index.js';
 import { helperLogTail } from './helper-log.js';
 import { readRecords, removeRecord, writeRecord, type ProcessRecord } from './records.js';
 import type { ExitInfo, HelperProcess } from './supervised.js';
+import { within } from './within.js';
 
 export const ADOPTED_POLL_MS = 1_000;
 const FAST_POLL_MS = 10;
@@ -85,15 +86,7 @@ export class AdoptedHelper implements HelperProcess {
       this.send(graceMs > 0 ? signal : 'SIGKILL');
       this.checkSoon();
       if (graceMs > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          this.exited.then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), graceMs);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (timedOut) {
+        if (!(await within(this.exited, graceMs))) {
           this.send('SIGKILL');
           this.checkSoon();
         }

@@ -17,6 +17,7 @@ import { VesselError } from '../../errors/index.js';
 import { processStartTime, selfIdentity } from '../../host/index.js';
 import { helperLogTail, openHelperLog } from './helper-log.js';
 import { removeRecord, writeRecord } from './records.js';
+import { within } from './within.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -139,15 +140,7 @@ export class SupervisedHelper implements HelperProcess {
     if (!this.hasExited) {
       if (graceMs > 0) {
         this.child.kill(signal);
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          this.exited.then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), graceMs);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (timedOut) this.child.kill('SIGKILL');
+        if (!(await within(this.exited, graceMs))) this.child.kill('SIGKILL');
       } else {
         this.child.kill('SIGKILL');
       }

@@ -32,20 +32,4 @@ export const ORPHAN_REAP_MS = 500;
 export const SHUTDOWN_BOUND_MS =
   AGENT_SHUTDOWN_MS + QMP_QUIT_MS + Math.max(KILL_REAP_MS + VMM_OUTPUT_DRAIN_MS, HELPER_GRACE_MS + KILL_REAP_MS) + ORPHAN_REAP_MS;
 
-/** Resolves true when `p` settles within `ms`, false after `ms` (the timer never outlives the wait). */
-export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { within } from '../helpers/within.js';
