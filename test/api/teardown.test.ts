@@ -11,9 +11,10 @@ import { VesselDaemon } from '../../src/api/index.js';
 import { QemuManager } from '../../src/vm/index.js';
 import { readRecords } from '../../src/vm/helpers/records.js';
 import { call, execOnce, vmClients, type VmClients } from '../support/grpc-client.js';
-import { FORK_BOMB_SCRIPT, SATURATED } from '../support/fork-bomb.js';
+import { BOMB_SATURATION_MS, FORK_BOMB_SCRIPT, SATURATED } from '../support/fork-bomb.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The bound the API promises for Shutdown and DeleteInstance, whatever the guest does. */
 const BOUND_MS = 10_000;
@@ -63,10 +64,26 @@ describe('Shutdown and DeleteInstance are bounded', () => {
     bomb.on('data', (m: any) => {
       if (m.msg === 'stderr') stderr = (stderr + m.stderr).slice(-4096);
     });
+    let ended = '';
+    bomb.on('data', (m: any) => {
+      if (m.msg === 'exit') ended = JSON.stringify(m.exit);
+    });
     bomb.on('error', () => undefined); // ends with the VM
-    const forking = new Promise<void>((resolve) => bomb.on('data', () => stderr.includes(SATURATED) && resolve()));
+    let console = '';
+    const consoleCall = c.instance.Console({ instanceId: 'bomb', follow: true });
+    consoleCall.on('data', (m: any) => (console = (console + m.data.toString()).slice(-4096)));
+    consoleCall.on('error', () => undefined); // ends with the VM
     bomb.write({ start: { instanceId: 'bomb', args: ['/bin/sh', '-c', FORK_BOMB_SCRIPT] } });
-    await forking;
+    await waitFor(
+      () => SATURATED.test(stderr) || SATURATED.test(console) || ended !== '',
+      'the fork bomb to hold the guest at its limits',
+      BOMB_SATURATION_MS,
+      50,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; its stderr ended with ${JSON.stringify(stderr.slice(-300))}`);
+    });
+    expect(ended, `the bomb's script ended before saturating; stderr: ${stderr.slice(-300)}`).toBe('');
+    consoleCall.cancel();
     expect(await timed(call(c.instance, 'Shutdown', { instanceId: 'bomb' }))).toBeLessThanOrEqual(BOUND_MS);
     const got = await call(c.manager, 'GetInstance', { instanceId: 'bomb' });
     expect(got.state, JSON.stringify(got)).toBe('STATE_STOPPED');

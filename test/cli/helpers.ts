@@ -84,8 +84,8 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when stdout contains `text`. */
   waitForStdout: (text: string) => Promise<void>;
-  /** Resolves when stderr contains `text`. */
-  waitForStderr: (text: string) => Promise<void>;
+  /** Resolves when stderr contains `text` (or matches it). */
+  waitForStderr: (text: string | RegExp) => Promise<void>;
 }
 
 /** `detached`: the child leads a process group of its own (as a terminal's foreground job does), so `-pid` signals the whole group. */
@@ -105,17 +105,18 @@ export function spawnChild(command: string, args: string[], env: NodeJS.ProcessE
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('close', (code, signal) => resolve({ code, signal })),
   );
-  const waitFor = (name: string, text: string, current: () => string) =>
+  const waitFor = (name: string, text: string | RegExp, current: () => string) =>
     new Promise<void>((resolve, reject) => {
+      const has = () => (typeof text === 'string' ? current().includes(text) : text.test(current()));
       const check = () => {
-        if (current().includes(text)) {
+        if (has()) {
           waiters.delete(check);
           resolve();
         }
       };
       waiters.add(check);
       void exited.then(() => {
-        if (!current().includes(text)) reject(new Error(`exited before printing ${JSON.stringify(text)} on ${name}; stdout: ${out}; stderr: ${err}`));
+        if (!has()) reject(new Error(`exited before printing ${String(text)} on ${name}; stdout: ${out}; stderr: ${err}`));
       });
       check();
     });

@@ -34,9 +34,9 @@ afterEach(() => {
   expect(processesOf(home)).toEqual([]);
 });
 
-/** vessel's own lines on a run's stderr (the guest's are mostly "can't fork"). */
+/** vessel's own lines on a run's stderr (the rest is the guest's: "can't fork" and, with --console, its console). */
 function vesselLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.startsWith('vessel'));
+  return stderr.split('\n').filter((l) => l.startsWith('vessel run'));
 }
 
 /** Signals a pid, or with `group` its whole process group; one that has exited already is no error. */
@@ -56,7 +56,7 @@ describe('vessel run: every teardown is bounded', () => {
   it(
     'a fork bomb, then Ctrl-C twice 0.3 s apart (SIGINT to the process group): 130 within 10 s, nothing left',
     async () => {
-      const child = spawnChild('node', [vesselBin, 'run', '--', 'sh', '-c', FORK_BOMB_SCRIPT], { VESSEL_HOME: home.dir }, { detached: true });
+      const child = spawnChild('node', [vesselBin, 'run', '--console', '--', 'sh', '-c', FORK_BOMB_SCRIPT], { VESSEL_HOME: home.dir }, { detached: true });
       await child.waitForStdout('started\n');
       await child.waitForStderr(SATURATED);
       const pid = child.proc.pid!;
@@ -75,7 +75,7 @@ describe('vessel run: every teardown is bounded', () => {
   it(
     "a fork bomb at the guest's limits, then one SIGINT: 130 within 10 s, nothing left",
     async () => {
-      const child = spawnChild('node', [vesselBin, 'run', '--', 'sh', '-c', FORK_BOMB_SCRIPT], { VESSEL_HOME: home.dir });
+      const child = spawnChild('node', [vesselBin, 'run', '--console', '--', 'sh', '-c', FORK_BOMB_SCRIPT], { VESSEL_HOME: home.dir });
       await child.waitForStdout('started\n');
       await child.waitForStderr(SATURATED);
       const first = Date.now();
