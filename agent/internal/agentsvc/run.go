@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/containerd/ttrpc"
 	"github.com/hashicorp/yamux"
@@ -31,6 +32,7 @@ type Runner struct {
 	Logf      func(format string, args ...any)
 
 	mu      sync.Mutex
+	current io.ReadWriteCloser // the session's connection (one at a time), for Detach
 	waiters []chan struct{}
 	pending atomic.Bool // waiters is non-empty (keeps the write path lock-free)
 }
@@ -83,9 +85,19 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 		r.Logf("host connected (%s)", r.Transport)
+		if !r.Concurrent {
+			r.mu.Lock()
+			r.current = conn
+			r.mu.Unlock()
+		}
 		serve := func() {
 			err := r.Registry.ServeSession(sess, l.Offer)
 			sess.Close()
+			r.mu.Lock()
+			if r.current == conn {
+				r.current = nil
+			}
+			r.mu.Unlock()
 			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, yamux.ErrSessionShutdown) {
 				r.Logf("session ended: %v", err)
 			} else {
@@ -99,6 +111,35 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		serve()
 	}
+}
+
+// goAwayNormal is a yamux GoAway frame with code 0 (normal): version 0, type 3, no flags,
+// stream 0, the code in the length field. Detach writes it as the session's last bytes.
+var goAwayNormal = []byte{0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+
+// Detach hands the current session over (agent.proto Detach): once the reply has been
+// written (bounded by replyGrace), the session stops reading and ends, a GoAway follows as
+// its last bytes, and the port stays open for the next session. An error: no session, or
+// a transport that cannot (listener, vsock).
+func (r *Runner) Detach() error {
+	r.mu.Lock()
+	conn := r.current
+	r.mu.Unlock()
+	d, ok := conn.(transport.Detachable)
+	if r.Concurrent || !ok {
+		return errors.New("this transport cannot hand a session over")
+	}
+	next := r.NextWrite()
+	go func() {
+		select {
+		case <-next:
+		case <-time.After(replyGrace):
+		}
+		if err := d.Detach(goAwayNormal); err != nil {
+			r.Logf("detach: %v", err)
+		}
+	}()
+	return nil
 }
 
 // NextWrite returns a channel closed once the next write to any transport completes.

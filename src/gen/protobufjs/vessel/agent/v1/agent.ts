@@ -243,6 +243,40 @@ export interface FenceDeviceResponse {
   fenced: string[];
 }
 
+/**
+ * Ends this host session so that the VM can be saved (a snapshot): the agent replies, stops
+ * reading the session, and writes a yamux GoAway (code 0) as the session's last bytes. The
+ * port stays open (nothing the host sends later is discarded), and the next bytes on it
+ * start a new session: from this host, or from the host of a copy restored from the
+ * snapshot. The host sends nothing after this request until it has read the GoAway.
+ * FAILED_PRECONDITION on a transport that cannot hand a session over (vsock, a listener).
+ */
+export interface DetachRequest {
+}
+
+export interface DetachResponse {
+}
+
+/**
+ * The VM was just restored from a snapshot (one of possibly several copies): the agent makes
+ * it a machine of its own. `entropy` (32..512 bytes from the host's CSPRNG) is added to the
+ * kernel's pool and credited (RNDADDENTROPY), then the CRNG is reseeded (RNDRESEEDCRNG), so
+ * /dev/urandom and getrandom differ from every other copy's from then on; the realtime clock
+ * is set to `unix_nano` (the host's clock when it sent the request); `hostname`, when set,
+ * becomes the hostname (the vessel.hostname rule). INVALID_ARGUMENT: entropy out of bounds, no
+ * time, a bad hostname.
+ */
+export interface AfterRestoreRequest {
+  entropy: Buffer;
+  unixNano: bigint;
+  hostname: string;
+}
+
+export interface AfterRestoreResponse {
+  /** how far the clock was stepped (the host's time minus the guest's) */
+  clockStepNs: bigint;
+}
+
 export interface ShutdownRequest {
 }
 
@@ -263,4 +297,6 @@ export interface Agent {
   Shutdown(request: ShutdownRequest): Promise<ShutdownResponse>;
   WaitFile(request: WaitFileRequest): Promise<WaitFileResponse>;
   FenceDevice(request: FenceDeviceRequest): Promise<FenceDeviceResponse>;
+  Detach(request: DetachRequest): Promise<DetachResponse>;
+  AfterRestore(request: AfterRestoreRequest): Promise<AfterRestoreResponse>;
 }
