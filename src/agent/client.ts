@@ -141,6 +141,47 @@ export class AgentClient {
     return (await this.call('FenceDevice', device, opts)).fenced;
   }
 
+  /**
+   * Hands this session over for a snapshot (agent.proto Detach): resolves once the agent
+   * has written its GoAway, the session's last bytes (its reply may be lost to the handover,
+   * so the GoAway is what counts); after it nothing more is sent or read here, and the
+   * next bytes on the transport start a new session. Rejects (and leaves the session as
+   * it is) when the agent refuses or nothing arrives within `timeoutMs`.
+   */
+  async detach(opts: { timeoutMs: number }): Promise<void> {
+    let onGoAway!: () => void;
+    const goAway = new Promise<void>((resolve) => {
+      onGoAway = resolve;
+      this.session.once('goAway', resolve);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const reply = this.call('Detach', {}, { timeoutMs: opts.timeoutMs }).then(
+        () => new Promise<never>(() => undefined), // answered: the GoAway decides
+        (err: unknown) => {
+          throw err;
+        },
+      );
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new VesselError('DEADLINE_EXCEEDED', `the agent did not hand its session over within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      });
+      await Promise.race([goAway, reply, late]);
+    } finally {
+      clearTimeout(timer);
+      this.session.off('goAway', onGoAway);
+    }
+  }
+
+  /**
+   * Makes a guest just restored from a snapshot a machine of its own (agent.proto
+   * AfterRestore): reseeds its RNG from `entropy`, steps its clock to the host's now, sets
+   * `hostname` when given. Returns how far the clock was stepped, in nanoseconds.
+   */
+  async afterRestore(req: { entropy: Buffer; hostname?: string }, opts?: CallOptions): Promise<{ clockStepNs: bigint }> {
+    const unixNano = BigInt(Date.now()) * 1_000_000n;
+    return this.call('AfterRestore', { entropy: req.entropy, unixNano, hostname: req.hostname ?? '' }, opts);
+  }
+
   async shutdown(opts?: CallOptions): Promise<void> {
     await this.call('Shutdown', {}, opts);
   }

@@ -484,6 +484,7 @@ export class MuxSession extends EventEmitter {
     switch (code) {
       case GoAwayCode.NORMAL:
         this.remoteGoAway = true;
+        this.emit('goAway');
         return;
       case GoAwayCode.PROTOCOL_ERROR:
         this.fail('MUX_PROTOCOL_ERROR', 'peer reported a protocol error (GoAway 1)');
