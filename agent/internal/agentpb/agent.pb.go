@@ -1556,14 +1556,18 @@ func (x *FenceDeviceResponse) GetFenced() []string {
 	return nil
 }
 
-// Ends this host session so that the VM can be saved (a snapshot): the agent replies, stops
-// reading the session, and writes a yamux GoAway (code 0) as the session's last bytes. The
-// port stays open (nothing the host sends later is discarded), and the next bytes on it
-// start a new session: from this host, or from the host of a copy restored from the
-// snapshot. The host sends nothing after this request until it has read the GoAway.
-// FAILED_PRECONDITION on a transport that cannot hand a session over (vsock, a listener).
+// Hands the host's transport over so that the VM can be saved (a snapshot) and the next host
+// (this one again, or the host of a copy restored from the snapshot) starts a new session on
+// it. The agent stops reading this session before it answers; once the answer is written it
+// ends the session, then reads and drops what the port still holds up to and including
+// `token` (16..64 random bytes the host writes raw, as the old session's last bytes, once it
+// has the answer and has stopped sending anything else), and writes "vessel-detached\n"
+// followed by the token. The port stays open (virtio_console drops unread data when a port is
+// opened): the bytes after the token start the next session. FAILED_PRECONDITION on a
+// transport that cannot hand a session over (vsock, a listener); INVALID_ARGUMENT: a bad token.
 type DetachRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         []byte                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1596,6 +1600,13 @@ func (x *DetachRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use DetachRequest.ProtoReflect.Descriptor instead.
 func (*DetachRequest) Descriptor() ([]byte, []int) {
 	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DetachRequest) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
 }
 
 type DetachResponse struct {
@@ -1918,8 +1929,9 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x03mac\x18\x02 \x01(\tH\x00R\x03macB\b\n" +
 	"\x06device\"-\n" +
 	"\x13FenceDeviceResponse\x12\x16\n" +
-	"\x06fenced\x18\x01 \x03(\tR\x06fenced\"\x0f\n" +
-	"\rDetachRequest\"\x10\n" +
+	"\x06fenced\x18\x01 \x03(\tR\x06fenced\"%\n" +
+	"\rDetachRequest\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\fR\x05token\"\x10\n" +
 	"\x0eDetachResponse\"h\n" +
 	"\x13AfterRestoreRequest\x12\x18\n" +
 	"\aentropy\x18\x01 \x01(\fR\aentropy\x12\x1b\n" +

@@ -31,10 +31,11 @@ type Runner struct {
 	OnServing func()
 	Logf      func(format string, args ...any)
 
-	mu      sync.Mutex
-	current io.ReadWriteCloser // the session's connection (one at a time), for Detach
-	waiters []chan struct{}
-	pending atomic.Bool // waiters is non-empty (keeps the write path lock-free)
+	mu          sync.Mutex
+	current     io.ReadWriteCloser // the session's connection (one at a time), for Detach
+	currentSess *yamux.Session
+	waiters     []chan struct{}
+	pending     atomic.Bool // waiters is non-empty (keeps the write path lock-free)
 }
 
 // DefaultYamuxConfig is the agent's yamux configuration: default windows, no
@@ -87,7 +88,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.Logf("host connected (%s)", r.Transport)
 		if !r.Concurrent {
 			r.mu.Lock()
-			r.current = conn
+			r.current, r.currentSess = conn, sess
 			r.mu.Unlock()
 		}
 		serve := func() {
@@ -95,7 +96,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			sess.Close()
 			r.mu.Lock()
 			if r.current == conn {
-				r.current = nil
+				r.current, r.currentSess = nil, nil
 			}
 			r.mu.Unlock()
 			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, yamux.ErrSessionShutdown) {
@@ -113,29 +114,40 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// goAwayNormal is a yamux GoAway frame with code 0 (normal): version 0, type 3, no flags,
-// stream 0, the code in the length field. Detach writes it as the session's last bytes.
-var goAwayNormal = []byte{0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+// Detach token bounds (agent.proto DetachRequest).
+const (
+	minDetachToken = 16
+	maxDetachToken = 64
+)
 
-// Detach hands the current session over (agent.proto Detach): once the reply has been
-// written (bounded by replyGrace), the session stops reading and ends, a GoAway follows as
-// its last bytes, and the port stays open for the next session. An error: no session, or
-// a transport that cannot (listener, vsock).
-func (r *Runner) Detach() error {
+// ErrBadToken: a Detach token out of bounds.
+var ErrBadToken = errors.New("the token must be 16..64 bytes")
+
+// Detach hands the current session's port over (agent.proto Detach): the session stops
+// receiving now; once the reply has been written (bounded by replyGrace) the session is
+// closed, which reads up to the host's token, acknowledges it and keeps the port open for
+// the next session. An error: a bad token, no session, or a transport that cannot.
+func (r *Runner) Detach(token []byte) error {
+	if len(token) < minDetachToken || len(token) > maxDetachToken {
+		return ErrBadToken
+	}
 	r.mu.Lock()
-	conn := r.current
+	conn, sess := r.current, r.currentSess
 	r.mu.Unlock()
 	d, ok := conn.(transport.Detachable)
-	if r.Concurrent || !ok {
+	if r.Concurrent || !ok || sess == nil {
 		return errors.New("this transport cannot hand a session over")
 	}
 	next := r.NextWrite()
+	if err := d.Park(token); err != nil {
+		return err
+	}
 	go func() {
 		select {
 		case <-next:
 		case <-time.After(replyGrace):
 		}
-		if err := d.Detach(goAwayNormal); err != nil {
+		if err := sess.Close(); err != nil {
 			r.Logf("detach: %v", err)
 		}
 	}()

@@ -85,7 +85,7 @@ type Config struct {
 	// (nil: Shutdown is UNIMPLEMENTED, e.g. when not PID 1).
 	PowerOff func()
 	// Detach hands the current host session over (Runner.Detach; nil: UNIMPLEMENTED).
-	Detach func() error
+	Detach func(token []byte) error
 	// Restore is what AfterRestore changes in the guest (nil: UNIMPLEMENTED, e.g. not PID 1).
 	Restore restore.Sys
 	// Logf logs (nil: discard).
@@ -294,12 +294,14 @@ func (s *Service) WaitFile(ctx context.Context, req *agentpb.WaitFileRequest) (*
 	}
 }
 
-// Detach ends this host session after the reply, for a snapshot (agent.proto).
-func (s *Service) Detach(ctx context.Context, _ *agentpb.DetachRequest) (*agentpb.DetachResponse, error) {
+// Detach hands the host's transport over for a snapshot (agent.proto).
+func (s *Service) Detach(ctx context.Context, req *agentpb.DetachRequest) (*agentpb.DetachResponse, error) {
 	if s.cfg.Detach == nil {
 		return nil, unimplemented("Detach")
 	}
-	if err := s.cfg.Detach(); err != nil {
+	if err := s.cfg.Detach(req.GetToken()); errors.Is(err, ErrBadToken) {
+		return nil, status.Errorf(codes.InvalidArgument, "detach: %v", err)
+	} else if err != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "detach: %v", err)
 	}
 	s.cfg.Logf("detaching the host session (snapshot)")

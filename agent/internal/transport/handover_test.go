@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -86,7 +85,7 @@ func TestSessionThatReadSomethingClosesThePort(t *testing.T) {
 	}
 }
 
-func TestDetachWritesFinalBytesAndHandsThePortOver(t *testing.T) {
+func TestParkedSessionHandsThePortOverAtTheToken(t *testing.T) {
 	agent, host := socketPort(t)
 	opens := 0
 	v := serialOver(agent, &opens)
@@ -96,32 +95,37 @@ func TestDetachWritesFinalBytesAndHandsThePortOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	readDone := make(chan error, 1)
-	go func() { _, err := c1.Read(make([]byte, 16)); readDone <- err }()
-	if err := c1.(Detachable).Detach([]byte("BYE")); err != nil {
+	go func() { _, err := c1.Read(make([]byte, 16)); readDone <- err }() // blocked in the port
+	token := []byte("0123456789abcdef")
+	if err := c1.(Detachable).Park(token); err != nil {
 		t.Fatal(err)
 	}
+	if err := c1.(Detachable).Park(token); !errors.Is(err, ErrSessionEnded) {
+		t.Fatalf("a second Park: %v", err)
+	}
+	// what the old host still sends, then the token, then the next host's first bytes
+	host.Write([]byte("stale"))
+	host.Write(token)
+	host.Write([]byte("next"))
 	select {
 	case err := <-readDone:
-		if err == nil {
-			t.Fatal("Detach must stop the reader")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Detach did not stop the reader")
+		t.Fatalf("a parked read returned before Close: %v", err)
+	case <-time.After(100 * time.Millisecond):
 	}
-	if _, err := c1.Write([]byte("late")); err == nil {
-		t.Fatal("a detached session must not write")
+	if _, err := c1.Write([]byte("reply")); err != nil { // the session still answers
+		t.Fatal(err)
 	}
 	if err := c1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c1.(Detachable).Detach(nil); !errors.Is(err, ErrSessionEnded) {
-		t.Fatalf("detach after the end: %v", err)
+	if err := <-readDone; err == nil {
+		t.Fatal("the parked read must fail once the session closes")
 	}
-	got := make([]byte, 3)
-	if _, err := io.ReadFull(host, got); err != nil || !bytes.Equal(got, []byte("BYE")) {
+	want := "reply" + DetachAck + string(token)
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(host, got); err != nil || string(got) != want {
 		t.Fatalf("host read %q %v", got, err)
 	}
-	host.Write([]byte("next"))
 	c2, err := v.Next(context.Background())
 	if err != nil || opens != 1 {
 		t.Fatalf("next session: %v, %d opens", err, opens)

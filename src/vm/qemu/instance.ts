@@ -56,7 +56,7 @@ import { startVirtiofsd } from './virtiofsd.js';
 import { adoptVmProcesses, ATTACH_CONNECT_MS, configFromSaved, savedVmOf } from './attach.js';
 import { saveVm, savedVmPath, type SavedVm } from './saved-vm.js';
 import { individualize, loadAndRun, type RestorePlan } from './restore.js';
-import { takeSnapshot, type SnapshotOptions, type SnapshotResult } from './snapshot.js';
+import { checkSnapshottable, takeSnapshot, type SnapshotOptions, type SnapshotResult } from './snapshot.js';
 
 export interface InstanceEnvironment {
   image: () => Promise<GuestImage>;
@@ -314,6 +314,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
    * another snapshot is under way.
    */
   async snapshot(dir: string, opts: SnapshotOptions = {}): Promise<SnapshotResult> {
+    checkSnapshottable(this.config);
     const err = this.lifecycle.notRunningError('snapshot()');
     if (err) throw err;
     if (this.snapshotting || this.vmPaused) throw new VesselError('FAILED_PRECONDITION', 'snapshot(): the VM is paused or being saved already');

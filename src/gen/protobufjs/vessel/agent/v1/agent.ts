@@ -244,14 +244,18 @@ export interface FenceDeviceResponse {
 }
 
 /**
- * Ends this host session so that the VM can be saved (a snapshot): the agent replies, stops
- * reading the session, and writes a yamux GoAway (code 0) as the session's last bytes. The
- * port stays open (nothing the host sends later is discarded), and the next bytes on it
- * start a new session: from this host, or from the host of a copy restored from the
- * snapshot. The host sends nothing after this request until it has read the GoAway.
- * FAILED_PRECONDITION on a transport that cannot hand a session over (vsock, a listener).
+ * Hands the host's transport over so that the VM can be saved (a snapshot) and the next host
+ * (this one again, or the host of a copy restored from the snapshot) starts a new session on
+ * it. The agent stops reading this session before it answers; once the answer is written it
+ * ends the session, then reads and drops what the port still holds up to and including
+ * `token` (16..64 random bytes the host writes raw, as the old session's last bytes, once it
+ * has the answer and has stopped sending anything else), and writes "vessel-detached\n"
+ * followed by the token. The port stays open (virtio_console drops unread data when a port is
+ * opened): the bytes after the token start the next session. FAILED_PRECONDITION on a
+ * transport that cannot hand a session over (vsock, a listener); INVALID_ARGUMENT: a bad token.
  */
 export interface DetachRequest {
+  token: Buffer;
 }
 
 export interface DetachResponse {
