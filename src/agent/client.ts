@@ -1,6 +1,7 @@
 // AgentClient: the host's typed view of one guest agent over one yamux session — the
 // control plane (ttrpc vessel.agent.v1.Agent on the session's first stream) and raw
 // streams claimed by id.
+import crypto from 'node:crypto';
 import type protobuf from 'protobufjs';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -12,6 +13,10 @@ import { openClaimedStream } from './stream-claim.js';
 import type { AgentInfo, ExecSpec, ExitStatus, InterfaceSpec, MountSpec } from './types.js';
 
 let agentService: protobuf.Service | undefined;
+
+/** agent.proto Detach: the token's size, and what the agent writes before the token once it has read it. */
+const DETACH_TOKEN_BYTES = 16;
+const DETACH_ACK = Buffer.from('vessel-detached\n');
 
 function service(): protobuf.Service {
   // relative to <repo>/proto, where loadProtos looks by default
@@ -139,6 +144,55 @@ export class AgentClient {
    */
   async fenceDevice(device: { virtiofsTag: string } | { mac: string }, opts?: CallOptions): Promise<string[]> {
     return (await this.call('FenceDevice', device, opts)).fenced;
+  }
+
+  /**
+   * Hands this session's transport over for a snapshot (agent.proto Detach): the agent
+   * answers, this session ends without sending another byte, `token` goes out raw as the
+   * old session's last bytes, and the call resolves once the agent has acknowledged it
+   * (DETACH_ACK + token): from then on the next bytes on the transport start a new session,
+   * in this VM or in a copy restored from a snapshot taken now. The transport is left open
+   * (the caller closes it); the client is closed. Rejects (DEADLINE_EXCEEDED) when a step
+   * takes longer than `timeoutMs`, or with the agent's refusal (the session then goes on).
+   */
+  async detach(opts: { timeoutMs: number }): Promise<void> {
+    const token = crypto.randomBytes(DETACH_TOKEN_BYTES);
+    await this.call('Detach', { token }, { timeoutMs: opts.timeoutMs });
+    const transport = this.session.abandon();
+    this.close();
+    const ack = Buffer.concat([DETACH_ACK, token]);
+    await new Promise<void>((resolve, reject) => {
+      let seen = Buffer.alloc(0);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        transport.off('data', onData);
+        transport.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onData = (chunk: Buffer) => {
+        // what the old session still sent comes first; only the tail can hold the ack
+        seen = Buffer.concat([seen, chunk]);
+        if (seen.includes(ack)) finish();
+        else seen = seen.subarray(Math.max(0, seen.length - ack.length));
+      };
+      const onClose = () => finish(new VesselError('UNAVAILABLE', 'the agent port closed during the handover'));
+      const timer = setTimeout(() => finish(new VesselError('DEADLINE_EXCEEDED', `the agent did not acknowledge the handover within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      transport.on('data', onData);
+      transport.on('close', onClose);
+      transport.resume();
+      transport.write(token);
+    });
+  }
+
+  /**
+   * Makes a guest just restored from a snapshot a machine of its own (agent.proto
+   * AfterRestore): reseeds its RNG from `entropy`, steps its clock to the host's now, sets
+   * `hostname` when given. Returns how far the clock was stepped, in nanoseconds.
+   */
+  async afterRestore(req: { entropy: Buffer; hostname?: string }, opts?: CallOptions): Promise<{ clockStepNs: bigint }> {
+    const unixNano = BigInt(Date.now()) * 1_000_000n;
+    return this.call('AfterRestore', { entropy: req.entropy, unixNano, hostname: req.hostname ?? '' }, opts);
   }
 
   async shutdown(opts?: CallOptions): Promise<void> {

@@ -30,6 +30,9 @@ export type VesselErrorCode =
   // a device's host backend died while the VM runs on (a share's virtiofsd, a NIC's passt)
   | 'DEVICE_FAILED'
   | 'STATE_DIR_IN_USE'
+  // snapshots (src/vm/qemu/snapshot*.ts): made from another image, QEMU or VM shape; a file that fails its checksum
+  | 'SNAPSHOT_MISMATCH'
+  | 'SNAPSHOT_CORRUPT'
   // guest commands: the agent could not start the program (a shell's 127 / 126)
   | 'COMMAND_NOT_FOUND'
   | 'COMMAND_NOT_EXECUTABLE'

@@ -168,6 +168,16 @@ export class MuxSession extends EventEmitter {
     return flushed;
   }
 
+  /**
+   * Ends the session without a byte more on the transport (no GoAway, no RST, no end) and
+   * leaves the transport open and listened to by no one: for handing the transport over
+   * to something else (the agent's Detach, src/agent/client.ts).
+   */
+  abandon(): Duplex {
+    this.terminate(new VesselError('MUX_SESSION_CLOSED', 'session abandoned'), { graceful: false, announce: false, keepTransport: true });
+    return this.transport;
+  }
+
   destroy(err?: Error): void {
     const reason =
       err === undefined
@@ -180,7 +190,7 @@ export class MuxSession extends EventEmitter {
 
   // ---- teardown ---------------------------------------------------------------------------
 
-  private terminate(err: VesselError, how: { goAway?: GoAwayCode; graceful: boolean; announce: boolean }): void {
+  private terminate(err: VesselError, how: { goAway?: GoAwayCode; graceful: boolean; announce: boolean; keepTransport?: boolean }): void {
     if (this.endError !== undefined) return;
     this.endError = err;
     this.log.debug({ code: err.code, reason: err.message }, 'yamux session ending');
@@ -208,7 +218,9 @@ export class MuxSession extends EventEmitter {
     }
     this.pings.clear();
 
-    if (how.graceful && transport.writable) {
+    if (how.keepTransport) {
+      // handed over as it is
+    } else if (how.graceful && transport.writable) {
       transport.end();
       const guard = setTimeout(() => transport.destroy(), FLUSH_GUARD_MS);
       guard.unref();

@@ -2,7 +2,7 @@
 // like its diskReserver): a face checks for one where it needs it and answers
 // UNIMPLEMENTED when the backend lacks it, so a second backend needs no edit in the faces.
 import { VesselError } from '../errors/index.js';
-import type { DeviceFailure, IPConfig, Instance, Manager } from './types.js';
+import type { DeviceFailure, IPConfig, Instance, Manager, StartOptions } from './types.js';
 
 /** Freezing and thawing the guest's vCPUs (the agent does not answer while paused). */
 export interface Pausable {
@@ -41,6 +41,46 @@ export interface DeviceHealth {
   onDeviceFailure(listener: (failure: DeviceFailure) => void): () => void;
 }
 
+/** What a snapshot() may be asked (QEMU: snapshot.ts). */
+export interface SnapshotOptions {
+  /** Let the VM run on after the snapshot (default: it is shut down once saved). */
+  leaveRunning?: boolean;
+  /** `mapped`: RAM in its own file, mapped by restored VMs; `stream`: RAM in the state stream. Default: `mapped` where the backend can. */
+  ram?: 'mapped' | 'stream';
+}
+
+export interface SnapshotResult {
+  dir: string;
+  ram: 'mapped' | 'stream';
+  /** How long the guest stood still. */
+  pausedMs: number;
+  /** Bytes written into the dir (allocated). */
+  bytes: number;
+}
+
+/**
+ * A VM that can be saved into a self-describing snapshot dir (device and RAM state, disks,
+ * a manifest with sha256s): it runs on (leaveRunning) or is shut down once saved.
+ */
+export interface Snapshottable {
+  snapshot(dir: string, opts?: SnapshotOptions): Promise<SnapshotResult>;
+}
+
+/** What a restored VM is given instead of what it had. */
+export interface RestoreOverrides {
+  /** Default: from the new state dir's name, as a cold start would. */
+  hostname?: string;
+}
+
+/**
+ * A manager that starts VMs from snapshots: restore(dir, stateDir) resolves with the
+ * instance running in the saved guest state (SNAPSHOT_MISMATCH: made for another image,
+ * VMM or machine; SNAPSHOT_CORRUPT: a file fails its checksum).
+ */
+export interface SnapshotRestorer {
+  restore(dir: string, stateDir: string, overrides?: RestoreOverrides & { start?: StartOptions }): Promise<Instance>;
+}
+
 function has<K extends string>(inst: object, ...methods: K[]): boolean {
   return methods.every((m) => typeof (inst as unknown as Record<string, unknown>)[m] === 'function');
 }
@@ -65,4 +105,16 @@ export function managedNetworking(inst: Instance, what: string): Instance & Mana
 /** `inst`'s DeviceHealth, or undefined when the backend keeps no such record. */
 export function deviceHealth(inst: Instance): (Instance & DeviceHealth) | undefined {
   return has(inst, 'deviceFailures', 'onDeviceFailure') ? (inst as Instance & DeviceHealth) : undefined;
+}
+
+/** `inst` as Snapshottable, or UNIMPLEMENTED naming `what` needed it. */
+export function snapshottable(inst: Instance, what: string): Instance & Snapshottable {
+  if (!has(inst, 'snapshot')) throw new VesselError('UNIMPLEMENTED', `${what}: this VM backend cannot save a VM`);
+  return inst as Instance & Snapshottable;
+}
+
+/** `manager` as SnapshotRestorer, or UNIMPLEMENTED naming `what` needed it. */
+export function snapshotRestorer(manager: Manager, what: string): Manager & SnapshotRestorer {
+  if (!has(manager, 'restore')) throw new VesselError('UNIMPLEMENTED', `${what}: this VM backend cannot start a VM from a snapshot`);
+  return manager as Manager & SnapshotRestorer;
 }

@@ -6,7 +6,8 @@
 // UNAVAILABLE once stopped or failed; startStream waits while the start is in progress);
 // shutdown() is idempotent, safe after a failed start, frees every host resource, and the
 // instance cannot be reused. What every backend offers is Instance (state watch, console,
-// describe); optional extras (pause, managed NICs, re-attaching a live-restore VM) are
+// describe); optional extras (pause, managed NICs, re-attaching a live-restore VM, saving a
+// VM into a snapshot and starting VMs from one, which fork() combines) are
 // small interfaces in ./extras.ts, checked where used. The QEMU backend is in ./qemu; the
 // supervision of host helper processes (qemu, virtiofsd, passt: nothing outlives its
 // owner unless started for live restore, then adopted by the next; orphans found from the
@@ -29,7 +30,24 @@ export type {
   StreamOptions,
   DeviceFailure,
 } from './types.js';
-export { pausable, managedNetworking, attachable, deviceHealth, type Pausable, type ManagedNetworking, type Attachable, type DeviceHealth } from './extras.js';
+export {
+  pausable,
+  managedNetworking,
+  attachable,
+  deviceHealth,
+  snapshottable,
+  snapshotRestorer,
+  type Pausable,
+  type ManagedNetworking,
+  type Attachable,
+  type DeviceHealth,
+  type Snapshottable,
+  type SnapshotRestorer,
+  type SnapshotOptions,
+  type SnapshotResult,
+  type RestoreOverrides,
+} from './extras.js';
+export { fork, type ForkOptions } from './fork.js';
 export type { StateChange } from './lifecycle.js';
 export { MIN_RAM_MIB, MAX_CPUS } from './validate.js';
 export { DEFAULT_CPUS, DEFAULT_RAM_MIB, MAX_DEVICES } from './config.js';

@@ -1556,6 +1556,206 @@ func (x *FenceDeviceResponse) GetFenced() []string {
 	return nil
 }
 
+// Hands the host's transport over so that the VM can be saved (a snapshot) and the next host
+// (this one again, or the host of a copy restored from the snapshot) starts a new session on
+// it. The agent stops reading this session before it answers; once the answer is written it
+// ends the session, then reads and drops what the port still holds up to and including
+// `token` (16..64 random bytes the host writes raw, as the old session's last bytes, once it
+// has the answer and has stopped sending anything else), and writes "vessel-detached\n"
+// followed by the token. The port stays open (virtio_console drops unread data when a port is
+// opened): the bytes after the token start the next session. FAILED_PRECONDITION on a
+// transport that cannot hand a session over (vsock, a listener); INVALID_ARGUMENT: a bad token.
+type DetachRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         []byte                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DetachRequest) Reset() {
+	*x = DetachRequest{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachRequest) ProtoMessage() {}
+
+func (x *DetachRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachRequest.ProtoReflect.Descriptor instead.
+func (*DetachRequest) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DetachRequest) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+type DetachResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DetachResponse) Reset() {
+	*x = DetachResponse{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachResponse) ProtoMessage() {}
+
+func (x *DetachResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachResponse.ProtoReflect.Descriptor instead.
+func (*DetachResponse) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{26}
+}
+
+// The VM was just restored from a snapshot (one of possibly several copies): the agent makes
+// it a machine of its own. `entropy` (32..512 bytes from the host's CSPRNG) is added to the
+// kernel's pool and credited (RNDADDENTROPY), then the CRNG is reseeded (RNDRESEEDCRNG), so
+// /dev/urandom and getrandom differ from every other copy's from then on; the realtime clock
+// is set to `unix_nano` (the host's clock when it sent the request); `hostname`, when set,
+// becomes the hostname (the vessel.hostname rule). INVALID_ARGUMENT: entropy out of bounds, no
+// time, a bad hostname.
+type AfterRestoreRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entropy       []byte                 `protobuf:"bytes,1,opt,name=entropy,proto3" json:"entropy,omitempty"`
+	UnixNano      int64                  `protobuf:"varint,2,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
+	Hostname      string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AfterRestoreRequest) Reset() {
+	*x = AfterRestoreRequest{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AfterRestoreRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AfterRestoreRequest) ProtoMessage() {}
+
+func (x *AfterRestoreRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AfterRestoreRequest.ProtoReflect.Descriptor instead.
+func (*AfterRestoreRequest) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AfterRestoreRequest) GetEntropy() []byte {
+	if x != nil {
+		return x.Entropy
+	}
+	return nil
+}
+
+func (x *AfterRestoreRequest) GetUnixNano() int64 {
+	if x != nil {
+		return x.UnixNano
+	}
+	return 0
+}
+
+func (x *AfterRestoreRequest) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+type AfterRestoreResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClockStepNs   int64                  `protobuf:"varint,1,opt,name=clock_step_ns,json=clockStepNs,proto3" json:"clock_step_ns,omitempty"` // how far the clock was stepped (the host's time minus the guest's)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AfterRestoreResponse) Reset() {
+	*x = AfterRestoreResponse{}
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AfterRestoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AfterRestoreResponse) ProtoMessage() {}
+
+func (x *AfterRestoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AfterRestoreResponse.ProtoReflect.Descriptor instead.
+func (*AfterRestoreResponse) Descriptor() ([]byte, []int) {
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AfterRestoreResponse) GetClockStepNs() int64 {
+	if x != nil {
+		return x.ClockStepNs
+	}
+	return 0
+}
+
 type ShutdownRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1564,7 +1764,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[25]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1576,7 +1776,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[25]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1589,7 +1789,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{25}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{29}
 }
 
 type ShutdownResponse struct {
@@ -1600,7 +1800,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[26]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1612,7 +1812,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vessel_agent_v1_agent_proto_msgTypes[26]
+	mi := &file_vessel_agent_v1_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1625,7 +1825,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_vessel_agent_v1_agent_proto_rawDescGZIP(), []int{30}
 }
 
 var File_vessel_agent_v1_agent_proto protoreflect.FileDescriptor
@@ -1729,9 +1929,18 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x03mac\x18\x02 \x01(\tH\x00R\x03macB\b\n" +
 	"\x06device\"-\n" +
 	"\x13FenceDeviceResponse\x12\x16\n" +
-	"\x06fenced\x18\x01 \x03(\tR\x06fenced\"\x11\n" +
+	"\x06fenced\x18\x01 \x03(\tR\x06fenced\"%\n" +
+	"\rDetachRequest\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\fR\x05token\"\x10\n" +
+	"\x0eDetachResponse\"h\n" +
+	"\x13AfterRestoreRequest\x12\x18\n" +
+	"\aentropy\x18\x01 \x01(\fR\aentropy\x12\x1b\n" +
+	"\tunix_nano\x18\x02 \x01(\x03R\bunixNano\x12\x1a\n" +
+	"\bhostname\x18\x03 \x01(\tR\bhostname\":\n" +
+	"\x14AfterRestoreResponse\x12\"\n" +
+	"\rclock_step_ns\x18\x01 \x01(\x03R\vclockStepNs\"\x11\n" +
 	"\x0fShutdownRequest\"\x12\n" +
-	"\x10ShutdownResponse2\x98\b\n" +
+	"\x10ShutdownResponse2\xc0\t\n" +
 	"\x05Agent\x12C\n" +
 	"\x04Ping\x12\x1c.vessel.agent.v1.PingRequest\x1a\x1d.vessel.agent.v1.PingResponse\x12C\n" +
 	"\x04Info\x12\x1c.vessel.agent.v1.InfoRequest\x1a\x1d.vessel.agent.v1.InfoResponse\x12C\n" +
@@ -1746,7 +1955,9 @@ const file_vessel_agent_v1_agent_proto_rawDesc = "" +
 	"\x12ConfigureInterface\x12*.vessel.agent.v1.ConfigureInterfaceRequest\x1a+.vessel.agent.v1.ConfigureInterfaceResponse\x12O\n" +
 	"\bShutdown\x12 .vessel.agent.v1.ShutdownRequest\x1a!.vessel.agent.v1.ShutdownResponse\x12O\n" +
 	"\bWaitFile\x12 .vessel.agent.v1.WaitFileRequest\x1a!.vessel.agent.v1.WaitFileResponse\x12X\n" +
-	"\vFenceDevice\x12#.vessel.agent.v1.FenceDeviceRequest\x1a$.vessel.agent.v1.FenceDeviceResponseB+Z)vessel.dev/agent/internal/agentpb;agentpbb\x06proto3"
+	"\vFenceDevice\x12#.vessel.agent.v1.FenceDeviceRequest\x1a$.vessel.agent.v1.FenceDeviceResponse\x12I\n" +
+	"\x06Detach\x12\x1e.vessel.agent.v1.DetachRequest\x1a\x1f.vessel.agent.v1.DetachResponse\x12[\n" +
+	"\fAfterRestore\x12$.vessel.agent.v1.AfterRestoreRequest\x1a%.vessel.agent.v1.AfterRestoreResponseB+Z)vessel.dev/agent/internal/agentpb;agentpbb\x06proto3"
 
 var (
 	file_vessel_agent_v1_agent_proto_rawDescOnce sync.Once
@@ -1760,7 +1971,7 @@ func file_vessel_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_vessel_agent_v1_agent_proto_rawDescData
 }
 
-var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_vessel_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*PingRequest)(nil),                // 0: vessel.agent.v1.PingRequest
 	(*PingResponse)(nil),               // 1: vessel.agent.v1.PingResponse
@@ -1787,8 +1998,12 @@ var file_vessel_agent_v1_agent_proto_goTypes = []any{
 	(*WaitFileResponse)(nil),           // 22: vessel.agent.v1.WaitFileResponse
 	(*FenceDeviceRequest)(nil),         // 23: vessel.agent.v1.FenceDeviceRequest
 	(*FenceDeviceResponse)(nil),        // 24: vessel.agent.v1.FenceDeviceResponse
-	(*ShutdownRequest)(nil),            // 25: vessel.agent.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),           // 26: vessel.agent.v1.ShutdownResponse
+	(*DetachRequest)(nil),              // 25: vessel.agent.v1.DetachRequest
+	(*DetachResponse)(nil),             // 26: vessel.agent.v1.DetachResponse
+	(*AfterRestoreRequest)(nil),        // 27: vessel.agent.v1.AfterRestoreRequest
+	(*AfterRestoreResponse)(nil),       // 28: vessel.agent.v1.AfterRestoreResponse
+	(*ShutdownRequest)(nil),            // 29: vessel.agent.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),           // 30: vessel.agent.v1.ShutdownResponse
 }
 var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: vessel.agent.v1.InfoResponse.boot_timeline:type_name -> vessel.agent.v1.BootEvent
@@ -1802,24 +2017,28 @@ var file_vessel_agent_v1_agent_proto_depIdxs = []int32{
 	15, // 8: vessel.agent.v1.Agent.CloseStdin:input_type -> vessel.agent.v1.CloseStdinRequest
 	17, // 9: vessel.agent.v1.Agent.Mount:input_type -> vessel.agent.v1.MountRequest
 	19, // 10: vessel.agent.v1.Agent.ConfigureInterface:input_type -> vessel.agent.v1.ConfigureInterfaceRequest
-	25, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
+	29, // 11: vessel.agent.v1.Agent.Shutdown:input_type -> vessel.agent.v1.ShutdownRequest
 	21, // 12: vessel.agent.v1.Agent.WaitFile:input_type -> vessel.agent.v1.WaitFileRequest
 	23, // 13: vessel.agent.v1.Agent.FenceDevice:input_type -> vessel.agent.v1.FenceDeviceRequest
-	1,  // 14: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
-	4,  // 15: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
-	6,  // 16: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
-	8,  // 17: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
-	10, // 18: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
-	12, // 19: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
-	14, // 20: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
-	16, // 21: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
-	18, // 22: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
-	20, // 23: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
-	26, // 24: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
-	22, // 25: vessel.agent.v1.Agent.WaitFile:output_type -> vessel.agent.v1.WaitFileResponse
-	24, // 26: vessel.agent.v1.Agent.FenceDevice:output_type -> vessel.agent.v1.FenceDeviceResponse
-	14, // [14:27] is the sub-list for method output_type
-	1,  // [1:14] is the sub-list for method input_type
+	25, // 14: vessel.agent.v1.Agent.Detach:input_type -> vessel.agent.v1.DetachRequest
+	27, // 15: vessel.agent.v1.Agent.AfterRestore:input_type -> vessel.agent.v1.AfterRestoreRequest
+	1,  // 16: vessel.agent.v1.Agent.Ping:output_type -> vessel.agent.v1.PingResponse
+	4,  // 17: vessel.agent.v1.Agent.Info:output_type -> vessel.agent.v1.InfoResponse
+	6,  // 18: vessel.agent.v1.Agent.Exec:output_type -> vessel.agent.v1.ExecResponse
+	8,  // 19: vessel.agent.v1.Agent.Wait:output_type -> vessel.agent.v1.WaitResponse
+	10, // 20: vessel.agent.v1.Agent.Signal:output_type -> vessel.agent.v1.SignalResponse
+	12, // 21: vessel.agent.v1.Agent.SignalAll:output_type -> vessel.agent.v1.SignalAllResponse
+	14, // 22: vessel.agent.v1.Agent.ResizePty:output_type -> vessel.agent.v1.ResizePtyResponse
+	16, // 23: vessel.agent.v1.Agent.CloseStdin:output_type -> vessel.agent.v1.CloseStdinResponse
+	18, // 24: vessel.agent.v1.Agent.Mount:output_type -> vessel.agent.v1.MountResponse
+	20, // 25: vessel.agent.v1.Agent.ConfigureInterface:output_type -> vessel.agent.v1.ConfigureInterfaceResponse
+	30, // 26: vessel.agent.v1.Agent.Shutdown:output_type -> vessel.agent.v1.ShutdownResponse
+	22, // 27: vessel.agent.v1.Agent.WaitFile:output_type -> vessel.agent.v1.WaitFileResponse
+	24, // 28: vessel.agent.v1.Agent.FenceDevice:output_type -> vessel.agent.v1.FenceDeviceResponse
+	26, // 29: vessel.agent.v1.Agent.Detach:output_type -> vessel.agent.v1.DetachResponse
+	28, // 30: vessel.agent.v1.Agent.AfterRestore:output_type -> vessel.agent.v1.AfterRestoreResponse
+	16, // [16:31] is the sub-list for method output_type
+	1,  // [1:16] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1844,7 +2063,7 @@ func file_vessel_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vessel_agent_v1_agent_proto_rawDesc), len(file_vessel_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,8 @@ type AgentService interface {
 	Shutdown(context.Context, *ShutdownRequest) (*ShutdownResponse, error)
 	WaitFile(context.Context, *WaitFileRequest) (*WaitFileResponse, error)
 	FenceDevice(context.Context, *FenceDeviceRequest) (*FenceDeviceResponse, error)
+	Detach(context.Context, *DetachRequest) (*DetachResponse, error)
+	AfterRestore(context.Context, *AfterRestoreRequest) (*AfterRestoreResponse, error)
 }
 
 func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
@@ -116,6 +118,20 @@ func RegisterAgentService(srv *ttrpc.Server, svc AgentService) {
 					return nil, err
 				}
 				return svc.FenceDevice(ctx, &req)
+			},
+			"Detach": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req DetachRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.Detach(ctx, &req)
+			},
+			"AfterRestore": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+				var req AfterRestoreRequest
+				if err := unmarshal(&req); err != nil {
+					return nil, err
+				}
+				return svc.AfterRestore(ctx, &req)
 			},
 		},
 	})
@@ -230,6 +246,22 @@ func (c *agentClient) WaitFile(ctx context.Context, req *WaitFileRequest) (*Wait
 func (c *agentClient) FenceDevice(ctx context.Context, req *FenceDeviceRequest) (*FenceDeviceResponse, error) {
 	var resp FenceDeviceResponse
 	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "FenceDevice", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *agentClient) Detach(ctx context.Context, req *DetachRequest) (*DetachResponse, error) {
+	var resp DetachResponse
+	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "Detach", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (c *agentClient) AfterRestore(ctx context.Context, req *AfterRestoreRequest) (*AfterRestoreResponse, error) {
+	var resp AfterRestoreResponse
+	if err := c.client.Call(ctx, "vessel.agent.v1.Agent", "AfterRestore", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

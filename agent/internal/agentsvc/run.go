@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/containerd/ttrpc"
 	"github.com/hashicorp/yamux"
@@ -30,9 +31,11 @@ type Runner struct {
 	OnServing func()
 	Logf      func(format string, args ...any)
 
-	mu      sync.Mutex
-	waiters []chan struct{}
-	pending atomic.Bool // waiters is non-empty (keeps the write path lock-free)
+	mu          sync.Mutex
+	current     io.ReadWriteCloser // the session's connection (one at a time), for Detach
+	currentSess *yamux.Session
+	waiters     []chan struct{}
+	pending     atomic.Bool // waiters is non-empty (keeps the write path lock-free)
 }
 
 // DefaultYamuxConfig is the agent's yamux configuration: default windows, no
@@ -83,9 +86,19 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 		r.Logf("host connected (%s)", r.Transport)
+		if !r.Concurrent {
+			r.mu.Lock()
+			r.current, r.currentSess = conn, sess
+			r.mu.Unlock()
+		}
 		serve := func() {
 			err := r.Registry.ServeSession(sess, l.Offer)
 			sess.Close()
+			r.mu.Lock()
+			if r.current == conn {
+				r.current, r.currentSess = nil, nil
+			}
+			r.mu.Unlock()
 			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, yamux.ErrSessionShutdown) {
 				r.Logf("session ended: %v", err)
 			} else {
@@ -99,6 +112,46 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		serve()
 	}
+}
+
+// Detach token bounds (agent.proto DetachRequest).
+const (
+	minDetachToken = 16
+	maxDetachToken = 64
+)
+
+// ErrBadToken: a Detach token out of bounds.
+var ErrBadToken = errors.New("the token must be 16..64 bytes")
+
+// Detach hands the current session's port over (agent.proto Detach): the session stops
+// receiving now; once the reply has been written (bounded by replyGrace) the session is
+// closed, which reads up to the host's token, acknowledges it and keeps the port open for
+// the next session. An error: a bad token, no session, or a transport that cannot.
+func (r *Runner) Detach(token []byte) error {
+	if len(token) < minDetachToken || len(token) > maxDetachToken {
+		return ErrBadToken
+	}
+	r.mu.Lock()
+	conn, sess := r.current, r.currentSess
+	r.mu.Unlock()
+	d, ok := conn.(transport.Detachable)
+	if r.Concurrent || !ok || sess == nil {
+		return errors.New("this transport cannot hand a session over")
+	}
+	next := r.NextWrite()
+	if err := d.Park(token); err != nil {
+		return err
+	}
+	go func() {
+		select {
+		case <-next:
+		case <-time.After(replyGrace):
+		}
+		if err := sess.Close(); err != nil {
+			r.Logf("detach: %v", err)
+		}
+	}()
+	return nil
 }
 
 // NextWrite returns a channel closed once the next write to any transport completes.

@@ -1,6 +1,6 @@
 // Package agentsvc implements the agent's control plane, agentpb.AgentService
 // (vessel.agent.v1.Agent over ttrpc): Ping, Info, Mount, ConfigureInterface, WaitFile,
-// FenceDevice and Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
+// FenceDevice, Detach, AfterRestore and Shutdown here; Exec, Wait, Signal, SignalAll, ResizePty and CloseStdin are delegated
 // to a Processes implementation (*process.Manager). Every dependency is injected through
 // Config; a nil one makes its RPCs fail with UNIMPLEMENTED (or, for Info's optional
 // parts, leaves fields empty). Errors are ttrpc status errors.
@@ -22,6 +22,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"vessel.dev/agent/internal/agentpb"
+	"vessel.dev/agent/internal/initsys"
+	"vessel.dev/agent/internal/restore"
 	"vessel.dev/agent/internal/sysinfo"
 	"vessel.dev/agent/internal/version"
 	"vessel.dev/agent/internal/waitfile"
@@ -82,6 +84,10 @@ type Config struct {
 	// PowerOff is called once, in its own goroutine, after Shutdown replied
 	// (nil: Shutdown is UNIMPLEMENTED, e.g. when not PID 1).
 	PowerOff func()
+	// Detach hands the current host session over (Runner.Detach; nil: UNIMPLEMENTED).
+	Detach func(token []byte) error
+	// Restore is what AfterRestore changes in the guest (nil: UNIMPLEMENTED, e.g. not PID 1).
+	Restore restore.Sys
 	// Logf logs (nil: discard).
 	Logf func(format string, args ...any)
 }
@@ -286,6 +292,37 @@ func (s *Service) WaitFile(ctx context.Context, req *agentpb.WaitFileRequest) (*
 	default:
 		return nil, status.Errorf(codes.Internal, "wait for %s: %v", path, err)
 	}
+}
+
+// Detach hands the host's transport over for a snapshot (agent.proto).
+func (s *Service) Detach(ctx context.Context, req *agentpb.DetachRequest) (*agentpb.DetachResponse, error) {
+	if s.cfg.Detach == nil {
+		return nil, unimplemented("Detach")
+	}
+	if err := s.cfg.Detach(req.GetToken()); errors.Is(err, ErrBadToken) {
+		return nil, status.Errorf(codes.InvalidArgument, "detach: %v", err)
+	} else if err != nil {
+		return nil, status.Errorf(codes.FailedPrecondition, "detach: %v", err)
+	}
+	s.cfg.Logf("detaching the host session (snapshot)")
+	return &agentpb.DetachResponse{}, nil
+}
+
+// AfterRestore makes a guest restored from a snapshot a machine of its own (agent.proto).
+func (s *Service) AfterRestore(ctx context.Context, req *agentpb.AfterRestoreRequest) (*agentpb.AfterRestoreResponse, error) {
+	if s.cfg.Restore == nil {
+		return nil, unimplemented("AfterRestore")
+	}
+	step, err := restore.Apply(s.cfg.Restore, restore.Request{Entropy: req.GetEntropy(), UnixNano: req.GetUnixNano(), Hostname: req.GetHostname()}, initsys.ValidHostname)
+	if errors.Is(err, restore.ErrInvalid) {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err != nil {
+		s.cfg.Logf("after restore: %v", err)
+		return nil, status.Errorf(codes.Internal, "after restore: %v", err)
+	}
+	s.cfg.Logf("restored from a snapshot: reseeded, clock stepped by %v", step)
+	return &agentpb.AfterRestoreResponse{ClockStepNs: int64(step)}, nil
 }
 
 // Shutdown replies, then powers off in the background (once, however often it is called).

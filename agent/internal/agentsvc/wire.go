@@ -14,6 +14,7 @@ import (
 	"vessel.dev/agent/internal/netcfg"
 	"vessel.dev/agent/internal/process"
 	"vessel.dev/agent/internal/reaper"
+	"vessel.dev/agent/internal/restore"
 	"vessel.dev/agent/internal/streams"
 	"vessel.dev/agent/internal/transport"
 	"vessel.dev/agent/internal/version"
@@ -96,6 +97,8 @@ func RunPID1() {
 		Net:       gatedNet{ready: sys.ModulesLoaded, inner: netConf},
 		Fencer:    fencer{shares: &mounts.ShareFencer{Sys: mounts.OSFence{}}, nics: netConf},
 		Timeline:  timeline(tl),
+		Detach:    runner.Detach,
+		Restore:   restore.OS{},
 		PowerOff: func() {
 			// Let the reply leave first (bounded: the host may have gone already).
 			select {

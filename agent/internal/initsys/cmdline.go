@@ -76,6 +76,11 @@ const MaxHostnameLen = 64
 // hostnames may carry (container names). No empty label: no leading, trailing or doubled
 // dot. A leading '-' could be read as an option by tools.
 func validHostname(s string) bool {
+	return ValidHostname(s)
+}
+
+// ValidHostname is validHostname for other packages (AfterRestore sets a hostname too).
+func ValidHostname(s string) bool {
 	if s == "" || len(s) > MaxHostnameLen {
 		return false
 	}

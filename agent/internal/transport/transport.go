@@ -5,8 +5,11 @@
 //   - VirtioSerial: the virtio-serial port whose /sys/class/virtio-ports/*/name is
 //     "vessel.agent", opened O_RDWR as /dev/<port>. Waits (bounded) for the port to
 //     appear, since virtio_console may load just before. A port reads EOF and polls
-//     POLLHUP while no host is connected, so Next waits for the host before returning,
-//     and reopens the device after the previous session ended.
+//     POLLHUP while no host is connected, so Next waits for the host before returning.
+//     After a session that read something ended, the device is reopened (virtio_console
+//     drops what was left unread on open); a session that read nothing, or one handed over
+//     by Detach (handover.go), leaves the port open for the next one, so no byte a later
+//     host sends is dropped.
 //   - Vsock: listen on AF_VSOCK PORT, one connection at a time.
 //   - Listener: any net.Listener (unix sockets for running the agent on a host in tests).
 package transport
@@ -20,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -100,6 +104,9 @@ func pollUntil(ctx context.Context, check func() (bool, error)) error {
 type VirtioSerial struct {
 	Path string // /dev/vportNpM
 	cur  *os.File
+	// kept is the port a session left open for the next (with its read buffer), or nil.
+	kept   io.ReadWriteCloser
+	keptMu sync.Mutex
 	// hostConnected reports whether a host is connected to f (tests replace it).
 	hostConnected func(f *os.File) (bool, error)
 	open          func(path string) (*os.File, error)
@@ -144,9 +151,14 @@ func pollHostConnected(f *os.File) (bool, error) {
 }
 
 // Next returns the port once a host is connected. The caller closes the returned
-// value when its session ends; the following Next reopens the device.
+// value when its session ends; the following Next reopens the device, or reuses the port
+// the session left open (see portSession).
 func (v *VirtioSerial) Next(ctx context.Context) (io.ReadWriteCloser, error) {
-	if v.cur == nil {
+	v.keptMu.Lock()
+	kept := v.kept
+	v.kept = nil
+	v.keptMu.Unlock()
+	if kept == nil && v.cur == nil {
 		// The previous session's Close may still be releasing the port (EBUSY).
 		err := pollUntil(ctx, func() (bool, error) {
 			f, err := v.open(v.Path)
@@ -161,15 +173,32 @@ func (v *VirtioSerial) Next(ctx context.Context) (io.ReadWriteCloser, error) {
 		}
 	}
 	if err := pollUntil(ctx, func() (bool, error) { return v.hostConnected(v.cur) }); err != nil {
+		if kept != nil {
+			v.keep(kept, v.cur)
+		}
 		return nil, err
 	}
 	f := v.cur
 	v.cur = nil
-	return NewPortConn(f), nil
+	if kept == nil {
+		kept = NewPortConn(f)
+	}
+	return newPortSession(v, f, kept), nil
 }
 
-// Close closes a port not yet handed out.
+// keep takes back the port a session left open, with its connection (and the bytes
+// it has buffered), for the next session.
+func (v *VirtioSerial) keep(conn io.ReadWriteCloser, f *os.File) {
+	v.keptMu.Lock()
+	v.kept, v.cur = conn, f
+	v.keptMu.Unlock()
+}
+
+// Close closes a port not yet handed out (or one a session left open).
 func (v *VirtioSerial) Close() error {
+	v.keptMu.Lock()
+	defer v.keptMu.Unlock()
+	v.kept = nil
 	if v.cur != nil {
 		err := v.cur.Close()
 		v.cur = nil

@@ -1,4 +1,5 @@
 // Where the host programs the QEMU backend runs are, with what to install when one is missing.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VesselError } from '../../errors/index.js';
@@ -53,4 +54,17 @@ export function requireTool(tool: HostTool): string {
     );
   }
   return p;
+}
+
+const versions = new Map<string, string>();
+
+/** The first line of `<binary> --version` (e.g. `QEMU emulator version 7.2.22 (Debian …)`), read once per binary and mtime. */
+export function toolVersion(binary: string): string {
+  const key = `${binary}@${fs.statSync(binary).mtimeMs}`;
+  let v = versions.get(key);
+  if (v === undefined) {
+    v = execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0]!.trim();
+    versions.set(key, v);
+  }
+  return v;
 }

@@ -6,6 +6,8 @@
 // a later one reconnect (live restore); QEMU starts with its vCPUs stopped (-S) and vessel
 // lets them run (QMP cont) once it reads the console, so no output is lost. A pvpanic
 // device reports a guest kernel panic, and QEMU then exits with status 1 (guest-panic.ts).
+// A VM restored from a snapshot (restore.ts) waits for its state (-incoming defer), and
+// may map its RAM from the snapshot's file, privately (clones never write the snapshot).
 import type { Accelerator } from './accelerator.js';
 import { featureProperties } from '../nic-features.js';
 
@@ -52,6 +54,10 @@ export interface LaunchPlan {
   shares: PlannedShare[];
   disks: PlannedDisk[];
   nics: PlannedNic[];
+  /** Guest RAM from this file, mapped privately (a snapshot's RAM); default: a shared memfd. */
+  ramFile?: string;
+  /** Wait for the VM's state through QMP migrate-incoming (a restore). */
+  incoming?: boolean;
 }
 
 export interface CmdlineOptions {
@@ -95,7 +101,9 @@ export function qemuArgs(p: LaunchPlan): string[] {
     '-m',
     `${p.ramMiB}M`,
     '-object',
-    `memory-backend-memfd,id=mem,size=${p.ramMiB}M,share=on`,
+    p.ramFile === undefined
+      ? `memory-backend-memfd,id=mem,size=${p.ramMiB}M,share=on`
+      : `memory-backend-file,id=mem,size=${p.ramMiB}M,mem-path=${qemuEscape(p.ramFile)},share=off`,
     '-nodefaults',
     '-no-user-config',
     '-nographic',
@@ -124,6 +132,7 @@ export function qemuArgs(p: LaunchPlan): string[] {
     '-device',
     'pvpanic',
   );
+  if (p.incoming) args.push('-incoming', 'defer');
   p.shares.forEach((s, i) => {
     args.push('-chardev', `socket,id=fs${i},path=${qemuEscape(s.socketPath)}`, '-device', `${dev('vhost-user-fs')},chardev=fs${i},tag=${s.tag}`);
   });

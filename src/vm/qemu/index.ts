@@ -8,18 +8,24 @@
 // whatever its guest does (deadlines.ts); a guest kernel panic fails it with GUEST_PANICKED.
 // With liveRestore, VMs outlive the manager's process, and attach(stateDir) (the Attachable
 // extra) takes over the running VM a dead owner left in a state dir (attach.ts).
+// restore(dir, stateDir) (the SnapshotRestorer extra) starts an instance from a snapshot
+// that QemuInstance.snapshot() saved (restore.ts), when it was made for this manager's image,
+// QEMU, accelerator, machine and CPU model (else SNAPSHOT_MISMATCH).
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { VesselError } from '../../errors/index.js';
 import { ensureDefaultImage, type GuestImage, type ImageOptions } from '../../image/index.js';
-import type { Attachable } from '../extras.js';
-import type { Manager } from '../types.js';
+import type { Attachable, RestoreOverrides, SnapshotRestorer } from '../extras.js';
+import type { Manager, StartOptions } from '../types.js';
 import { liveForeignOwner, reapOrphans } from '../helpers/orphans.js';
 import { chooseAccelerator, type Accelerator } from './accelerator.js';
 import type { MachineType } from './command-line.js';
 import { QemuInstance } from './instance.js';
 import { loadSavedVm } from './saved-vm.js';
+import { QEMU, requireTool, toolVersion } from './binaries.js';
+import { configureFromManifest, planRestore } from './restore.js';
+import { checkCompatible, readManifest } from './snapshot-manifest.js';
 
 export interface QemuManagerOptions {
   /** The guest image, or how to get it; default: the default image (built on first use). */
@@ -37,7 +43,7 @@ export interface QemuManagerOptions {
   logger?: Logger;
 }
 
-export class QemuManager implements Manager, Attachable {
+export class QemuManager implements Manager, Attachable, SnapshotRestorer {
   private readonly opts: QemuManagerOptions;
   private readonly logger: Logger;
   private imagePromise: Promise<GuestImage> | undefined;
@@ -73,6 +79,32 @@ export class QemuManager implements Manager, Attachable {
     } finally {
       await reapOrphans(dir); // anything not adopted (a record its owner did not mean to be adopted)
     }
+    return instance;
+  }
+
+  /**
+   * A new instance in `stateDir`, started from the snapshot in `dir` (SnapshotRestorer):
+   * resolves once its agent answers in the saved guest state, reseeded and with its own
+   * hostname (`overrides.hostname`, else from the state dir's name); `overrides.start` are
+   * the StartOptions (timeout, liveness, console). Rejects with SNAPSHOT_MISMATCH (another
+   * image, QEMU, accelerator, machine, CPU model, or a referenced disk that changed),
+   * SNAPSHOT_CORRUPT (a file fails its checksum) or the start's error, nothing left running.
+   */
+  async restore(dir: string, stateDir: string, overrides: RestoreOverrides & { start?: StartOptions } = {}): Promise<QemuInstance> {
+    const snapshotDir = path.resolve(dir);
+    const manifest = readManifest(snapshotDir);
+    const accelerator = chooseAccelerator(this.opts.accelerator ?? 'auto').accelerator;
+    const image = await this.image();
+    checkCompatible(snapshotDir, manifest, {
+      imageId: image.id,
+      qemuVersion: toolVersion(requireTool(QEMU)),
+      accelerator,
+      machine: this.opts.machine ?? 'microvm',
+      cpuModel: this.opts.cpuModel,
+    });
+    const instance = await this.newInstance(stateDir);
+    configureFromManifest(instance, snapshotDir, manifest);
+    await instance.startFromSnapshot(planRestore(snapshotDir, manifest), { ...overrides.start, hostname: overrides.hostname ?? overrides.start?.hostname });
     return instance;
   }
 

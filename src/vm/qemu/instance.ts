@@ -5,7 +5,9 @@
 // (deadlines.ts); a guest kernel panic fails the instance with GUEST_PANICKED (guest-panic.ts);
 // a share's or NIC's backend dying is a device fault the VM runs on through (device-faults.ts).
 // With live restore (env.liveRestore) the VM's processes outlive this process, and a later
-// owner attach()es the running VM from what its state dir holds (attach.ts).
+// owner attach()es the running VM from what its state dir holds (attach.ts). snapshot()
+// saves the running VM into a dir (snapshot.ts), and a start with a RestorePlan starts the
+// VM from one instead of booting (restore.ts).
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -21,7 +23,7 @@ import { netnsDefaults } from '../net/netns-defaults.js';
 import { startPasst } from '../net/passt.js';
 import { reapOrphans } from '../helpers/orphans.js';
 import { SupervisedHelper, type HelperProcess } from '../helpers/supervised.js';
-import type { DeviceHealth, ManagedNetworking, Pausable } from '../extras.js';
+import type { DeviceHealth, ManagedNetworking, Pausable, Snapshottable } from '../extras.js';
 import type {
   DeviceFailure,
   DiskOptions,
@@ -38,7 +40,7 @@ import type {
 } from '../types.js';
 import { validateHostname, validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
-import { QEMU, VIRTIOFSD, requireTool } from './binaries.js';
+import { QEMU, VIRTIOFSD, requireTool, toolVersion } from './binaries.js';
 import { kernelCommandLine, netdevId, qemuArgs, type MachineType, type PlannedNic, type PlannedShare } from './command-line.js';
 import { ConsoleLog } from './console-log.js';
 import { AGENT_SHUTDOWN_MS, ORPHAN_REAP_MS, QMP_QUIT_MS, VMM_OUTPUT_DRAIN_MS, within } from './deadlines.js';
@@ -53,6 +55,8 @@ import { VmResources, vmmOutputClosed } from './resources.js';
 import { startVirtiofsd } from './virtiofsd.js';
 import { adoptVmProcesses, ATTACH_CONNECT_MS, configFromSaved, savedVmOf } from './attach.js';
 import { saveVm, savedVmPath, type SavedVm } from './saved-vm.js';
+import { individualize, loadAndRun, type RestorePlan } from './restore.js';
+import { checkSnapshottable, takeSnapshot, type SnapshotOptions, type SnapshotResult } from './snapshot.js';
 
 export interface InstanceEnvironment {
   image: () => Promise<GuestImage>;
@@ -83,7 +87,10 @@ function hostnameFor(stateDir: string): string {
 /** How long the agent may take to fence the guest off a failed device. */
 const FENCE_MS = 5_000;
 
-export class QemuInstance implements Instance, Pausable, ManagedNetworking, DeviceHealth {
+/** How long a restored guest may take for AfterRestore. */
+const AFTER_RESTORE_MS = 10_000;
+
+export class QemuInstance implements Instance, Pausable, ManagedNetworking, DeviceHealth, Snapshottable {
   readonly stateDir: string;
   private readonly env: InstanceEnvironment;
   private readonly config = new VmConfig();
@@ -102,6 +109,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
   private readonly consoleWaiters = new Set<() => void>();
   private readonly hurry = new AbortController();
   private releasing = false;
+  /** What QEMU was started with that a snapshot records (set at launch). */
+  private launched: { imageId: string; qemuBinary: string; cmdline: string; sharedRam: boolean } | undefined;
+  private snapshotting = false;
   /** The reason of QMP's last SHUTDOWN event (QEMU is about to exit; an adopted QEMU's status is unknown otherwise). */
   private shutdownReason: string | undefined;
 
@@ -208,6 +218,15 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
   // async: a guard that throws becomes a rejection; the guard itself runs synchronously,
   // so of two concurrent start() calls exactly one proceeds.
   async start(opts: StartOptions = {}): Promise<StartResult> {
+    return this.begin(opts, undefined);
+  }
+
+  /** start(), from a snapshot instead of a boot (QemuManager.restore plans it; restore.ts). */
+  async startFromSnapshot(plan: RestorePlan, opts: StartOptions = {}): Promise<StartResult> {
+    return this.begin(opts, plan);
+  }
+
+  private async begin(opts: StartOptions, plan: RestorePlan | undefined): Promise<StartResult> {
     this.lifecycle.beginStart();
     try {
       validateInitArgs(opts.initArgs ?? []);
@@ -219,7 +238,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
       this.lifecycle.stopped();
       throw err;
     }
-    this.startPromise = this.boot(opts);
+    this.startPromise = this.boot(opts, plan);
     this.startPromise.catch(() => undefined);
     return this.startPromise;
   }
@@ -288,12 +307,66 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
     this.vmPaused = false;
   }
 
+  /**
+   * Saves the running VM into `dir` (snapshot.ts): the guest stands still meanwhile, and
+   * afterwards runs on (leaveRunning, with a new agent session: the previous client() is
+   * closed) or is shut down. FAILED_PRECONDITION for a VM with shares or NICs, or while
+   * another snapshot is under way.
+   */
+  async snapshot(dir: string, opts: SnapshotOptions = {}): Promise<SnapshotResult> {
+    checkSnapshottable(this.config);
+    const err = this.lifecycle.notRunningError('snapshot()');
+    if (err) throw err;
+    if (this.snapshotting || this.vmPaused) throw new VesselError('FAILED_PRECONDITION', 'snapshot(): the VM is paused or being saved already');
+    const r = this.resources;
+    const launched = this.launched!;
+    this.snapshotting = true;
+    this.vmPaused = true; // liveness does not count the pause
+    let result: SnapshotResult;
+    try {
+      result = await takeSnapshot(
+        {
+          qemuPid: r.qemu!.pid,
+          qmp: r.qmp!,
+          config: this.config,
+          stagedDisks: r.disks,
+          imageId: launched.imageId,
+          qemuVersion: toolVersion(launched.qemuBinary),
+          machine: this.env.machine,
+          accelerator: this.env.accelerator,
+          cpuModel: this.env.cpuModel,
+          cmdline: launched.cmdline,
+          sharedRam: launched.sharedRam,
+          detachAgent: async () => {
+            await r.agent!.detach({ timeoutMs: AGENT_SHUTDOWN_MS });
+            // nothing more may reach the guest from this session: the transport goes first
+            r.agentTransport?.destroy();
+            r.agent!.close();
+          },
+          reconnectAgent: async () => {
+            const deadline = Date.now() + ATTACH_CONNECT_MS;
+            const qemu = r.qemu!;
+            await this.connectAgent({ deadline, alive: () => !qemu.hasExited, log: this.env.logger });
+            await r.agent!.ping({ timeoutMs: ATTACH_CONNECT_MS });
+          },
+        },
+        dir,
+        opts,
+      );
+    } finally {
+      this.snapshotting = false;
+      this.vmPaused = false;
+    }
+    if (!opts.leaveRunning) await this.shutdown({ now: true });
+    return result;
+  }
+
   /** Pings the agent while running; a guest silent too long fails with GUEST_UNRESPONSIVE and is released. */
   private watchLiveness(o: { intervalMs: number; unresponsiveAfterMs: number }, log: Logger): void {
-    const agent = this.resources.agent!;
     this.liveness = new LivenessMonitor(
       {
-        ping: async (timeoutMs) => void (await agent.ping({ timeoutMs })),
+        // (the current session: a snapshot left running replaces it)
+        ping: async (timeoutMs) => void (await this.resources.agent!.ping({ timeoutMs })),
         paused: () => this.vmPaused,
         onUnresponsive: (err) => {
           log.error({ stateDir: this.stateDir, err: err.message }, 'the guest is unresponsive');
@@ -381,7 +454,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
    * failure at any point releases exactly what exists): image → stage disks → start the
    * helpers (virtiofsd, passt) → launch the VMM → connect the guest → configure it.
    */
-  private async boot(opts: StartOptions): Promise<StartResult> {
+  private async boot(opts: StartOptions, plan: RestorePlan | undefined): Promise<StartResult> {
     const t0 = performance.now();
     const log = this.env.logger.child({ stateDir: this.stateDir });
     const timeoutMs = opts.timeoutMs ?? (this.env.accelerator === 'kvm' ? 30_000 : 120_000);
@@ -402,11 +475,15 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
       const shares = await this.startVirtiofsds(virtiofsd, deadline, log);
       signal.throwIfAborted();
       const network = await this.startNetwork(log);
-      const qemu = await this.launchVmm({ binary: qemuBinary, image, shares, network, opts, qemuTail, log });
+      const qemu = await this.launchVmm({ binary: qemuBinary, image, shares, network, opts, qemuTail, log, plan });
       const vmmSpawnedMs = performance.now() - t0;
-      await this.connectGuest(qemu, deadline, signal, log);
+      await this.connectGuest(qemu, deadline, signal, log, plan);
       const agentReadyMs = performance.now() - t0;
-      await this.race(this.configureGuest(), qemu, signal);
+      if (plan) {
+        // The guest is configured already (it was when saved); it becomes a machine of its own.
+        const hostname = opts.hostname ?? hostnameFor(this.stateDir);
+        await this.race(individualize(this.resources.agent!, hostname, AFTER_RESTORE_MS), qemu, signal);
+      } else await this.race(this.configureGuest(), qemu, signal);
       const configuredMs = performance.now() - t0;
       signal.throwIfAborted();
       const liveness = opts.liveness ?? this.env.liveness;
@@ -500,12 +577,22 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
     opts: StartOptions;
     qemuTail: OutputTail;
     log: Logger;
+    plan: RestorePlan | undefined;
   }): Promise<HelperProcess> {
     const r = this.resources;
     const agentSocket = path.join(this.stateDir, AGENT_SOCKET);
     const qmpSocket = path.join(this.stateDir, QMP_SOCKET);
     const consoleSocket = path.join(this.stateDir, CONSOLE_SOCKET);
     r.sockets.push(agentSocket, qmpSocket, consoleSocket);
+    const cmdline =
+      o.plan?.cmdline ??
+      kernelCommandLine({
+        machine: this.env.machine,
+        tscKhz: hostTscKhz(),
+        hostname: o.opts.hostname ?? hostnameFor(this.stateDir),
+        initArgs: o.opts.initArgs ?? [],
+      });
+    this.launched = { imageId: o.image.id, qemuBinary: o.binary, cmdline, sharedRam: o.plan?.ramFile === undefined };
     const args = qemuArgs({
       machine: this.env.machine,
       accelerator: this.env.accelerator,
@@ -514,12 +601,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
       ramMiB: this.config.ramMiB,
       kernelPath: o.image.kernelPath,
       initrdPath: o.image.initrdPath,
-      cmdline: kernelCommandLine({
-        machine: this.env.machine,
-        tscKhz: hostTscKhz(),
-        hostname: o.opts.hostname ?? hostnameFor(this.stateDir),
-        initArgs: o.opts.initArgs ?? [],
-      }),
+      cmdline,
       agentSocket,
       qmpSocket,
       consoleSocket,
@@ -528,6 +610,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
       disks:
         o.image.toolsDiskPath === undefined ? r.disks : [...r.disks, { blockId: TOOLS_BLOCK_ID, path: o.image.toolsDiskPath, format: 'raw', readOnly: true }],
       nics: o.network.nics,
+      ramFile: o.plan?.ramFile,
+      incoming: o.plan !== undefined,
     });
     r.console = new ConsoleLog(this.consoleLogPath, o.opts.consoleWriter);
     for (const attach of this.consoleWaiters) attach();
@@ -579,14 +663,15 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
    * Connects the console, QMP and the agent (src/agent owns the session), lets the vCPUs run
    * once the console is read (QEMU starts stopped: -S), then waits for the agent's Ping.
    */
-  private async connectGuest(qemu: HelperProcess, deadline: number, signal: AbortSignal, log: Logger): Promise<void> {
+  private async connectGuest(qemu: HelperProcess, deadline: number, signal: AbortSignal, log: Logger, plan?: RestorePlan): Promise<void> {
     const r = this.resources;
     const alive = () => !qemu.hasExited;
     // Each socket gets its owner (and so its error handling) the moment it connects, and
     // is recorded for release() before anything else can fail.
     await Promise.all([
       Promise.all([this.connectConsole({ deadline, alive, signal }), this.connectQmp({ deadline, alive, signal })]).then(([, qmp]) =>
-        this.race(qmp.execute('cont'), qemu, signal),
+        // a restore loads the saved state first (restore.ts), and runs it once verified
+        this.race(plan ? loadAndRun(qmp, plan) : qmp.execute('cont'), qemu, signal),
       ),
       this.connectAgent({ deadline, alive, signal, log }),
     ]);
@@ -636,7 +721,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
     const details = [qemuErr && `QEMU said:\n${qemuErr}`, consoleTail && `guest console (last lines):\n${consoleTail}`].filter(Boolean).join('\n');
     if (
       isVesselError(err) &&
-      (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code === 'RESOURCE_EXHAUSTED' || err.code.startsWith('IMAGE_'))
+      (err.code === 'TOOL_MISSING' || err.code === 'INVALID_ARGUMENT' || err.code === 'RESOURCE_EXHAUSTED' || /^(IMAGE|SNAPSHOT)_/.test(err.code))
     )
       return err;
     const panic = this.resources.qemu?.hasExited ? this.panics.failure(this.resources.console?.text() ?? '') : undefined;

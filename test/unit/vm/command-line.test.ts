@@ -24,6 +24,13 @@ function optionAfter(args: string[], flag: string): string[] {
 }
 
 describe('qemuArgs', () => {
+  it('a restore maps the snapshot RAM file privately and waits for the state (-incoming defer)', () => {
+    const a = qemuArgs({ ...base, ramFile: '/snap,1/ram', incoming: true });
+    expect(optionAfter(a, '-object')).toEqual(['memory-backend-file,id=mem,size=256M,mem-path=/snap,,1/ram,share=off']);
+    expect(optionAfter(a, '-incoming')).toEqual(['defer']);
+    expect(optionAfter(qemuArgs(base), '-incoming')).toEqual([]);
+  });
+
   it('microvm with the fixes machine.md lists, shared memfd memory, QMP and the agent port', () => {
     const a = qemuArgs(base);
     expect(optionAfter(a, '-M')).toEqual(['microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,memory-backend=mem']);

@@ -243,6 +243,44 @@ export interface FenceDeviceResponse {
   fenced: string[];
 }
 
+/**
+ * Hands the host's transport over so that the VM can be saved (a snapshot) and the next host
+ * (this one again, or the host of a copy restored from the snapshot) starts a new session on
+ * it. The agent stops reading this session before it answers; once the answer is written it
+ * ends the session, then reads and drops what the port still holds up to and including
+ * `token` (16..64 random bytes the host writes raw, as the old session's last bytes, once it
+ * has the answer and has stopped sending anything else), and writes "vessel-detached\n"
+ * followed by the token. The port stays open (virtio_console drops unread data when a port is
+ * opened): the bytes after the token start the next session. FAILED_PRECONDITION on a
+ * transport that cannot hand a session over (vsock, a listener); INVALID_ARGUMENT: a bad token.
+ */
+export interface DetachRequest {
+  token: Buffer;
+}
+
+export interface DetachResponse {
+}
+
+/**
+ * The VM was just restored from a snapshot (one of possibly several copies): the agent makes
+ * it a machine of its own. `entropy` (32..512 bytes from the host's CSPRNG) is added to the
+ * kernel's pool and credited (RNDADDENTROPY), then the CRNG is reseeded (RNDRESEEDCRNG), so
+ * /dev/urandom and getrandom differ from every other copy's from then on; the realtime clock
+ * is set to `unix_nano` (the host's clock when it sent the request); `hostname`, when set,
+ * becomes the hostname (the vessel.hostname rule). INVALID_ARGUMENT: entropy out of bounds, no
+ * time, a bad hostname.
+ */
+export interface AfterRestoreRequest {
+  entropy: Buffer;
+  unixNano: bigint;
+  hostname: string;
+}
+
+export interface AfterRestoreResponse {
+  /** how far the clock was stepped (the host's time minus the guest's) */
+  clockStepNs: bigint;
+}
+
 export interface ShutdownRequest {
 }
 
@@ -263,4 +301,6 @@ export interface Agent {
   Shutdown(request: ShutdownRequest): Promise<ShutdownResponse>;
   WaitFile(request: WaitFileRequest): Promise<WaitFileResponse>;
   FenceDevice(request: FenceDeviceRequest): Promise<FenceDeviceResponse>;
+  Detach(request: DetachRequest): Promise<DetachResponse>;
+  AfterRestore(request: AfterRestoreRequest): Promise<AfterRestoreResponse>;
 }
