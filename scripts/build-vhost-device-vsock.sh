@@ -62,6 +62,8 @@ tar -xzf "$crate_file" -C "$work"
 src="$work/$CRATE-$VERSION"
 log "patch -p1 < patches/$(basename "$patch_file")"
 (cd "$src" && patch -p1 --forward --quiet <"$patch_file")
+log "cargo fetch --locked (the crate's own Cargo.lock)"
+"$cargo" fetch --quiet --locked --manifest-path "$src/Cargo.toml"
 log "cargo build --release --locked (takes 1-3 minutes on 2 cores)"
 CARGO_PROFILE_RELEASE_STRIP=symbols "$cargo" build --quiet --release --locked \
   --manifest-path "$src/Cargo.toml" --target-dir "$work/target"
