@@ -47,10 +47,17 @@ export async function startPeerInGuest(agent: AgentClient, args: string[], timeo
           resolve();
         }
       });
-      void exec.exited.then((s) => {
-        clearTimeout(timer);
-        reject(new Error(`${args.join(' ')} exited (${s.exitCode}) before READY: ${out}${err}`));
-      });
+      // (after READY its end, or the agent connection's, is the caller's business)
+      exec.exited.then(
+        (s) => {
+          clearTimeout(timer);
+          reject(new Error(`${args.join(' ')} exited (${s.exitCode}) before READY: ${out}${err}`));
+        },
+        (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
     });
   } catch (e) {
     exec.close();
