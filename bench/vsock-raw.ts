@@ -19,7 +19,7 @@ import { requireTool, VHOST_DEVICE_VSOCK } from '../src/vm/qemu/binaries.js';
 import { startVsockBackend } from '../src/vm/qemu/vsock-backend.js';
 import { bootTestVm } from '../test/support/test-vm.js';
 import { makePrivateTempDir } from '../test/support/tmpdir.js';
-import { buildVsockPeer, copyIntoGuest, startPeerInGuest } from '../test/support/vsock-peer.js';
+import { buildVsockPeer, copyIntoGuest, startPeerInGuest, waitForGuestVsock } from '../test/support/vsock-peer.js';
 import { median, printFigure, round, roundRatios } from './stats.js';
 import { rawPortArgs, writeBytes } from './stream-transfers.js';
 
@@ -152,6 +152,7 @@ async function main(): Promise<void> {
   });
   try {
     await copyIntoGuest(vm.agent, peerBinary, GUEST_PEER);
+    await waitForGuestVsock(vm.agent);
     await startPeerInGuest(vm.agent, [GUEST_PEER, 'serve', String(VSOCK_PORT)]);
     // virtio-serial: the host connects first (without a host the guest reads EOF at once).
     const rawSock = net.connect(rawSocket);

@@ -4,12 +4,13 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { execWithStreams, type AgentClient, type GuestExec } from '../../src/agent/index.js';
+import { defaultAgentDir } from '../../src/image/repo.js';
 
 const execFileAsync = promisify(execFile);
-const agentDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent');
+// (found from the repository root, so that this works from test/ and from dist/test/ alike)
+const agentDir = defaultAgentDir();
 export const VSOCK_PEER = 'vessel-vsockpeer';
 
 /** Builds the peer (static, no cgo) into `dir`; returns its path. */
@@ -29,6 +30,18 @@ export async function copyIntoGuest(agent: AgentClient, hostPath: string, guestP
   const status = await exec.exited;
   exec.close();
   if (status.exitCode !== 0) throw new Error(`copying ${hostPath} into the guest as ${guestPath}: exit ${status.exitCode}`);
+}
+
+/**
+ * Waits (bounded) until the guest's vsock transport module is loaded: the agent loads all but
+ * its transport's modules after it first answers, so a fresh guest may not have AF_VSOCK yet.
+ */
+export async function waitForGuestVsock(agent: AgentClient, timeoutMs = 20_000): Promise<void> {
+  const script = `i=0; until [ -d /sys/module/vmw_vsock_virtio_transport ]; do i=$((i + 1)); [ $i -gt ${Math.ceil(timeoutMs / 50)} ] && exit 1; sleep 0.05; done`;
+  const exec = await execWithStreams(agent, { args: ['/bin/sh', '-c', script] });
+  const status = await exec.exited;
+  exec.close();
+  if (status.exitCode !== 0) throw new Error(`the guest has no vmw_vsock_virtio_transport module after ${timeoutMs} ms`);
 }
 
 /** Starts the peer with `args` in the guest; resolves once it printed READY (bounded), rejects with its output if it exits first. */

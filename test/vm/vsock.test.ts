@@ -22,7 +22,7 @@ import { runInGuest } from '../support/guest-exec.js';
 import { isRunning, ownHelperProcesses } from '../support/host-processes.js';
 import { makePrivateTempDir } from '../support/tmpdir.js';
 import { waitFor } from '../support/wait-for.js';
-import { VSOCK_PEER, buildVsockPeer, serveInGuest } from '../support/vsock-peer.js';
+import { VSOCK_PEER, buildVsockPeer, serveInGuest, waitForGuestVsock } from '../support/vsock-peer.js';
 
 const manager = new QemuManager();
 let tmp: { dir: string; remove: () => Promise<void> };
@@ -50,6 +50,7 @@ async function vsockVm(): Promise<{ inst: QemuInstance; stateDir: string; uds: s
   inst.addFS('peer', peerDir, { readOnly: true });
   inst.enableVsock();
   await inst.start();
+  await waitForGuestVsock(inst.client());
   return { inst, stateDir, uds: inst.vsockUdsPath! };
 }
 
