@@ -35,9 +35,11 @@ need_version go "$(go env GOVERSION | sed 's/^go//')" "$go_min"
 # mke2fs/debugfs write the image's tools disk that carries it.
 # CRI tests (test/cri, bench/cri-pod, scripts/critest.sh): the CNI plugins (bridge, host-local,
 # portmap in /usr/lib/cni; they bring iptables) for the CRI plugin's pod network.
+# vsock backend (scripts/build-vhost-device-vsock.sh): patch applies the repo's fix to the
+# crate source; cargo (a Rust toolchain) builds it, linking with gcc.
 APT_PACKAGES=(ca-certificates qemu-system-x86 qemu-utils busybox-static kmod xz-utils zstd file passt util-linux e2fsprogs
   protobuf-compiler libprotobuf-dev python3 python3-venv containerd runc gcc libc6-dev pkg-config libseccomp-dev
-  containernetworking-plugins)
+  containernetworking-plugins patch)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing+=("$p")
@@ -128,3 +130,7 @@ if [ "$(go version -m "$gobin/crictl" 2>/dev/null | awk '$1 == "mod" { print $3 
   log "go install crictl@$CRI_TOOLS"
   GOBIN="$gobin" go install "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS"
 fi
+
+# --- vhost-device-vsock: the userspace vsock backend (src/vm/qemu/vsock-backend.ts) --------------
+# Built from the pinned crate source with the repo's patch into .interop-bin (skipped when built).
+bash scripts/build-vhost-device-vsock.sh

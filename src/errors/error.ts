@@ -49,6 +49,8 @@ export type VesselErrorCode =
   // ttrpc
   | 'TTRPC_PROTOCOL_ERROR'
   | 'TTRPC_CONNECTION_CLOSED'
+  // hybrid vsock (src/transport): the backend's reply to CONNECT was not `OK <port>`
+  | 'VSOCK_PROTOCOL_ERROR'
   // guest image (src/image)
   | 'IMAGE_BUILD_FAILED'
   | 'IMAGE_CORRUPT'

@@ -67,6 +67,7 @@ export const STATUS_BY_CODE: Readonly<Record<VesselErrorCode, StatusCode>> = {
   MUX_TRANSPORT_ERROR: StatusCode.UNAVAILABLE,
   TTRPC_PROTOCOL_ERROR: StatusCode.INTERNAL,
   TTRPC_CONNECTION_CLOSED: StatusCode.UNAVAILABLE,
+  VSOCK_PROTOCOL_ERROR: StatusCode.INTERNAL,
   IMAGE_BUILD_FAILED: StatusCode.INTERNAL,
   IMAGE_CORRUPT: StatusCode.DATA_LOSS,
   // The image is a precondition of every VM, not the object the call named.

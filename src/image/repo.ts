@@ -1,5 +1,5 @@
 // The vessel repository this module runs from (src/ or dist/): where the agent's Go module
-// is, and the version stamped into the agent.
+// is, the version stamped into the agent, and the tools install-deps builds.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,11 @@ const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 export function defaultAgentDir(): string {
   if (repoRoot === undefined) throw new VesselError('IMAGE_BUILD_FAILED', 'the vessel repository (with agent/go.mod) was not found: pass agentDir');
   return path.join(repoRoot, 'agent');
+}
+
+/** A path inside the repository (e.g. the tools scripts/install-deps.sh builds into .interop-bin), or undefined outside one. */
+export function repoPath(...parts: string[]): string | undefined {
+  return repoRoot === undefined ? undefined : path.join(repoRoot, ...parts);
 }
 
 /** package.json's version, or 0.0.0 when the repository cannot be read. */

@@ -6,3 +6,4 @@
 // when a VMM that needs it is added.
 export { connectUnixSocket, type ConnectOptions } from './unix-socket.js';
 export { waitForSocketPath } from './wait-path.js';
+export { connectHybridVsock, listenHybridVsock, hybridVsockListenPath, MAX_REPLY_BYTES, type HybridVsockListener } from './hybrid-vsock.js';

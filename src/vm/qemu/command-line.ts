@@ -1,7 +1,7 @@
 // The QEMU command line for one VM, built from a launch plan (pure: no I/O). Follows
 // machine.md: microvm with its fixes (x-option-roms=off, isa-serial, rtc=on, acpi=on,
 // force-legacy=false, tsc_early_khz) by default, q35 selectable; memory is a shared memfd
-// because vhost-user-fs needs it. The guest console is the serial port on a unix socket
+// because vhost-user-fs and vhost-user-vsock need it. The guest console is the serial port on a unix socket
 // QEMU serves (like QMP and the agent port), so a VM can outlive the process reading it and
 // a later one reconnect (live restore); QEMU starts with its vCPUs stopped (-S) and vessel
 // lets them run (QMP cont) once it reads the console, so no output is lost. A pvpanic
@@ -58,6 +58,8 @@ export interface LaunchPlan {
   ramFile?: string;
   /** Wait for the VM's state through QMP migrate-incoming (a restore). */
   incoming?: boolean;
+  /** The vsock device's vhost-user socket (its backend, vsock-backend.ts, serves it); none without vsock. */
+  vsockSocket?: string;
 }
 
 export interface CmdlineOptions {
@@ -136,6 +138,10 @@ export function qemuArgs(p: LaunchPlan): string[] {
   p.shares.forEach((s, i) => {
     args.push('-chardev', `socket,id=fs${i},path=${qemuEscape(s.socketPath)}`, '-device', `${dev('vhost-user-fs')},chardev=fs${i},tag=${s.tag}`);
   });
+  if (p.vsockSocket !== undefined) {
+    // The guest's CID is the backend's (vsock-backend.ts): QEMU's device has no guest-cid.
+    args.push('-chardev', `socket,id=vsock,path=${qemuEscape(p.vsockSocket)}`, '-device', `${dev('vhost-user-vsock')},chardev=vsock`);
+  }
   p.disks.forEach((d, i) => {
     args.push(
       '-drive',

@@ -40,7 +40,7 @@ import type {
 } from '../types.js';
 import { validateHostname, validateInitArgs } from '../validate.js';
 import type { Accelerator } from './accelerator.js';
-import { QEMU, VIRTIOFSD, requireTool, toolVersion } from './binaries.js';
+import { QEMU, VHOST_DEVICE_VSOCK, VIRTIOFSD, requireTool, toolVersion } from './binaries.js';
 import { kernelCommandLine, netdevId, qemuArgs, type MachineType, type PlannedNic, type PlannedShare } from './command-line.js';
 import { ConsoleLog } from './console-log.js';
 import { AGENT_SHUTDOWN_MS, ORPHAN_REAP_MS, QMP_QUIT_MS, VMM_OUTPUT_DRAIN_MS, within } from './deadlines.js';
@@ -53,6 +53,7 @@ import { LivenessMonitor, validateLiveness } from './liveness.js';
 import { QmpClient } from './qmp.js';
 import { VmResources, vmmOutputClosed } from './resources.js';
 import { startVirtiofsd } from './virtiofsd.js';
+import { startVsockBackend } from './vsock-backend.js';
 import { adoptVmProcesses, ATTACH_CONNECT_MS, configFromSaved, savedVmOf } from './attach.js';
 import { saveVm, savedVmPath, type SavedVm } from './saved-vm.js';
 import { individualize, loadAndRun, type RestorePlan } from './restore.js';
@@ -73,6 +74,9 @@ export interface InstanceEnvironment {
 const AGENT_SOCKET = 'agent.sock';
 const QMP_SOCKET = 'qmp.sock';
 const CONSOLE_SOCKET = 'console.sock';
+/** The vsock backend's vhost-user socket (QEMU's end) and its hybrid vsock socket (the host's end). */
+const VSOCK_VHOST_SOCKET = 'vsock-vhost.sock';
+const VSOCK_UDS = 'vsock.sock';
 
 function hostnameFor(stateDir: string): string {
   const name = path
@@ -114,6 +118,8 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
   private snapshotting = false;
   /** The reason of QMP's last SHUTDOWN event (QEMU is about to exit; an adopted QEMU's status is unknown otherwise). */
   private shutdownReason: string | undefined;
+  /** enableVsock(): the VM gets a vsock device (vsock-backend.ts). */
+  private vsock = false;
 
   constructor(stateDir: string, env: InstanceEnvironment) {
     this.stateDir = stateDir;
@@ -204,6 +210,23 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
   addNIC(endpoint: string, mac: string, mode: NetworkMode, opts?: NICOptions): void {
     this.lifecycle.assertConfigurable('addNIC');
     this.config.addNIC(endpoint, mac, mode, opts);
+  }
+
+  /**
+   * Gives the guest a vsock device (AF_VSOCK, CID 3) backed by a vhost-device-vsock that
+   * vessel starts and supervises (vsock-backend.ts); the host reaches it through
+   * `vsockUdsPath` (hybrid vsock: src/transport). Not the agent's transport (yet). The
+   * backend dying fails the instance (DEVICE_FAILED): QEMU cannot re-attach the device.
+   * Not with live restore, and QEMU cannot save a VM that has it.
+   */
+  enableVsock(): void {
+    this.lifecycle.assertConfigurable('enableVsock');
+    this.vsock = true;
+  }
+
+  /** The hybrid vsock socket for host connections (guest-initiated ones arrive on `<it>_<port>`); undefined without enableVsock(). */
+  get vsockUdsPath(): string | undefined {
+    return this.vsock ? path.join(this.stateDir, VSOCK_UDS) : undefined;
   }
 
   /**
@@ -465,6 +488,9 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
     try {
       const qemuBinary = requireTool(QEMU);
       const virtiofsd = this.config.shares.length ? requireTool(VIRTIOFSD) : '';
+      const vsockBackend = this.vsock ? requireTool(VHOST_DEVICE_VSOCK) : '';
+      if (this.vsock && this.env.liveRestore)
+        throw new VesselError('INVALID_ARGUMENT', 'vsock cannot be used with live restore yet: its backend would die with this process');
       const image = await this.race(this.env.image(), undefined, signal);
       // The boot deadline starts once the image is there (building it on first use takes longer).
       const deadline = Date.now() + timeoutMs;
@@ -473,9 +499,10 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
 
       await this.stageDisks(signal);
       const shares = await this.startVirtiofsds(virtiofsd, deadline, log);
+      const vsockSocket = this.vsock ? await this.startVsock(vsockBackend, deadline, log) : undefined;
       signal.throwIfAborted();
       const network = await this.startNetwork(log);
-      const qemu = await this.launchVmm({ binary: qemuBinary, image, shares, network, opts, qemuTail, log, plan });
+      const qemu = await this.launchVmm({ binary: qemuBinary, image, shares, vsockSocket, network, opts, qemuTail, log, plan });
       const vmmSpawnedMs = performance.now() - t0;
       await this.connectGuest(qemu, deadline, signal, log, plan);
       const agentReadyMs = performance.now() - t0;
@@ -546,6 +573,34 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
     );
   }
 
+  /** Starts the vsock backend, ready on its vhost-user socket; its death from now on ends the instance. */
+  private async startVsock(binary: string, deadline: number, log: Logger): Promise<string> {
+    const r = this.resources;
+    const socketPath = path.join(this.stateDir, VSOCK_VHOST_SOCKET);
+    const udsPath = path.join(this.stateDir, VSOCK_UDS);
+    r.sockets.push(socketPath, udsPath);
+    const { process, tail } = await startVsockBackend({ binary, stateDir: this.stateDir, socketPath, udsPath, deadline, logger: log });
+    r.helpers.push(process);
+    void process.exited.then((exit) => this.onVsockBackendExit(process.pid, exit, tail.text().trim(), log));
+    return socketPath;
+  }
+
+  /** The vsock backend is gone: unless vessel ended it, the instance fails (or its start does). */
+  private async onVsockBackendExit(pid: number, exit: { code: number | null; signal: NodeJS.Signals | null }, output: string, log: Logger): Promise<void> {
+    if (this.releasing) return;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const err = new VesselError(
+      'DEVICE_FAILED',
+      `the vsock backend (vhost-device-vsock, pid ${pid}) ${how}: the guest's vsock is gone for good (QEMU cannot re-attach it)${output ? `; it said: ${output.slice(-500)}` : ''}`,
+    );
+    if (this.lifecycle.state === 'starting') return void this.startAbort.abort(err);
+    if (this.lifecycle.state !== 'running') return;
+    log.error({ stateDir: this.stateDir, pid, ...exit }, 'the vsock backend died; stopping the instance');
+    if (!this.lifecycle.fail(err)) return;
+    await this.releaseAll();
+    this.lifecycle.stopped();
+  }
+
   /** The NICs QEMU gets: the caller's endpoints, and a passt started per managed NIC (QEMU's end of each socketpair is passed as fd 3, 4, ...). */
   private async startNetwork(log: Logger): Promise<{ nics: PlannedNic[]; qemuEnds: Duplex[] }> {
     const r = this.resources;
@@ -573,6 +628,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
     binary: string;
     image: GuestImage;
     shares: PlannedShare[];
+    vsockSocket: string | undefined;
     network: { nics: PlannedNic[]; qemuEnds: Duplex[] };
     opts: StartOptions;
     qemuTail: OutputTail;
@@ -612,6 +668,7 @@ export class QemuInstance implements Instance, Pausable, ManagedNetworking, Devi
       nics: o.network.nics,
       ramFile: o.plan?.ramFile,
       incoming: o.plan !== undefined,
+      vsockSocket: o.vsockSocket,
     });
     r.console = new ConsoleLog(this.consoleLogPath, o.opts.consoleWriter);
     for (const attach of this.consoleWaiters) attach();

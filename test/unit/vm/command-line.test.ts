@@ -62,6 +62,15 @@ describe('qemuArgs', () => {
     expect(optionAfter(a, '-device')).toContain('virtio-serial-pci');
   });
 
+  it('vsock: a vhost-user-vsock device on the backend socket (no guest-cid on the QEMU side), only when planned', () => {
+    expect(qemuArgs(base).join(' ')).not.toContain('vsock');
+    const a = qemuArgs({ ...base, vsockSocket: '/s/a,b/vsock.sock' });
+    expect(optionAfter(a, '-chardev')).toContain('socket,id=vsock,path=/s/a,,b/vsock.sock');
+    expect(optionAfter(a, '-device')).toContain('vhost-user-vsock-device,chardev=vsock');
+    expect(optionAfter(a, '-object')).toEqual(['memory-backend-memfd,id=mem,size=256M,share=on']);
+    expect(optionAfter(qemuArgs({ ...base, machine: 'q35', vsockSocket: '/s/v' }), '-device')).toContain('vhost-user-vsock-pci,chardev=vsock');
+  });
+
   it('disks carry the block id as serial and honour read-only; commas in paths are escaped', () => {
     const a = qemuArgs({
       ...base,
