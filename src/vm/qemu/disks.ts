@@ -19,6 +19,15 @@ export interface StagedDisk extends PlannedDisk {
   deleteOnShutdown: boolean;
 }
 
+/**
+ * Copies `from` to a new file `to` (0600), reflinked where the filesystem can, holes kept.
+ * cp's messages stay in English (LC_ALL=C), as stagingError reads them.
+ */
+export async function copyPrivate(from: string, to: string): Promise<void> {
+  await run('cp', ['--reflink=auto', '--sparse=always', '--', from, to], { env: { ...process.env, LC_ALL: 'C' } });
+  await fs.promises.chmod(to, 0o600);
+}
+
 export function disksDir(stateDir: string): string {
   return path.join(stateDir, 'disks');
 }
@@ -32,9 +41,7 @@ export async function stageDisk(stateDir: string, d: DiskConfig): Promise<Staged
   if (!d.ephemeral && fs.existsSync(dst)) return staged;
   const tmp = `${dst}.staging`;
   try {
-    // LC_ALL=C: cp's messages in English, as stagingError reads them
-    await run('cp', ['--reflink=auto', '--sparse=always', '--', d.hostPath, tmp], { env: { ...process.env, LC_ALL: 'C' } });
-    await fs.promises.chmod(tmp, 0o600);
+    await copyPrivate(d.hostPath, tmp);
     await fs.promises.rename(tmp, dst);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });

@@ -8,16 +8,14 @@
 // runs on (leaveRunning: QMP cont and a new agent session) or the caller shuts it down.
 // Everything is written into a private temp dir beside the target, the manifest last
 // (snapshot-manifest.ts), and renamed into place: a failed snapshot leaves no dir behind.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { VesselError } from '../../errors/index.js';
 import type { VmConfig } from '../config.js';
 import type { SnapshotOptions, SnapshotResult } from '../extras.js';
 import type { Accelerator } from './accelerator.js';
 import type { MachineType } from './command-line.js';
-import type { StagedDisk } from './disks.js';
+import { copyPrivate, type StagedDisk } from './disks.js';
 import type { QmpClient } from './qmp.js';
 import {
   MANIFEST_FILE,
@@ -30,8 +28,6 @@ import {
   type SnapshotDisk,
   type SnapshotManifest,
 } from './snapshot-manifest.js';
-
-const run = promisify(execFile);
 
 export type { SnapshotOptions, SnapshotResult };
 
@@ -96,11 +92,6 @@ function memfdPath(pid: number, bytes: number): string {
     if (target.startsWith('/memfd:') && fs.statSync(p).size === bytes) return p;
   }
   throw new VesselError('INTERNAL', `QEMU (pid ${pid}) holds no memfd of ${bytes} bytes: its RAM cannot be copied`);
-}
-
-async function copySparse(from: string, to: string): Promise<void> {
-  await run('cp', ['--reflink=auto', '--sparse=always', '--', from, to], { env: { ...process.env, LC_ALL: 'C' } });
-  await fs.promises.chmod(to, 0o600);
 }
 
 /**
@@ -183,7 +174,7 @@ export async function takeSnapshot(src: SnapshotSource, dirArg: string, opts: Sn
     stoppedAt = performance.now();
     await migrateTo(src.qmp, path.join(tmp, STATE_FILE), ram === 'mapped');
     const copies: Promise<void>[] = [];
-    if (ram === 'mapped') copies.push(copySparse(memfdPath(src.qemuPid, src.config.ramMiB * 1024 * 1024), path.join(tmp, RAM_FILE)));
+    if (ram === 'mapped') copies.push(copyPrivate(memfdPath(src.qemuPid, src.config.ramMiB * 1024 * 1024), path.join(tmp, RAM_FILE)));
     const disks: SnapshotDisk[] = [];
     for (const d of src.stagedDisks) {
       if (d.readOnly) {
@@ -191,7 +182,7 @@ export async function takeSnapshot(src: SnapshotSource, dirArg: string, opts: Sn
         disks.push({ blockId: d.blockId, format: d.format, readOnly: true, capture: 'referenced', path: d.path, size: st.size, mtimeMs: st.mtimeMs });
       } else {
         const file = `disk-${d.blockId}.${d.format}`;
-        copies.push(copySparse(d.path, path.join(tmp, file)));
+        copies.push(copyPrivate(d.path, path.join(tmp, file)));
         disks.push({ blockId: d.blockId, format: d.format, readOnly: false, capture: 'copied', file });
       }
     }
